@@ -1,0 +1,147 @@
+# accessmon: eBPF runtime access monitor for AKS nodes.
+#
+#   make          build build/accessmon (BPF objects embedded through a libbpf skeleton)
+#   make run      install missing Debian packages, build, run the monitor on this host
+#   make test     install missing Debian packages, build, run every test
+#   make deps     only install missing Debian packages
+#   make vmlinux  regenerate bpf/vmlinux/<arch>/vmlinux.h from this machine's kernel BTF
+#
+# V=1 shows full commands. DESTDIR and prefix apply to `make install`.
+
+BUILD ?= build
+ARCH ?= $(shell uname -m)
+BPF_ARCH := $(subst x86_64,x86,$(subst aarch64,arm64,$(ARCH)))
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
+prefix ?= /usr/local
+DESTDIR ?=
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+
+Q := $(if $(V),,@)
+msg = $(if $(V),,@printf '  %-8s %s\n' '$(1)' '$(2)';)
+
+# Debian packages: to build, and additionally to test.
+BUILD_PACKAGES := gcc make clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
+	libcjson-dev
+TEST_PACKAGES := libcmocka-dev valgrind curl jq iproute2 python3 util-linux libcap2-bin procps
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 $(WARNINGS) -MMD -MP -D_GNU_SOURCE -DACCESSMON_VERSION='"$(VERSION)"' \
+	-Iinclude -Iuser -I$(BUILD)
+LDLIBS := -lbpf -lelf -lz -lcjson
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
+	-Iinclude -Ibpf -Ibpf/vmlinux/$(ARCH)
+
+# maps.bpf.o first: libbpf 1.1's linker resolves the extern maps of later objects
+# only against a definition it has already seen.
+BPF_SOURCES := bpf/maps.bpf.c $(filter-out bpf/maps.bpf.c,$(wildcard bpf/*.bpf.c))
+BPF_OBJECTS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SOURCES))
+SKELETON := $(BUILD)/accessmon.skel.h
+
+# Modules with no kernel or libbpf dependency: unit-tested on their own.
+PURE_MODULES := jsonw cgroup_path cgroups pods json_input error options watch output pipeline
+APP_MODULES := $(PURE_MODULES) probes monitor main
+APP_OBJECTS := $(patsubst %,$(BUILD)/obj/%.o,$(APP_MODULES))
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(patsubst %,$(BUILD)/tests/%,$(UNIT_TESTS))
+SAN_BINS := $(patsubst %,$(BUILD)/san/tests/%,$(UNIT_TESTS))
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
+
+.PHONY: all run test check unit e2e deps vmlinux clean install
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/accessmon
+
+$(BUILD)/bpf $(BUILD)/obj $(BUILD)/tests $(BUILD)/tests/helpers $(BUILD)/san/obj $(BUILD)/san/tests:
+	$(Q)mkdir -p $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/*.bpf.h include/accessmon.h | $(BUILD)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# One object from all probes, maps declared once in bpf/maps.bpf.h.
+$(BUILD)/accessmon.bpf.o: $(BPF_OBJECTS)
+	$(call msg,LINK-BPF,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(SKELETON): $(BUILD)/accessmon.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name accessmon_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/probes.o: $(SKELETON)
+
+$(BUILD)/obj/%.o: user/%.c | $(BUILD)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/accessmon: $(APP_OBJECTS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Unit tests: each links every pure module; the sanitizer build compiles them again.
+$(BUILD)/tests/%: tests/unit/%.c $(patsubst %,$(BUILD)/obj/%.o,$(PURE_MODULES)) | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -lcmocka -lcjson -o $@
+
+$(BUILD)/san/obj/%.o: user/%.c | $(BUILD)/san/obj
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/san/tests/%: tests/unit/%.c $(patsubst %,$(BUILD)/san/obj/%.o,$(PURE_MODULES)) | $(BUILD)/san/tests
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -lcmocka -lcjson -o $@
+
+$(BUILD)/tests/helpers/%: tests/helpers/%.c | $(BUILD)/tests/helpers
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+# Installs whichever of the Debian packages are missing; needs root only then.
+deps:
+	$(Q)missing=""; \
+	for p in $(BUILD_PACKAGES) $(if $(filter build,$(DEPS)),,$(TEST_PACKAGES)); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "accessmon: missing Debian packages:$$missing; run 'make deps' as root" >&2; exit 1; \
+		fi; \
+		echo "installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+RUN_ARGS ?= --events --format text
+
+run:
+	$(Q)$(MAKE) --no-print-directory deps DEPS=build
+	$(Q)$(MAKE) --no-print-directory all
+	$(BUILD)/accessmon monitor $(RUN_ARGS)
+
+test:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory check
+
+check: $(BUILD)/accessmon $(UNIT_BINS) $(SAN_BINS) $(HELPERS)
+	$(Q)BUILD=$(BUILD) tests/run.sh
+
+unit: $(UNIT_BINS) $(SAN_BINS)
+	$(Q)BUILD=$(BUILD) tests/run.sh unit
+
+e2e: $(BUILD)/accessmon $(HELPERS)
+	$(Q)BUILD=$(BUILD) tests/run.sh e2e
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux/$(ARCH)/vmlinux.h
+
+install: $(BUILD)/accessmon
+	install -D -m 0755 $(BUILD)/accessmon $(DESTDIR)$(prefix)/bin/accessmon
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/san/obj/*.d $(BUILD)/tests/*.d $(BUILD)/san/tests/*.d $(BUILD)/tests/helpers/*.d)

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Helpers every probe uses: the task context of a record, counters, reservation. */
+#ifndef ACCESSMON_COMMON_BPF_H
+#define ACCESSMON_COMMON_BPF_H
+
+#include "maps.bpf.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+static __always_inline void counter_add(__u32 which, __u64 n)
+{
+	__u64 *value = bpf_map_lookup_elem(&counters, &which);
+
+	if (value)
+		*value += n;
+}
+
+/*
+ * Reserves a record of `size` bytes and fills its header. A failed reservation is
+ * counted, so user space can report every record the ring buffer could not take.
+ */
+static __always_inline void *record_reserve(__u32 size, __u16 type)
+{
+	struct am_record_header *header = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!header) {
+		counter_add(AM_CNT_RINGBUF_FULL, 1);
+		return NULL;
+	}
+	header->type = type;
+	header->size = size;
+	header->cpu = bpf_get_smp_processor_id();
+	header->time_ns = bpf_ktime_get_boot_ns();
+	return header;
+}
+
+static __always_inline void task_fill(struct am_task *task)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct task_struct *current = (struct task_struct *)bpf_get_current_task();
+
+	task->pid = pid_tgid >> 32;
+	task->tid = (__u32)pid_tgid;
+	task->uid = (__u32)bpf_get_current_uid_gid();
+	task->ppid = BPF_CORE_READ(current, real_parent, tgid);
+	task->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(task->comm, sizeof(task->comm));
+}
+
+#endif /* ACCESSMON_COMMON_BPF_H */

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The contract between accessmon's kernel probes (bpf/) and its collector (user/):
+ * the records the probes put on the ring buffer, the keys and values of the maps
+ * user space fills, and the constants both sides agree on. Nothing else is shared.
+ *
+ * Records are fixed-size, little-endian, naturally aligned, and never change
+ * layout within one AM_RECORD_VERSION: trace files store them as they came off the
+ * ring buffer, so a change here is a trace format change.
+ */
+#ifndef ACCESSMON_H
+#define ACCESSMON_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define AM_RECORD_VERSION 1
+
+#define AM_COMM_LEN 16
+/* Bytes of the path an opener passed to open(2), as it named it. */
+#define AM_OPEN_PATH_LEN 256
+/* Bytes of a cgroup path relative to the cgroup v2 root, as cgroup_mkdir reports it. */
+#define AM_CGROUP_PATH_LEN 256
+
+/* Sizes of the maps user space fills. */
+#define AM_WATCH_MAX_FILES 16384
+
+enum am_record_type {
+	AM_REC_CONNECT = 1,	 /* connect(2) on a TCP or UDP socket, IPv4 or IPv6 */
+	AM_REC_SEND = 2,	 /* sendmsg(2)/sendto(2) with an address, on a UDP socket */
+	AM_REC_OPEN = 3,	 /* open of a watched file */
+	AM_REC_CGROUP_MKDIR = 4, /* a cgroup v2 directory was created */
+	AM_REC_CGROUP_RMDIR = 5, /* a cgroup v2 directory was removed */
+	AM_REC_TYPE_MAX,
+};
+
+/* Which syscall produced an open record. */
+enum am_open_syscall {
+	AM_OPEN_SYSCALL_OPEN = 1,
+	AM_OPEN_SYSCALL_OPENAT = 2,
+	AM_OPEN_SYSCALL_OPENAT2 = 3,
+};
+
+/* Set in am_open_record.path_flags. */
+#define AM_PATH_TRUNCATED 0x1 /* the path did not fit in AM_OPEN_PATH_LEN */
+#define AM_PATH_UNREADABLE 0x2 /* the user pointer could not be read */
+
+/* Every record starts with this. */
+struct am_record_header {
+	__u16 type; /* enum am_record_type */
+	__u16 size; /* sizeof the whole record */
+	__u32 cpu;
+	__u64 time_ns; /* CLOCK_BOOTTIME */
+};
+
+/* The task that caused a record, as the kernel saw it then. */
+struct am_task {
+	__u64 cgroup_id; /* cgroup v2 id: the inode number of the cgroup directory */
+	__u32 pid;	 /* thread group id, what user space calls the pid */
+	__u32 tid;
+	__u32 ppid; /* thread group id of the real parent */
+	__u32 uid;
+	char comm[AM_COMM_LEN];
+};
+
+/* AM_REC_CONNECT and AM_REC_SEND. */
+struct am_connect_record {
+	struct am_record_header header;
+	struct am_task task;
+	__u8 family;   /* 4 or 6; an IPv4-mapped IPv6 address is reported as 4 */
+	__u8 protocol; /* IPPROTO_TCP, IPPROTO_UDP, or another IP protocol number */
+	__u16 port;    /* destination port, host byte order */
+	__u32 reserved;
+	__u8 addr[16]; /* network byte order; IPv4 in the first 4 bytes */
+};
+
+/* AM_REC_OPEN: a successful open whose file is in the watch set. */
+struct am_open_record {
+	struct am_record_header header;
+	struct am_task task;
+	__s64 result; /* the fd returned, or -errno */
+	__u64 inode;
+	__u32 dev; /* kernel encoding: major << 20 | minor */
+	__u32 watch_id;
+	__u32 flags; /* open flags as passed */
+	__u16 syscall; /* enum am_open_syscall */
+	__u8 path_flags; /* AM_PATH_* */
+	__u8 reserved;
+	char path[AM_OPEN_PATH_LEN]; /* NUL-terminated, as the opener named it */
+};
+
+/* AM_REC_CGROUP_MKDIR and AM_REC_CGROUP_RMDIR. */
+struct am_cgroup_record {
+	struct am_record_header header;
+	__u64 cgroup_id;
+	__u32 level;
+	__u32 reserved;
+	char path[AM_CGROUP_PATH_LEN]; /* relative to the cgroup v2 root, starts with / */
+};
+
+/* Key of the watched_files map: a file's identity on the node. */
+struct am_file_key {
+	__u64 inode;
+	__u32 dev; /* kernel encoding: major << 20 | minor */
+	__u32 reserved;
+};
+
+struct am_watch_value {
+	__u32 watch_id; /* user space's index into its watch list */
+	__u32 reserved;
+};
+
+/* Indexes of the per-CPU counters array. */
+enum am_counter {
+	AM_CNT_RINGBUF_FULL = 0, /* records lost: ring buffer reservation failed */
+	AM_CNT_OPEN_PATH_FAULT,	 /* open records sent without the opener's path */
+	AM_CNT_MAX,
+};
+
+/* The kernel's dev_t encoding, which differs from the one stat(2) returns. */
+#define AM_KDEV(major, minor) (((__u32)(major) << 20) | ((__u32)(minor) & 0xfffff))
+
+#endif /* ACCESSMON_H */

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Streaming JSON and escaped-text writer; see jsonw.h. */
+#include "jsonw.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void jsonw_init(struct jsonw *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->first[0] = true;
+}
+
+void jsonw_reset(struct jsonw *w)
+{
+	w->len = 0;
+	w->failed = false;
+	w->depth = 0;
+	w->first[0] = true;
+	w->after_key = false;
+}
+
+void jsonw_release(struct jsonw *w)
+{
+	free(w->buf);
+	jsonw_init(w);
+}
+
+static bool reserve(struct jsonw *w, size_t extra)
+{
+	size_t need = w->len + extra + 1;
+	char *grown;
+	size_t cap;
+
+	if (need <= w->cap)
+		return true;
+	cap = w->cap ? w->cap : 512;
+	while (cap < need)
+		cap *= 2;
+	grown = realloc(w->buf, cap);
+	if (!grown) {
+		w->failed = true;
+		return false;
+	}
+	w->buf = grown;
+	w->cap = cap;
+	return true;
+}
+
+static void put(struct jsonw *w, const char *s, size_t n)
+{
+	if (!reserve(w, n))
+		return;
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
+static void put_char(struct jsonw *w, char c)
+{
+	put(w, &c, 1);
+}
+
+/* Writes the separator a new value needs at the current depth. */
+static void value_prefix(struct jsonw *w)
+{
+	if (w->after_key) {
+		w->after_key = false;
+		return;
+	}
+	if (!w->first[w->depth])
+		put_char(w, ',');
+	w->first[w->depth] = false;
+}
+
+static void open_container(struct jsonw *w, char c)
+{
+	value_prefix(w);
+	put_char(w, c);
+	if (w->depth + 1 >= JSONW_MAX_DEPTH) {
+		w->failed = true;
+		return;
+	}
+	w->depth++;
+	w->first[w->depth] = true;
+}
+
+static void close_container(struct jsonw *w, char c)
+{
+	put_char(w, c);
+	if (w->depth > 0)
+		w->depth--;
+}
+
+void jsonw_object_begin(struct jsonw *w)
+{
+	open_container(w, '{');
+}
+
+void jsonw_object_end(struct jsonw *w)
+{
+	close_container(w, '}');
+}
+
+void jsonw_array_begin(struct jsonw *w)
+{
+	open_container(w, '[');
+}
+
+void jsonw_array_end(struct jsonw *w)
+{
+	close_container(w, ']');
+}
+
+size_t utf8_sequence_length(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len, i;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* Overlong forms, UTF-16 surrogates and values past U+10FFFF are invalid. */
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+static void put_escaped(struct jsonw *w, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0, seq;
+	char esc[8];
+
+	put_char(w, '"');
+	while (i < n) {
+		unsigned char c = p[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			run++;
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			seq = utf8_sequence_length(p + i, n - i);
+			if (seq) {
+				run += seq;
+				i += seq;
+				continue;
+			}
+		}
+		put(w, s + i - run, run);
+		run = 0;
+		switch (c) {
+		case '"':
+			put(w, "\\\"", 2);
+			break;
+		case '\\':
+			put(w, "\\\\", 2);
+			break;
+		case '\n':
+			put(w, "\\n", 2);
+			break;
+		case '\t':
+			put(w, "\\t", 2);
+			break;
+		case '\r':
+			put(w, "\\r", 2);
+			break;
+		default:
+			if (c >= 0x80) {
+				put(w, "\\ufffd", 6);
+			} else {
+				snprintf(esc, sizeof(esc), "\\u%04x", c);
+				put(w, esc, 6);
+			}
+		}
+		i++;
+	}
+	put(w, s + i - run, run);
+	put_char(w, '"');
+}
+
+void jsonw_key(struct jsonw *w, const char *key)
+{
+	value_prefix(w);
+	put_escaped(w, key, strlen(key));
+	put_char(w, ':');
+	w->after_key = true;
+}
+
+void jsonw_string_n(struct jsonw *w, const char *s, size_t n)
+{
+	value_prefix(w);
+	put_escaped(w, s, n);
+}
+
+void jsonw_string(struct jsonw *w, const char *s)
+{
+	if (!s) {
+		jsonw_null(w);
+		return;
+	}
+	jsonw_string_n(w, s, strlen(s));
+}
+
+void jsonw_uint(struct jsonw *w, uint64_t v)
+{
+	char num[24];
+	int n = snprintf(num, sizeof(num), "%" PRIu64, v);
+
+	value_prefix(w);
+	put(w, num, (size_t)n);
+}
+
+void jsonw_int(struct jsonw *w, int64_t v)
+{
+	char num[24];
+	int n = snprintf(num, sizeof(num), "%" PRId64, v);
+
+	value_prefix(w);
+	put(w, num, (size_t)n);
+}
+
+void jsonw_bool(struct jsonw *w, bool v)
+{
+	value_prefix(w);
+	if (v)
+		put(w, "true", 4);
+	else
+		put(w, "false", 5);
+}
+
+void jsonw_null(struct jsonw *w)
+{
+	value_prefix(w);
+	put(w, "null", 4);
+}
+
+void jsonw_member_string(struct jsonw *w, const char *key, const char *s)
+{
+	jsonw_key(w, key);
+	jsonw_string(w, s);
+}
+
+void jsonw_member_uint(struct jsonw *w, const char *key, uint64_t v)
+{
+	jsonw_key(w, key);
+	jsonw_uint(w, v);
+}
+
+void jsonw_member_int(struct jsonw *w, const char *key, int64_t v)
+{
+	jsonw_key(w, key);
+	jsonw_int(w, v);
+}
+
+void textw_escaped(struct jsonw *w, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, seq;
+	char esc[8];
+
+	while (i < n) {
+		unsigned char c = p[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			put_char(w, (char)c);
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			seq = utf8_sequence_length(p + i, n - i);
+			/* C1 controls (U+0080..U+009F) can drive terminals too. */
+			if (seq && !(seq == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)) {
+				put(w, s + i, seq);
+				i += seq;
+				continue;
+			}
+		}
+		snprintf(esc, sizeof(esc), "\\x%02x", c);
+		put(w, esc, 4);
+		i++;
+	}
+}
+
+void textw_raw(struct jsonw *w, const char *s)
+{
+	put(w, s, strlen(s));
+}
+
+void textw_printf(struct jsonw *w, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !reserve(w, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(w->buf + w->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	w->len += (size_t)n;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * A small streaming JSON writer for the hot output path. Every string is escaped
+ * so that whatever a pod controls (names, paths, arguments) comes out as valid
+ * JSON: control characters are \u-escaped, invalid UTF-8 becomes U+FFFD.
+ */
+#ifndef ACCESSMON_JSONW_H
+#define ACCESSMON_JSONW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JSONW_MAX_DEPTH 32
+
+struct jsonw {
+	char *buf;
+	size_t len;
+	size_t cap;
+	bool failed; /* an allocation failed or nesting was too deep; output is invalid */
+	int depth;
+	bool first[JSONW_MAX_DEPTH]; /* no member written yet at this depth */
+	bool after_key;
+};
+
+void jsonw_init(struct jsonw *w);
+void jsonw_reset(struct jsonw *w);
+void jsonw_release(struct jsonw *w);
+
+void jsonw_object_begin(struct jsonw *w);
+void jsonw_object_end(struct jsonw *w);
+void jsonw_array_begin(struct jsonw *w);
+void jsonw_array_end(struct jsonw *w);
+void jsonw_key(struct jsonw *w, const char *key);
+void jsonw_string(struct jsonw *w, const char *s);
+void jsonw_string_n(struct jsonw *w, const char *s, size_t n);
+void jsonw_uint(struct jsonw *w, uint64_t v);
+void jsonw_int(struct jsonw *w, int64_t v);
+void jsonw_bool(struct jsonw *w, bool v);
+void jsonw_null(struct jsonw *w);
+/* A string member, or null when s is NULL. */
+void jsonw_member_string(struct jsonw *w, const char *key, const char *s);
+void jsonw_member_uint(struct jsonw *w, const char *key, uint64_t v);
+void jsonw_member_int(struct jsonw *w, const char *key, int64_t v);
+
+/*
+ * Appends s to a plain text buffer with every control character, escape sequence
+ * and invalid UTF-8 byte made visible as \xNN, so text output cannot drive a terminal.
+ */
+void textw_escaped(struct jsonw *w, const char *s, size_t n);
+void textw_raw(struct jsonw *w, const char *s);
+void textw_printf(struct jsonw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when invalid. */
+size_t utf8_sequence_length(const unsigned char *s, size_t n);
+
+#endif /* ACCESSMON_JSONW_H */

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* accessmon's entry point: dispatches to the subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "monitor.h"
+
+#ifndef ACCESSMON_VERSION
+#define ACCESSMON_VERSION "0.1.0"
+#endif
+
+static void usage(FILE *out)
+{
+	fputs("Usage: accessmon COMMAND [OPTIONS]\n"
+	      "\n"
+	      "eBPF runtime access monitor for AKS nodes: which pods reach IMDS, WireServer,\n"
+	      "Key Vault and ACR, and which read the node's secret files.\n"
+	      "\n"
+	      "Commands:\n"
+	      "  monitor    attach the kernel probes and stream records as JSON lines\n"
+	      "  version    print the version\n"
+	      "  help       show this help\n"
+	      "\n"
+	      "Run 'accessmon COMMAND --help' for a command's options.\n",
+	      out);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "monitor") == 0)
+		return monitor_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("accessmon %s\n", ACCESSMON_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "accessmon: unknown command '%s'; run 'accessmon --help' for the list\n",
+		argv[1]);
+	return 2;
+}

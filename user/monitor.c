@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * `accessmon monitor`: checks the host, loads the inventory and watch set,
+ * attaches the probes and feeds the ring buffer into the pipeline until SIGINT or
+ * SIGTERM, reporting every record the kernel could not deliver as it happens.
+ */
+#include "monitor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroups.h"
+#include "json_input.h"
+#include "options.h"
+#include "pipeline.h"
+#include "pods.h"
+#include "probes.h"
+#include "watch.h"
+
+#define POLL_INTERVAL_MS 100
+#define CGROUP_CACHE_CAPACITY 65536
+/* A record from an unknown cgroup rescans the tree at most this often. */
+#define CGROUP_RESCAN_MIN_INTERVAL_NS (100ull * 1000000ull)
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int signo)
+{
+	(void)signo;
+	stop_requested = 1;
+}
+
+struct monitor {
+	struct monitor_options options;
+	char cgroup_root[4096];
+	struct pod_inventory *pods;
+	struct cgroup_cache *cgroups;
+	struct watch_list *watches;
+	struct pipeline *pipeline;
+	struct probes *probes;
+	uint64_t lost_reported;
+	uint64_t last_rescan_ns;
+};
+
+static void note(const char *message)
+{
+	fprintf(stderr, "accessmon: %s\n", message);
+}
+
+static uint64_t clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int find_cgroup_root(struct monitor *monitor)
+{
+	FILE *mounts;
+	int rc;
+
+	if (monitor->options.cgroup_root) {
+		if (strlen(monitor->options.cgroup_root) >= sizeof(monitor->cgroup_root)) {
+			fprintf(stderr, "accessmon: --cgroup-root: path too long\n");
+			return -ENAMETOOLONG;
+		}
+		strcpy(monitor->cgroup_root, monitor->options.cgroup_root);
+		return 0;
+	}
+	mounts = fopen("/proc/mounts", "re");
+	if (!mounts) {
+		fprintf(stderr, "accessmon: /proc/mounts: %s; give --cgroup-root\n",
+			strerror(errno));
+		return -errno;
+	}
+	rc = cgroup2_mount_find(mounts, monitor->cgroup_root, sizeof(monitor->cgroup_root));
+	fclose(mounts);
+	if (rc) {
+		fprintf(stderr,
+			"accessmon: no cgroup v2 filesystem is mounted (see /proc/mounts): "
+			"accessmon needs cgroup v2; mount it or give --cgroup-root\n");
+		return rc;
+	}
+	return 0;
+}
+
+static int load_inputs(struct monitor *monitor)
+{
+	struct am_error err = {{0}};
+	size_t i;
+
+	if (monitor->options.pods_file) {
+		cJSON *root = json_input_load_file(monitor->options.pods_file, &err);
+		int rc;
+
+		if (!root) {
+			fprintf(stderr, "accessmon: --pods %s\n", err.msg);
+			return -EINVAL;
+		}
+		rc = pod_inventory_load_podlist(monitor->pods, root, monitor->options.pods_file,
+						&err);
+		cJSON_Delete(root);
+		if (rc) {
+			fprintf(stderr, "accessmon: --pods %s\n", err.msg);
+			return rc;
+		}
+		fprintf(stderr, "accessmon: %zu pods from %s\n", pod_inventory_count(monitor->pods),
+			monitor->options.pods_file);
+	}
+	for (i = 0; i < monitor->options.n_watch_paths; i++) {
+		if (!watch_list_add_path(monitor->watches, monitor->options.watch_paths[i], &err)) {
+			fprintf(stderr, "accessmon: --watch %s\n", err.msg);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int push_watch_set(struct monitor *monitor)
+{
+	size_t i, n = watch_list_count(monitor->watches);
+
+	for (i = 0; i < n; i++) {
+		const struct watch_entry *entry = watch_list_get(monitor->watches, (uint32_t)i);
+		int rc = probes_watch_file(monitor->probes, entry->kdev, entry->inode, entry->id);
+
+		if (rc) {
+			fprintf(stderr, "accessmon: watching %s failed: %s\n", entry->path,
+				strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int on_record(void *ctx, const void *data, size_t size)
+{
+	struct monitor *monitor = ctx;
+
+	pipeline_record(monitor->pipeline, data, size);
+	return 0;
+}
+
+/* A cgroup the kernel did not announce (created before the probes): rescan, rate-limited. */
+static void on_cgroup_miss(void *ctx, uint64_t cgroup_id, uint64_t now_ns)
+{
+	struct monitor *monitor = ctx;
+	struct am_error err;
+
+	(void)cgroup_id;
+	if (monitor->last_rescan_ns &&
+	    now_ns - monitor->last_rescan_ns < CGROUP_RESCAN_MIN_INTERVAL_NS)
+		return;
+	monitor->last_rescan_ns = now_ns;
+	cgroup_tree_scan(monitor->cgroups, monitor->cgroup_root, &err);
+}
+
+static void report_losses(struct monitor *monitor)
+{
+	uint64_t counters[AM_CNT_MAX];
+	uint64_t lost;
+
+	if (probes_counters(monitor->probes, counters))
+		return;
+	lost = counters[AM_CNT_RINGBUF_FULL];
+	if (lost <= monitor->lost_reported)
+		return;
+	fprintf(stderr, "accessmon: %" PRIu64 " events lost in the kernel (ring buffer full), %" PRIu64 " in all\n",
+		lost - monitor->lost_reported, lost);
+	pipeline_events_lost(monitor->pipeline, clock_ns(CLOCK_BOOTTIME),
+			     lost - monitor->lost_reported, lost);
+	monitor->lost_reported = lost;
+}
+
+static int write_ready_file(const char *path)
+{
+	char pid[32];
+	int fd, n;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(pid, sizeof(pid), "%d\n", getpid());
+	if (write(fd, pid, (size_t)n) != n) {
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	return 0;
+}
+
+static int run(struct monitor *monitor)
+{
+	int rc = 0;
+
+	while (!stop_requested) {
+		rc = probes_poll(monitor->probes, POLL_INTERVAL_MS);
+		if (rc < 0) {
+			fprintf(stderr, "accessmon: reading the ring buffer failed: %s\n",
+				strerror(-rc));
+			break;
+		}
+		report_losses(monitor);
+		rc = pipeline_flush(monitor->pipeline);
+		if (rc) {
+			fprintf(stderr, "accessmon: writing records failed: %s\n", strerror(-rc));
+			break;
+		}
+	}
+	/* What the kernel already handed over is still reported before exit. */
+	probes_drain(monitor->probes);
+	report_losses(monitor);
+	pipeline_flush(monitor->pipeline);
+	return rc < 0 ? 1 : 0;
+}
+
+static void install_signals(void)
+{
+	struct sigaction action = {0};
+
+	action.sa_handler = on_stop_signal;
+	sigemptyset(&action.sa_mask);
+	sigaction(SIGINT, &action, NULL);
+	sigaction(SIGTERM, &action, NULL);
+	action.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &action, NULL);
+}
+
+int monitor_main(int argc, char **argv)
+{
+	struct monitor monitor = {0};
+	struct pipeline_config pipeline_config = {0};
+	struct probes_config probes_config = {0};
+	struct am_error err = {{0}};
+	int status = 1;
+
+	if (monitor_options_parse(argc, argv, &monitor.options, &err)) {
+		fprintf(stderr, "accessmon monitor: %s; see 'accessmon monitor --help'\n", err.msg);
+		monitor_options_release(&monitor.options);
+		return 2;
+	}
+	if (monitor.options.help) {
+		monitor_usage(stdout);
+		monitor_options_release(&monitor.options);
+		return 0;
+	}
+	install_signals();
+
+	monitor.pods = pod_inventory_new();
+	monitor.cgroups = cgroup_cache_new(CGROUP_CACHE_CAPACITY);
+	monitor.watches = watch_list_new(AM_WATCH_MAX_FILES);
+	if (!monitor.pods || !monitor.cgroups || !monitor.watches) {
+		fprintf(stderr, "accessmon: out of memory\n");
+		goto free_state;
+	}
+	if (find_cgroup_root(&monitor))
+		goto free_state;
+	if (load_inputs(&monitor)) {
+		status = 2;
+		goto free_state;
+	}
+
+	pipeline_config.events = monitor.options.events;
+	pipeline_config.format = monitor.options.format;
+	pipeline_config.boot_to_wall_ns =
+		(int64_t)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME));
+	monitor.pipeline = pipeline_new(&pipeline_config, monitor.cgroups, monitor.pods,
+					monitor.watches, stdout);
+	if (!monitor.pipeline) {
+		fprintf(stderr, "accessmon: out of memory\n");
+		goto free_state;
+	}
+	pipeline_set_cgroup_miss(monitor.pipeline, on_cgroup_miss, &monitor);
+
+	probes_config.cgroup_root = monitor.cgroup_root;
+	probes_config.ringbuf_bytes = monitor.options.ringbuf_bytes;
+	probes_config.open_hook = monitor.options.open_hook;
+	probes_config.verbose = monitor.options.verbose;
+	monitor.probes = probes_open(&probes_config, on_record, &monitor, note, &err);
+	if (!monitor.probes) {
+		fprintf(stderr, "accessmon: %s\n", err.msg);
+		goto free_pipeline;
+	}
+	if (push_watch_set(&monitor))
+		goto close_probes;
+	/* After attaching, so a cgroup made meanwhile is seen by one or the other. */
+	if (cgroup_tree_scan(monitor.cgroups, monitor.cgroup_root, &err) < 0) {
+		fprintf(stderr, "accessmon: %s\n", err.msg);
+		goto close_probes;
+	}
+	fprintf(stderr, "accessmon: attached at cgroup %s; %zu cgroups known, %zu files watched\n",
+		monitor.cgroup_root, cgroup_cache_count(monitor.cgroups),
+		watch_list_count(monitor.watches));
+	if (monitor.options.ready_file) {
+		int rc = write_ready_file(monitor.options.ready_file);
+
+		if (rc) {
+			fprintf(stderr, "accessmon: --ready-file %s: %s\n",
+				monitor.options.ready_file, strerror(-rc));
+			goto close_probes;
+		}
+	}
+
+	status = run(&monitor);
+
+	if (monitor.options.ready_file)
+		unlink(monitor.options.ready_file);
+close_probes:
+	probes_close(monitor.probes);
+free_pipeline:
+	pipeline_free(monitor.pipeline);
+free_state:
+	watch_list_free(monitor.watches);
+	cgroup_cache_free(monitor.cgroups);
+	pod_inventory_free(monitor.pods);
+	monitor_options_release(&monitor.options);
+	return status;
+}

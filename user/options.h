@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Command-line options of `accessmon monitor`, parsed without side effects. */
+#ifndef ACCESSMON_OPTIONS_H
+#define ACCESSMON_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+
+enum output_format {
+	OUTPUT_JSON = 0,
+	OUTPUT_TEXT,
+};
+
+enum open_hook {
+	OPEN_HOOK_AUTO = 0,   /* syscall tracepoints if tracefs can be had, else raw */
+	OPEN_HOOK_TRACEPOINT, /* syscalls/sys_exit_open* */
+	OPEN_HOOK_RAW,	      /* tp_btf/sys_exit */
+};
+
+#define OPTIONS_MAX_WATCH 4096
+#define RINGBUF_DEFAULT_BYTES (8u << 20)
+
+struct monitor_options {
+	bool help;
+	bool events;
+	bool verbose;
+	enum output_format format;
+	enum open_hook open_hook;
+	uint32_t ringbuf_bytes;
+	const char *pods_file;
+	const char *cgroup_root; /* NULL: found in /proc/mounts */
+	const char *ready_file;
+	const char **watch_paths;
+	size_t n_watch_paths;
+};
+
+/*
+ * Parses argv (argv[0] is the subcommand name). Returns 0, or -EINVAL with err
+ * saying which option is wrong and how. Strings point into argv.
+ */
+int monitor_options_parse(int argc, char **argv, struct monitor_options *options,
+			  struct am_error *err);
+void monitor_options_release(struct monitor_options *options);
+void monitor_usage(FILE *out);
+
+const char *open_hook_name(enum open_hook hook);
+
+#endif /* ACCESSMON_OPTIONS_H */

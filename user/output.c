@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* JSON and text serialisation of records; see output.h. */
+#include "output.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cgroups.h"
+#include "pods.h"
+#include "watch.h"
+
+void format_rfc3339(uint64_t time_ns, char out[RFC3339_LEN])
+{
+	time_t seconds = (time_t)(time_ns / 1000000000ull);
+	struct tm tm;
+
+	gmtime_r(&seconds, &tm);
+	snprintf(out, RFC3339_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%09uZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned)(time_ns % 1000000000ull));
+}
+
+void format_ip(uint8_t family, const uint8_t addr[16], char out[48])
+{
+	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, out, 48))
+		strcpy(out, "?");
+}
+
+const char *protocol_name(uint8_t protocol)
+{
+	switch (protocol) {
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	case 1:
+		return "icmp";
+	case 58:
+		return "icmpv6";
+	case 132:
+		return "sctp";
+	default:
+		return "other";
+	}
+}
+
+static const char *record_type_name(uint16_t type)
+{
+	switch (type) {
+	case AM_REC_CONNECT:
+		return "connect";
+	case AM_REC_SEND:
+		return "send";
+	case AM_REC_OPEN:
+		return "open";
+	default:
+		return "unknown";
+	}
+}
+
+static const char *access_mode(uint32_t flags)
+{
+	switch (flags & O_ACCMODE) {
+	case O_RDONLY:
+		return "read";
+	case O_WRONLY:
+		return "write";
+	default:
+		return "read-write";
+	}
+}
+
+static size_t comm_length(const char comm[AM_COMM_LEN])
+{
+	return strnlen(comm, AM_COMM_LEN);
+}
+
+static void json_proc(struct jsonw *w, const struct am_task *task)
+{
+	jsonw_key(w, "proc");
+	jsonw_object_begin(w);
+	jsonw_member_uint(w, "pid", task->pid);
+	jsonw_member_uint(w, "tid", task->tid);
+	jsonw_member_uint(w, "ppid", task->ppid);
+	jsonw_member_uint(w, "uid", task->uid);
+	jsonw_key(w, "comm");
+	jsonw_string_n(w, task->comm, comm_length(task->comm));
+	jsonw_object_end(w);
+}
+
+static void json_cgroup_and_pod(struct jsonw *w, const struct event_view *view)
+{
+	const struct cgroup_entry *cgroup = view->cgroup;
+
+	jsonw_key(w, "cgroup");
+	jsonw_object_begin(w);
+	jsonw_member_uint(w, "id", view->task->cgroup_id);
+	jsonw_member_string(w, "path", cgroup ? cgroup->path : NULL);
+	jsonw_object_end(w);
+
+	jsonw_key(w, "pod");
+	if (!cgroup || !cgroup->ref.is_pod) {
+		jsonw_null(w);
+		return;
+	}
+	jsonw_object_begin(w);
+	jsonw_member_string(w, "uid", cgroup->ref.pod_uid);
+	jsonw_member_string(w, "namespace", view->pod ? view->pod->namespace : NULL);
+	jsonw_member_string(w, "name", view->pod ? view->pod->name : NULL);
+	jsonw_member_string(w, "container_id",
+			    cgroup->ref.container_id[0] ? cgroup->ref.container_id : NULL);
+	jsonw_member_string(w, "container", view->container ? view->container->name : NULL);
+	jsonw_object_end(w);
+}
+
+static void json_connect(struct jsonw *w, const struct am_connect_record *record)
+{
+	char ip[48];
+
+	format_ip(record->family, record->addr, ip);
+	jsonw_key(w, "dst");
+	jsonw_object_begin(w);
+	jsonw_member_string(w, "ip", ip);
+	jsonw_member_uint(w, "port", record->port);
+	jsonw_member_string(w, "proto", protocol_name(record->protocol));
+	jsonw_object_end(w);
+}
+
+static void json_open(struct jsonw *w, const struct am_open_record *record,
+		      const struct watch_entry *watch)
+{
+	char dev[24];
+
+	snprintf(dev, sizeof(dev), "%u:%u", record->dev >> 20, record->dev & 0xfffff);
+	jsonw_key(w, "file");
+	jsonw_object_begin(w);
+	jsonw_key(w, "path");
+	if (record->path_flags & AM_PATH_UNREADABLE)
+		jsonw_null(w);
+	else
+		jsonw_string_n(w, record->path, strnlen(record->path, sizeof(record->path)));
+	jsonw_member_string(w, "host_path", watch ? watch->path : NULL);
+	jsonw_member_string(w, "dev", dev);
+	jsonw_member_uint(w, "inode", record->inode);
+	jsonw_member_uint(w, "flags", record->flags);
+	jsonw_member_string(w, "access", access_mode(record->flags));
+	jsonw_member_int(w, "result", record->result);
+	if (record->path_flags & AM_PATH_TRUNCATED) {
+		jsonw_key(w, "path_truncated");
+		jsonw_bool(w, true);
+	}
+	jsonw_object_end(w);
+}
+
+static void text_who(struct jsonw *w, const struct event_view *view)
+{
+	const struct cgroup_entry *cgroup = view->cgroup;
+	const struct am_task *task = view->task;
+
+	if (cgroup && cgroup->ref.is_pod) {
+		textw_raw(w, " pod=");
+		if (view->pod) {
+			textw_escaped(w, view->pod->namespace, strlen(view->pod->namespace));
+			textw_raw(w, "/");
+			textw_escaped(w, view->pod->name, strlen(view->pod->name));
+		} else {
+			textw_printf(w, "uid:%s", cgroup->ref.pod_uid);
+		}
+		if (view->container) {
+			textw_raw(w, " container=");
+			textw_escaped(w, view->container->name, strlen(view->container->name));
+		}
+	} else {
+		textw_raw(w, " host");
+	}
+	textw_printf(w, " pid=%u uid=%u comm=", task->pid, task->uid);
+	textw_escaped(w, task->comm, comm_length(task->comm));
+}
+
+void output_event(struct jsonw *w, enum output_format format, const struct event_view *view)
+{
+	const struct am_record_header *header = view->header;
+	char time_text[RFC3339_LEN];
+
+	format_rfc3339(view->time_ns, time_text);
+	if (format == OUTPUT_TEXT) {
+		textw_printf(w, "%s %-7s", time_text, record_type_name(header->type));
+		text_who(w, view);
+		if (header->type == AM_REC_CONNECT || header->type == AM_REC_SEND) {
+			const struct am_connect_record *record = (const void *)header;
+			char ip[48];
+
+			format_ip(record->family, record->addr, ip);
+			if (record->family == 6)
+				textw_printf(w, " -> [%s]:%u/%s", ip, record->port,
+					     protocol_name(record->protocol));
+			else
+				textw_printf(w, " -> %s:%u/%s", ip, record->port,
+					     protocol_name(record->protocol));
+		} else if (header->type == AM_REC_OPEN) {
+			const struct am_open_record *record = (const void *)header;
+
+			textw_raw(w, " file=");
+			textw_escaped(w, record->path, strnlen(record->path, sizeof(record->path)));
+			if (view->watch && strcmp(view->watch->path, record->path) != 0) {
+				textw_raw(w, " (");
+				textw_escaped(w, view->watch->path, strlen(view->watch->path));
+				textw_raw(w, ")");
+			}
+			textw_printf(w, " %s result=%" PRId64, access_mode(record->flags),
+				     (int64_t)record->result);
+		}
+		return;
+	}
+
+	jsonw_object_begin(w);
+	jsonw_member_string(w, "type", record_type_name(header->type));
+	jsonw_member_string(w, "time", time_text);
+	json_proc(w, view->task);
+	json_cgroup_and_pod(w, view);
+	if (header->type == AM_REC_CONNECT || header->type == AM_REC_SEND)
+		json_connect(w, (const struct am_connect_record *)header);
+	else if (header->type == AM_REC_OPEN)
+		json_open(w, (const struct am_open_record *)header, view->watch);
+	jsonw_object_end(w);
+}
+
+void output_events_lost(struct jsonw *w, enum output_format format, uint64_t time_ns,
+			uint64_t lost, uint64_t lost_total)
+{
+	char time_text[RFC3339_LEN];
+
+	format_rfc3339(time_ns, time_text);
+	if (format == OUTPUT_TEXT) {
+		textw_printf(w,
+			     "%s LOST    %" PRIu64 " events lost in the kernel (ring buffer full), "
+			     "%" PRIu64 " in all",
+			     time_text, lost, lost_total);
+		return;
+	}
+	jsonw_object_begin(w);
+	jsonw_member_string(w, "type", "events-lost");
+	jsonw_member_string(w, "time", time_text);
+	jsonw_member_string(w, "reason", "ring buffer full");
+	jsonw_member_uint(w, "lost", lost);
+	jsonw_member_uint(w, "lost_total", lost_total);
+	jsonw_object_end(w);
+}

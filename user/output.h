@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Serialises records for people and machines: one JSON object per line (the
+ * documented schema, README "Event records"), or one escaped text line.
+ */
+#ifndef ACCESSMON_OUTPUT_H
+#define ACCESSMON_OUTPUT_H
+
+#include <stdint.h>
+
+#include "accessmon.h"
+#include "jsonw.h"
+#include "options.h"
+
+struct cgroup_entry;
+struct pod_info;
+struct container_info;
+struct watch_entry;
+
+/* A decoded record with everything the pipeline learnt about it. */
+struct event_view {
+	const struct am_record_header *header;
+	uint64_t time_ns; /* wall clock, ns since the epoch */
+	const struct am_task *task;
+	const struct cgroup_entry *cgroup; /* NULL: not known */
+	const struct pod_info *pod;	   /* NULL: host process, or pod not in the inventory */
+	const struct container_info *container;
+	const struct watch_entry *watch; /* open records */
+};
+
+/* Appends one record (without the newline) to w. */
+void output_event(struct jsonw *w, enum output_format format, const struct event_view *view);
+void output_events_lost(struct jsonw *w, enum output_format format, uint64_t time_ns,
+			uint64_t lost, uint64_t lost_total);
+
+#define RFC3339_LEN 64
+
+/* RFC 3339, UTC, nanoseconds: 2026-11-28T10:04:05.123456789Z. */
+void format_rfc3339(uint64_t time_ns, char out[RFC3339_LEN]);
+/* Dotted IPv4 or RFC 5952 IPv6. */
+void format_ip(uint8_t family, const uint8_t addr[16], char out[48]);
+const char *protocol_name(uint8_t protocol);
+
+#endif /* ACCESSMON_OUTPUT_H */

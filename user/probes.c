@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Kernel probe lifecycle on top of the libbpf skeleton; see probes.h. */
+#include "probes.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "accessmon.skel.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+#define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
+#define OPENAT_EXIT_EVENT "/events/syscalls/sys_exit_openat/id"
+#define KERNEL_BTF "/sys/kernel/btf/vmlinux"
+
+struct probes {
+	struct accessmon_bpf *skel;
+	struct ring_buffer *ringbuf;
+	struct bpf_link *cgroup_links[4];
+	int cgroup_fd;
+	bool mounted_tracefs;
+	enum open_hook open_hook;
+	int n_cpus;
+	uint64_t *counter_values;
+	probes_record_fn on_record;
+	void *on_record_ctx;
+};
+
+static bool verbose_libbpf;
+
+static int libbpf_print(enum libbpf_print_level level, const char *format, va_list args)
+{
+	/* Without --verbose, our own one-line error summarises libbpf's warnings. */
+	(void)level;
+	if (!verbose_libbpf)
+		return 0;
+	return vfprintf(stderr, format, args);
+}
+
+static bool tracefs_has_syscalls(void)
+{
+	return access(TRACEFS OPENAT_EXIT_EVENT, R_OK) == 0 ||
+	       access(DEBUGFS_TRACING OPENAT_EXIT_EVENT, R_OK) == 0;
+}
+
+/*
+ * The syscall tracepoints are the cheapest hook for opens, and libbpf finds them
+ * through tracefs. Mount it where the kernel expects it when nobody has; it is
+ * unmounted again on close.
+ */
+static bool tracefs_ensure(struct probes *probes)
+{
+	if (tracefs_has_syscalls())
+		return true;
+	if (mount("nodev", TRACEFS, "tracefs", 0, NULL) == 0) {
+		probes->mounted_tracefs = true;
+		if (tracefs_has_syscalls())
+			return true;
+	}
+	return false;
+}
+
+static const char *permission_hint(int error)
+{
+	if (error == EPERM || error == EACCES)
+		return ": run accessmon as root, or with CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN";
+	return ": run with --verbose to see libbpf's log";
+}
+
+static int choose_open_hook(struct probes *probes, const struct probes_config *config,
+			    probes_note_fn note, struct am_error *err)
+{
+	bool tracepoint = false;
+
+	if (config->open_hook != OPEN_HOOK_RAW) {
+		tracepoint = tracefs_ensure(probes);
+		if (!tracepoint && config->open_hook == OPEN_HOOK_TRACEPOINT) {
+			am_error_set(err,
+				     "--open-hook tracepoint: the syscall tracepoints are not "
+				     "available (tracefs is not mounted at " TRACEFS
+				     " and mounting it failed: %s); use --open-hook raw",
+				     strerror(errno));
+			return -ENOENT;
+		}
+	}
+	probes->open_hook = tracepoint ? OPEN_HOOK_TRACEPOINT : OPEN_HOOK_RAW;
+	bpf_program__set_autoload(probes->skel->progs.am_exit_open, tracepoint);
+	bpf_program__set_autoload(probes->skel->progs.am_exit_openat, tracepoint);
+	bpf_program__set_autoload(probes->skel->progs.am_exit_openat2, tracepoint);
+	bpf_program__set_autoload(probes->skel->progs.am_raw_sys_exit, !tracepoint);
+	if (note)
+		note(tracepoint ? "opens: syscalls/sys_exit_open{,at,at2} tracepoints"
+				: "opens: raw tracepoint sys_exit (tracefs unavailable; every "
+				  "syscall pays for this hook)");
+	return 0;
+}
+
+static int attach_cgroup_programs(struct probes *probes, const char *cgroup_root,
+				  struct am_error *err)
+{
+	struct bpf_program *programs[4] = {
+		probes->skel->progs.am_connect4,
+		probes->skel->progs.am_connect6,
+		probes->skel->progs.am_sendmsg4,
+		probes->skel->progs.am_sendmsg6,
+	};
+	size_t i;
+
+	probes->cgroup_fd = open(cgroup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (probes->cgroup_fd < 0) {
+		am_error_set(err, "cgroup root %s: %s", cgroup_root, strerror(errno));
+		return -errno;
+	}
+	for (i = 0; i < 4; i++) {
+		probes->cgroup_links[i] = bpf_program__attach_cgroup(programs[i], probes->cgroup_fd);
+		if (!probes->cgroup_links[i]) {
+			int error = errno;
+
+			am_error_set(err, "attaching %s to %s failed: %s%s",
+				     bpf_program__name(programs[i]), cgroup_root, strerror(error),
+				     permission_hint(error));
+			return -error;
+		}
+	}
+	return 0;
+}
+
+static int on_ringbuf_record(void *ctx, void *data, size_t size)
+{
+	struct probes *probes = ctx;
+
+	probes->on_record(probes->on_record_ctx, data, size);
+	return 0;
+}
+
+struct probes *probes_open(const struct probes_config *config, probes_record_fn on_record,
+			   void *ctx, probes_note_fn note, struct am_error *err)
+{
+	struct probes *probes;
+	int rc;
+
+	if (access(KERNEL_BTF, R_OK) != 0) {
+		am_error_set(err,
+			     "kernel BTF not found at " KERNEL_BTF
+			     ": accessmon needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+		errno = ENOENT;
+		return NULL;
+	}
+	probes = calloc(1, sizeof(*probes));
+	if (!probes) {
+		am_error_set(err, "out of memory");
+		return NULL;
+	}
+	probes->cgroup_fd = -1;
+	verbose_libbpf = config->verbose;
+	libbpf_set_print(libbpf_print);
+
+	probes->skel = accessmon_bpf__open();
+	if (!probes->skel) {
+		rc = -errno;
+		am_error_set(err, "opening the embedded BPF object failed: %s", strerror(-rc));
+		goto close;
+	}
+	rc = bpf_map__set_max_entries(probes->skel->maps.events, config->ringbuf_bytes);
+	if (rc) {
+		am_error_set(err, "ring buffer size %u refused: %s", config->ringbuf_bytes,
+			     strerror(-rc));
+		goto close;
+	}
+	rc = choose_open_hook(probes, config, note, err);
+	if (rc)
+		goto close;
+	rc = accessmon_bpf__load(probes->skel);
+	if (rc) {
+		am_error_set(err, "loading the BPF programs failed: %s%s", strerror(-rc),
+			     permission_hint(-rc));
+		goto close;
+	}
+	rc = accessmon_bpf__attach(probes->skel);
+	if (rc) {
+		am_error_set(err, "attaching the tracepoint programs failed: %s%s", strerror(-rc),
+			     permission_hint(-rc));
+		goto close;
+	}
+	rc = attach_cgroup_programs(probes, config->cgroup_root, err);
+	if (rc)
+		goto close;
+
+	probes->on_record = on_record;
+	probes->on_record_ctx = ctx;
+	probes->ringbuf = ring_buffer__new(bpf_map__fd(probes->skel->maps.events),
+					   on_ringbuf_record, probes, NULL);
+	if (!probes->ringbuf) {
+		rc = -errno;
+		am_error_set(err, "opening the ring buffer failed: %s", strerror(-rc));
+		goto close;
+	}
+	probes->n_cpus = libbpf_num_possible_cpus();
+	if (probes->n_cpus <= 0) {
+		rc = probes->n_cpus ? probes->n_cpus : -EINVAL;
+		am_error_set(err, "counting possible CPUs failed: %s", strerror(-rc));
+		goto close;
+	}
+	probes->counter_values = calloc((size_t)probes->n_cpus, sizeof(uint64_t));
+	if (!probes->counter_values) {
+		rc = -ENOMEM;
+		am_error_set(err, "out of memory");
+		goto close;
+	}
+	return probes;
+
+close:
+	probes_close(probes);
+	errno = -rc;
+	return NULL;
+}
+
+void probes_close(struct probes *probes)
+{
+	size_t i;
+
+	if (!probes)
+		return;
+	ring_buffer__free(probes->ringbuf);
+	for (i = 0; i < 4; i++)
+		bpf_link__destroy(probes->cgroup_links[i]);
+	if (probes->cgroup_fd >= 0)
+		close(probes->cgroup_fd);
+	accessmon_bpf__destroy(probes->skel);
+	/* EBUSY when someone else started using it meanwhile: then it stays. */
+	if (probes->mounted_tracefs)
+		umount2(TRACEFS, MNT_DETACH);
+	free(probes->counter_values);
+	free(probes);
+}
+
+int probes_watch_file(struct probes *probes, uint32_t kdev, uint64_t inode, uint32_t watch_id)
+{
+	struct am_file_key key = {.inode = inode, .dev = kdev};
+	struct am_watch_value value = {.watch_id = watch_id};
+
+	if (bpf_map__update_elem(probes->skel->maps.watched_files, &key, sizeof(key), &value,
+				 sizeof(value), BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int probes_poll(struct probes *probes, int timeout_ms)
+{
+	int rc = ring_buffer__poll(probes->ringbuf, timeout_ms);
+
+	return rc == -EINTR ? 0 : rc;
+}
+
+int probes_drain(struct probes *probes)
+{
+	return ring_buffer__consume(probes->ringbuf);
+}
+
+int probes_counters(struct probes *probes, uint64_t totals[AM_CNT_MAX])
+{
+	uint32_t key;
+	int cpu;
+
+	for (key = 0; key < AM_CNT_MAX; key++) {
+		totals[key] = 0;
+		if (bpf_map__lookup_elem(probes->skel->maps.counters, &key, sizeof(key),
+					 probes->counter_values,
+					 sizeof(uint64_t) * (size_t)probes->n_cpus, 0))
+			return -errno;
+		for (cpu = 0; cpu < probes->n_cpus; cpu++)
+			totals[key] += probes->counter_values[cpu];
+	}
+	return 0;
+}
+
+enum open_hook probes_open_hook(const struct probes *probes)
+{
+	return probes->open_hook;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Loading, attaching and reading the kernel probes: the one module that talks to
+ * libbpf. Everything attached is held by links owned here, so probes_close() (or
+ * the process dying) detaches all of it; nothing is pinned.
+ */
+#ifndef ACCESSMON_PROBES_H
+#define ACCESSMON_PROBES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "accessmon.h"
+#include "error.h"
+#include "options.h"
+
+struct probes_config {
+	const char *cgroup_root;
+	uint32_t ringbuf_bytes;
+	enum open_hook open_hook;
+	bool verbose;
+};
+
+typedef int (*probes_record_fn)(void *ctx, const void *data, size_t size);
+/* Receives progress messages worth telling the user (which hook was chosen, ...). */
+typedef void (*probes_note_fn)(const char *message);
+
+struct probes;
+
+struct probes *probes_open(const struct probes_config *config, probes_record_fn on_record,
+			   void *ctx, probes_note_fn note, struct am_error *err);
+void probes_close(struct probes *probes);
+
+int probes_watch_file(struct probes *probes, uint32_t kdev, uint64_t inode, uint32_t watch_id);
+/* Waits up to timeout_ms for records and hands each to on_record. */
+int probes_poll(struct probes *probes, int timeout_ms);
+/* Hands over every record already in the ring buffer, without waiting. */
+int probes_drain(struct probes *probes);
+/* Sums the per-CPU counters. */
+int probes_counters(struct probes *probes, uint64_t totals[AM_CNT_MAX]);
+/* The open hook actually attached: OPEN_HOOK_TRACEPOINT or OPEN_HOOK_RAW. */
+enum open_hook probes_open_hook(const struct probes *probes);
+
+#endif /* ACCESSMON_PROBES_H */
