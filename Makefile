@@ -54,6 +54,8 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
 
 .PHONY: all run test check unit e2e deps vmlinux clean install
+# Keep intermediate objects (the sanitizer build) between runs.
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/accessmon

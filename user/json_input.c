@@ -39,8 +39,9 @@ cJSON *json_input_parse(const char *source, const char *text, size_t len, struct
 	if (root)
 		return root;
 	offset = end && end >= text && end <= text + len ? (size_t)(end - text) : len;
+	/* cJSON stops on the last byte it read when the document is cut short. */
 	position_of(text, offset, &line, &column);
-	if (offset >= len)
+	if (offset + 1 >= len)
 		am_error_set(err, "%s:%zu:%zu: invalid JSON: input ends too early", source, line,
 			     column);
 	else

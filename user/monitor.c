@@ -12,7 +12,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/magic.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,17 +51,31 @@ struct monitor {
 	uint64_t last_rescan_ns;
 };
 
-static void note(const char *message)
-{
-	fprintf(stderr, "accessmon: %s\n", message);
-}
-
 static uint64_t clock_ns(clockid_t clock)
 {
 	struct timespec ts;
 
 	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The cgroup hooks attach to a cgroup v2 directory; say so early when it is not one. */
+static int check_cgroup_root(const char *path)
+{
+	struct statfs fs;
+
+	if (statfs(path, &fs) < 0) {
+		fprintf(stderr, "accessmon: cgroup root %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	if (fs.f_type != CGROUP2_SUPER_MAGIC) {
+		fprintf(stderr,
+			"accessmon: cgroup root %s is not a cgroup v2 filesystem; give the cgroup2 "
+			"mount point (see /proc/mounts) with --cgroup-root\n",
+			path);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int find_cgroup_root(struct monitor *monitor)
@@ -73,7 +89,7 @@ static int find_cgroup_root(struct monitor *monitor)
 			return -ENAMETOOLONG;
 		}
 		strcpy(monitor->cgroup_root, monitor->options.cgroup_root);
-		return 0;
+		return check_cgroup_root(monitor->cgroup_root);
 	}
 	mounts = fopen("/proc/mounts", "re");
 	if (!mounts) {
@@ -89,7 +105,7 @@ static int find_cgroup_root(struct monitor *monitor)
 			"accessmon needs cgroup v2; mount it or give --cgroup-root\n");
 		return rc;
 	}
-	return 0;
+	return check_cgroup_root(monitor->cgroup_root);
 }
 
 static int load_inputs(struct monitor *monitor)
@@ -284,7 +300,7 @@ int monitor_main(int argc, char **argv)
 	probes_config.ringbuf_bytes = monitor.options.ringbuf_bytes;
 	probes_config.open_hook = monitor.options.open_hook;
 	probes_config.verbose = monitor.options.verbose;
-	monitor.probes = probes_open(&probes_config, on_record, &monitor, note, &err);
+	monitor.probes = probes_open(&probes_config, on_record, &monitor, &err);
 	if (!monitor.probes) {
 		fprintf(stderr, "accessmon: %s\n", err.msg);
 		goto free_pipeline;
@@ -296,9 +312,14 @@ int monitor_main(int argc, char **argv)
 		fprintf(stderr, "accessmon: %s\n", err.msg);
 		goto close_probes;
 	}
-	fprintf(stderr, "accessmon: attached at cgroup %s; %zu cgroups known, %zu files watched\n",
-		monitor.cgroup_root, cgroup_cache_count(monitor.cgroups),
-		watch_list_count(monitor.watches));
+	fprintf(stderr,
+		"accessmon: attached at cgroup %s, opens seen by %s; %zu cgroups known, %zu files "
+		"watched\n",
+		monitor.cgroup_root,
+		probes_open_hook(monitor.probes) == OPEN_HOOK_TRACEPOINT
+			? "the syscalls/sys_exit_open* tracepoints"
+			: "the raw sys_exit tracepoint (tracefs unavailable: every syscall pays for it)",
+		cgroup_cache_count(monitor.cgroups), watch_list_count(monitor.watches));
 	if (monitor.options.ready_file) {
 		int rc = write_ready_file(monitor.options.ready_file);
 

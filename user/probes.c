@@ -77,7 +77,7 @@ static const char *permission_hint(int error)
 }
 
 static int choose_open_hook(struct probes *probes, const struct probes_config *config,
-			    probes_note_fn note, struct am_error *err)
+			    struct am_error *err)
 {
 	bool tracepoint = false;
 
@@ -97,10 +97,6 @@ static int choose_open_hook(struct probes *probes, const struct probes_config *c
 	bpf_program__set_autoload(probes->skel->progs.am_exit_openat, tracepoint);
 	bpf_program__set_autoload(probes->skel->progs.am_exit_openat2, tracepoint);
 	bpf_program__set_autoload(probes->skel->progs.am_raw_sys_exit, !tracepoint);
-	if (note)
-		note(tracepoint ? "opens: syscalls/sys_exit_open{,at,at2} tracepoints"
-				: "opens: raw tracepoint sys_exit (tracefs unavailable; every "
-				  "syscall pays for this hook)");
 	return 0;
 }
 
@@ -143,7 +139,7 @@ static int on_ringbuf_record(void *ctx, void *data, size_t size)
 }
 
 struct probes *probes_open(const struct probes_config *config, probes_record_fn on_record,
-			   void *ctx, probes_note_fn note, struct am_error *err)
+			   void *ctx, struct am_error *err)
 {
 	struct probes *probes;
 	int rc;
@@ -176,7 +172,7 @@ struct probes *probes_open(const struct probes_config *config, probes_record_fn 
 			     strerror(-rc));
 		goto close;
 	}
-	rc = choose_open_hook(probes, config, note, err);
+	rc = choose_open_hook(probes, config, err);
 	if (rc)
 		goto close;
 	rc = accessmon_bpf__load(probes->skel);

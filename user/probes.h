@@ -23,13 +23,11 @@ struct probes_config {
 };
 
 typedef int (*probes_record_fn)(void *ctx, const void *data, size_t size);
-/* Receives progress messages worth telling the user (which hook was chosen, ...). */
-typedef void (*probes_note_fn)(const char *message);
 
 struct probes;
 
 struct probes *probes_open(const struct probes_config *config, probes_record_fn on_record,
-			   void *ctx, probes_note_fn note, struct am_error *err);
+			   void *ctx, struct am_error *err);
 void probes_close(struct probes *probes);
 
 int probes_watch_file(struct probes *probes, uint32_t kdev, uint64_t inode, uint32_t watch_id);

@@ -1,0 +1,290 @@
+# shellcheck shell=bash
+# End-to-end test harness: fake pods on the real kernel.
+#
+# A fake pod is what the kubelet and containerd would leave on a node: a cgroup v2
+# directory named as the kubelet names it (systemd or cgroupfs driver), a network
+# namespace with lo up and the node-local addresses (169.254.169.254 for IMDS,
+# 168.63.129.16 for WireServer, fd00::10) on it, and an entry in a PodList file.
+# Real processes run inside it (their own cgroup and network namespace), the real
+# monitor runs beside them, and the tests assert on the records it writes.
+#
+# Everything created is recorded and removed by the EXIT trap, also on failure.
+# Test files define functions named test_*; e2e_main runs them in order.
+
+set -u
+
+E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD="$E2E_ROOT/$BUILD" ;; esac
+AM="$BUILD/accessmon"
+AM_OPEN="$BUILD/tests/helpers/am-open"
+FAKE_HTTP="$E2E_ROOT/tests/helpers/fake_http.py"
+CGROUP2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+TAG="am$$"
+WORK=$(mktemp -d "/tmp/accessmon-e2e.XXXXXX")
+chmod 755 "$WORK"
+OUT="$WORK/out.jsonl"
+ERR="$WORK/err.txt"
+PODS_JSON="$WORK/pods.json"
+echo '{"apiVersion":"v1","kind":"PodList","items":[]}' > "$PODS_JSON"
+
+declare -A POD_UID POD_CID POD_CGROUP POD_NETNS POD_NAMESPACE SERVERS
+CREATED_CGROUPS=()
+CREATED_NETNS=()
+BACKGROUND_PIDS=()
+MONITOR_PID=""
+LAST_PID=""
+TESTS_PASSED=0
+TESTS_FAILED=0
+CURRENT_FAILED=0
+
+e2e_cleanup() {
+	local pid cg ns i
+	if [ -n "$MONITOR_PID" ]; then
+		kill -INT "$MONITOR_PID" 2>/dev/null
+		wait "$MONITOR_PID" 2>/dev/null
+	fi
+	for pid in "${BACKGROUND_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${BACKGROUND_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	# Deepest first; a cgroup still holding processes is emptied before removal.
+	for ((i = ${#CREATED_CGROUPS[@]} - 1; i >= 0; i--)); do
+		cg=${CREATED_CGROUPS[$i]}
+		[ -d "$cg" ] || continue
+		if [ -f "$cg/cgroup.procs" ]; then
+			while read -r pid; do kill -KILL "$pid" 2>/dev/null; done < "$cg/cgroup.procs"
+		fi
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			rmdir "$cg" 2>/dev/null && break
+			sleep 0.1
+		done
+	done
+	for ns in "${CREATED_NETNS[@]}"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$WORK"
+}
+trap e2e_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- reporting -------------------------------------------------------------
+
+fail() {
+	echo "    FAIL: $*" >&2
+	CURRENT_FAILED=1
+}
+
+# expect_eq ACTUAL EXPECTED WHAT
+expect_eq() {
+	if [ "$1" != "$2" ]; then
+		fail "$3: got '$1', expected '$2'"
+		return 1
+	fi
+}
+
+# expect_true COMMAND... : the command must succeed.
+expect_true() {
+	if ! "$@"; then
+		fail "expected success: $*"
+		return 1
+	fi
+}
+
+# records FILTER: the monitor's output records matching a jq boolean expression.
+records() {
+	jq -c "select($1)" "$OUT"
+}
+
+# expect_records N FILTER WHAT
+expect_records() {
+	local got
+	got=$(records "$2" | wc -l)
+	if [ "$got" != "$1" ]; then
+		fail "$3: $got records match '$2', expected $1"
+		echo "    --- monitor output (last 20 lines):" >&2
+		tail -n 20 "$OUT" >&2
+		echo "    --- monitor stderr:" >&2
+		cat "$ERR" >&2
+		return 1
+	fi
+}
+
+# field FILTER JQ_PATH: one value from the single record matching FILTER.
+field() {
+	records "$1" | head -n 1 | jq -r "$2"
+}
+
+# --- fake pods -------------------------------------------------------------
+
+new_uid() {
+	cat /proc/sys/kernel/random/uuid
+}
+
+new_container_id() {
+	head -c 32 /dev/urandom | sha256sum | cut -c1-64
+}
+
+mkdir_tracked() {
+	local dir=$1 parent
+	parent=$(dirname "$dir")
+	[ -d "$parent" ] || mkdir_tracked "$parent"
+	if [ ! -d "$dir" ]; then
+		mkdir "$dir" || return 1
+		CREATED_CGROUPS+=("$dir")
+	fi
+}
+
+# pod_define NAME NAMESPACE [systemd|cgroupfs] [besteffort|burstable|guaranteed]
+# Adds the pod to the PodList; pod_up creates its cgroup and network namespace.
+pod_define() {
+	local name=$1 namespace=$2 driver=${3:-systemd} qos=${4:-besteffort}
+	local uid cid path tmp
+	uid=$(new_uid)
+	cid=$(new_container_id)
+	if [ "$driver" = systemd ]; then
+		if [ "$qos" = guaranteed ]; then
+			path="kubepods.slice/kubepods-pod${uid//-/_}.slice"
+		else
+			path="kubepods.slice/kubepods-$qos.slice/kubepods-$qos-pod${uid//-/_}.slice"
+		fi
+		path="$path/cri-containerd-$cid.scope"
+	else
+		if [ "$qos" = guaranteed ]; then
+			path="kubepods/pod$uid/$cid"
+		else
+			path="kubepods/$qos/pod$uid/$cid"
+		fi
+	fi
+	POD_UID[$name]=$uid
+	POD_CID[$name]=$cid
+	POD_CGROUP[$name]="$CGROUP2/$path"
+	POD_NETNS[$name]="$TAG-$name"
+	POD_NAMESPACE[$name]=$namespace
+	tmp="$WORK/pods.tmp"
+	jq --arg name "$name" --arg ns "$namespace" --arg uid "$uid" --arg cid "$cid" \
+		'.items += [{metadata: {name: $name, namespace: $ns, uid: $uid,
+		   labels: {app: $name}},
+		 spec: {serviceAccountName: "default", containers: [{name: "app"}]},
+		 status: {containerStatuses: [{name: "app", containerID: ("containerd://" + $cid)}]}}]' \
+		"$PODS_JSON" > "$tmp" && mv "$tmp" "$PODS_JSON"
+}
+
+pod_up() {
+	local name=$1 ns=${POD_NETNS[$1]}
+	mkdir_tracked "${POD_CGROUP[$name]}" || { fail "cannot create cgroup ${POD_CGROUP[$name]}"; return 1; }
+	ip netns add "$ns" || { fail "cannot create netns $ns"; return 1; }
+	CREATED_NETNS+=("$ns")
+	ip -n "$ns" link set lo up
+	ip -n "$ns" addr add 169.254.169.254/32 dev lo
+	ip -n "$ns" addr add 168.63.129.16/32 dev lo
+	ip -n "$ns" addr add fd00::10/128 dev lo nodad
+}
+
+# pod_run NAME COMMAND...: runs COMMAND as a process of the pod (its cgroup and
+# network namespace), in the foreground; LAST_PID is its pid.
+pod_run() {
+	local name=$1 rc
+	shift
+	bash -c 'echo $$ > "$1"; echo $$ > "$2/cgroup.procs" || exit 125; ns=$3; shift 3; exec ip netns exec "$ns" "$@"' \
+		_ "$WORK/last.pid" "${POD_CGROUP[$name]}" "${POD_NETNS[$name]}" "$@"
+	rc=$?
+	LAST_PID=$(cat "$WORK/last.pid")
+	return $rc
+}
+
+# pod_serve NAME ADDRESS PORT: a fake HTTP endpoint inside the pod's network
+# namespace; it keeps serving until the end of the file's tests.
+pod_serve() {
+	local name=$1 address=$2 port=$3 ready="$WORK/ready.$1.$3.$RANDOM"
+	[ -n "${SERVERS["$name $address $port"]:-}" ] && return 0
+	ip netns exec "${POD_NETNS[$name]}" python3 "$FAKE_HTTP" "$address" "$port" "$ready" \
+		>/dev/null 2>&1 &
+	BACKGROUND_PIDS+=("$!")
+	for _ in $(seq 100); do
+		if [ -f "$ready" ]; then
+			SERVERS["$name $address $port"]=$!
+			return 0
+		fi
+		sleep 0.05
+	done
+	fail "fake server $address:$port in pod $name did not start"
+	return 1
+}
+
+# --- the monitor -----------------------------------------------------------
+
+# monitor_start [OPTIONS...]: starts the monitor with --events and the PodList.
+monitor_start() {
+	local ready="$WORK/monitor.ready"
+	rm -f "$ready"
+	: > "$OUT"
+	"$AM" monitor --events --ready-file "$ready" --pods "$PODS_JSON" "$@" > "$OUT" 2> "$ERR" &
+	MONITOR_PID=$!
+	for _ in $(seq 200); do
+		[ -f "$ready" ] && return 0
+		if ! kill -0 "$MONITOR_PID" 2>/dev/null; then
+			wait "$MONITOR_PID"
+			fail "monitor exited early ($?): $(cat "$ERR")"
+			MONITOR_PID=""
+			return 1
+		fi
+		sleep 0.05
+	done
+	fail "monitor not ready after 10 s: $(cat "$ERR")"
+	return 1
+}
+
+# monitor_stop [SIGNAL]: stops the monitor; it must exit 0 and remove its ready file.
+monitor_stop() {
+	local signal=${1:-INT} rc
+	[ -n "$MONITOR_PID" ] || return 1
+	kill "-$signal" "$MONITOR_PID"
+	wait "$MONITOR_PID"
+	rc=$?
+	MONITOR_PID=""
+	expect_eq "$rc" 0 "monitor exit status after SIG$signal"
+	if [ -f "$WORK/monitor.ready" ]; then
+		fail "ready file still present after exit"
+	fi
+}
+
+# --- running ---------------------------------------------------------------
+
+e2e_require() {
+	local missing=""
+	[ "$(id -u)" = 0 ] || missing="$missing root"
+	[ -n "$CGROUP2" ] || missing="$missing cgroup2"
+	[ -x "$AM" ] || missing="$missing $AM"
+	if [ -n "$missing" ]; then
+		echo "e2e: cannot run, missing:$missing" >&2
+		exit 1
+	fi
+}
+
+e2e_main() {
+	local suite=$1 test
+	e2e_require
+	for test in $(declare -F | awk '{ print $3 }' | grep '^test_'); do
+		CURRENT_FAILED=0
+		echo "  $suite: $test"
+		"$test"
+		if [ -n "$MONITOR_PID" ]; then
+			kill -INT "$MONITOR_PID" 2>/dev/null
+			wait "$MONITOR_PID" 2>/dev/null
+			MONITOR_PID=""
+		fi
+		if [ "$CURRENT_FAILED" = 0 ]; then
+			TESTS_PASSED=$((TESTS_PASSED + 1))
+			echo "  PASS $suite: $test"
+		else
+			TESTS_FAILED=$((TESTS_FAILED + 1))
+			echo "  FAIL $suite: $test"
+		fi
+	done
+	echo "$suite: $TESTS_PASSED passed, $TESTS_FAILED failed"
+	[ "$TESTS_FAILED" = 0 ]
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Test helper: a tiny HTTP server standing in for IMDS or any endpoint.
+
+fake_http.py ADDRESS PORT READY_FILE
+Answers every GET or POST with 200 and a small JSON body, and touches READY_FILE
+once it listens, so tests never race the bind.
+"""
+import http.server
+import socket
+import sys
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def _answer(self):
+        body = b'{"ok":true}\n'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        self._answer()
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(min(length, 1 << 20))
+        self._answer()
+
+    def log_message(self, *args):
+        pass
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+
+def main():
+    address, port, ready = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    Server.address_family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    server = Server((address, port), Handler)
+    with open(ready, "w") as f:
+        f.write("ready\n")
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Runs accessmon's test suites and prints one closing line, "N passed, N failed".
+#
+#   tests/run.sh          everything
+#   tests/run.sh unit     unit tests: plain, under ASan+UBSan, and under valgrind
+#   tests/run.sh e2e      end-to-end tests on the live probes (root)
+#
+# Expects the binaries `make check` builds, under $BUILD (default: build).
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+what=${1:-all}
+passed=0
+failed=0
+failed_suites=()
+
+# Adds a cmocka run's counts: "[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s)".
+count_cmocka() {
+	local log=$1 name=$2 rc=$3 p f
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+	p=${p:-0}
+	f=${f:-0}
+	# A crash, a sanitizer report or a valgrind error fails the run whatever it counted.
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$f" != 0 ]; then
+		failed_suites+=("$name")
+		cat "$log"
+	fi
+	printf '  %-40s %s passed, %s failed\n' "$name" "$p" "$f"
+}
+
+run_unit() {
+	local test name log rc
+	log=$(mktemp)
+	echo "unit tests"
+	for test in "$BUILD"/tests/test_*; do
+		[ -x "$test" ] || continue
+		name=$(basename "$test")
+		"$test" > "$log" 2>&1
+		count_cmocka "$log" "$name" $?
+	done
+	echo "unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+	for test in "$BUILD"/san/tests/test_*; do
+		[ -x "$test" ] || continue
+		name="asan+ubsan $(basename "$test")"
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+			"$test" > "$log" 2>&1
+		count_cmocka "$log" "$name" $?
+	done
+	echo "unit tests under valgrind"
+	for test in "$BUILD"/tests/test_*; do
+		[ -x "$test" ] || continue
+		name="valgrind $(basename "$test")"
+		valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+			"$test" > "$log" 2>&1
+		rc=$?
+		count_cmocka "$log" "$name" $rc
+	done
+	rm -f "$log"
+}
+
+run_e2e() {
+	local suite name log p f
+	log=$(mktemp)
+	echo "end-to-end tests (live probes, fake pods)"
+	if [ "$(id -u)" != 0 ]; then
+		echo "  e2e tests load BPF programs and create cgroups and network namespaces: run as root" >&2
+		failed=$((failed + 1))
+		failed_suites+=("e2e (not root)")
+		return
+	fi
+	for suite in tests/e2e/test_*.sh; do
+		name=$(basename "$suite" .sh)
+		BUILD="$BUILD" timeout 600 bash "$suite" 2>&1 | tee "$log"
+		p=$(sed -n 's/^[a-z_-]*: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log" | tail -n 1)
+		f=$(sed -n 's/^[a-z_-]*: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log" | tail -n 1)
+		if [ -z "$p" ]; then
+			# The suite died before its summary.
+			p=0
+			f=1
+		fi
+		passed=$((passed + p))
+		failed=$((failed + f))
+		[ "$f" = 0 ] || failed_suites+=("$name")
+	done
+	rm -f "$log"
+}
+
+case "$what" in
+all)
+	run_unit
+	run_e2e
+	;;
+unit) run_unit ;;
+e2e) run_e2e ;;
+*)
+	echo "usage: tests/run.sh [all|unit|e2e]" >&2
+	exit 2
+	;;
+esac
+
+if [ ${#failed_suites[@]} -gt 0 ]; then
+	echo "failed: ${failed_suites[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Unit tests: the JSON writer and the escaped text writer. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "jsonw.h"
+
+static void nesting_and_commas(void **state)
+{
+	struct jsonw w;
+
+	(void)state;
+	jsonw_init(&w);
+	jsonw_object_begin(&w);
+	jsonw_member_string(&w, "a", "x");
+	jsonw_member_uint(&w, "b", 18446744073709551615ull);
+	jsonw_member_int(&w, "c", -5);
+	jsonw_key(&w, "d");
+	jsonw_array_begin(&w);
+	jsonw_bool(&w, true);
+	jsonw_null(&w);
+	jsonw_object_begin(&w);
+	jsonw_object_end(&w);
+	jsonw_array_end(&w);
+	jsonw_member_string(&w, "e", NULL);
+	jsonw_object_end(&w);
+	assert_false(w.failed);
+	assert_string_equal(w.buf, "{\"a\":\"x\",\"b\":18446744073709551615,\"c\":-5,"
+				   "\"d\":[true,null,{}],\"e\":null}");
+	jsonw_release(&w);
+}
+
+static void escapes_hostile_strings(void **state)
+{
+	const char hostile[] = "q\"b\\n\nt\tr\re\x1b[31m\x7f\x01";
+	struct jsonw w;
+	cJSON *parsed;
+
+	(void)state;
+	jsonw_init(&w);
+	jsonw_string_n(&w, hostile, sizeof(hostile) - 1);
+	assert_string_equal(w.buf, "\"q\\\"b\\\\n\\nt\\tr\\re\\u001b[31m\\u007f\\u0001\"");
+	/* What we write, a JSON parser reads back as the same bytes. */
+	parsed = cJSON_Parse(w.buf);
+	assert_non_null(parsed);
+	assert_string_equal(parsed->valuestring, hostile);
+	cJSON_Delete(parsed);
+	jsonw_release(&w);
+}
+
+static void embedded_nul_and_invalid_utf8(void **state)
+{
+	const char bytes[] = {'a', 0, 'b', (char)0xff, (char)0xc3, (char)0xa9, (char)0xe2,
+			      (char)0x82, (char)0xc0, (char)0xaf, (char)0xed, (char)0xa0,
+			      (char)0x80};
+	struct jsonw w;
+
+	(void)state;
+	jsonw_init(&w);
+	jsonw_string_n(&w, bytes, sizeof(bytes));
+	/* NUL escaped; 0xff, truncated and overlong sequences and a surrogate replaced. */
+	assert_string_equal(w.buf, "\"a\\u0000b\\ufffd\xc3\xa9\\ufffd\\ufffd\\ufffd\\ufffd"
+				   "\\ufffd\\ufffd\\ufffd\"");
+	jsonw_release(&w);
+}
+
+static void valid_utf8_passes(void **state)
+{
+	const char text[] = "k\xc3\xa9y \xe2\x82\xac \xf0\x9f\x94\x91";
+	struct jsonw w;
+
+	(void)state;
+	jsonw_init(&w);
+	jsonw_string(&w, text);
+	assert_int_equal(w.len, strlen(text) + 2);
+	assert_memory_equal(w.buf + 1, text, strlen(text));
+	jsonw_release(&w);
+}
+
+static void text_escapes_terminal_controls(void **state)
+{
+	const char text[] = "ok \x1b]0;pwned\x07 \xc2\x9b 1m \xc3\xa9 \\ \xff";
+	struct jsonw w;
+
+	(void)state;
+	jsonw_init(&w);
+	textw_escaped(&w, text, sizeof(text) - 1);
+	assert_string_equal(w.buf, "ok \\x1b]0;pwned\\x07 \\xc2\\x9b 1m \xc3\xa9 \\x5c \\xff");
+	assert_null(strchr(w.buf, '\x1b'));
+	jsonw_release(&w);
+}
+
+static void reset_reuses_buffer(void **state)
+{
+	struct jsonw w;
+
+	(void)state;
+	jsonw_init(&w);
+	jsonw_object_begin(&w);
+	jsonw_member_uint(&w, "n", 1);
+	jsonw_object_end(&w);
+	jsonw_reset(&w);
+	jsonw_object_begin(&w);
+	jsonw_member_uint(&w, "n", 2);
+	jsonw_object_end(&w);
+	assert_string_equal(w.buf, "{\"n\":2}");
+	jsonw_release(&w);
+}
+
+static void too_deep_fails(void **state)
+{
+	struct jsonw w;
+	int i;
+
+	(void)state;
+	jsonw_init(&w);
+	for (i = 0; i < JSONW_MAX_DEPTH + 2; i++)
+		jsonw_array_begin(&w);
+	assert_true(w.failed);
+	jsonw_release(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(nesting_and_commas),
+		cmocka_unit_test(escapes_hostile_strings),
+		cmocka_unit_test(embedded_nul_and_invalid_utf8),
+		cmocka_unit_test(valid_utf8_passes),
+		cmocka_unit_test(text_escapes_terminal_controls),
+		cmocka_unit_test(reset_reuses_buffer),
+		cmocka_unit_test(too_deep_fails),
+	};
+
+	return cmocka_run_group_tests_name("jsonw", tests, NULL, NULL);
+}

@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Unit tests: the pipeline from raw kernel records to JSON and text lines,
+ * attribution through cgroup records and the pod inventory, and malformed input.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "cgroups.h"
+#include "json_input.h"
+#include "pipeline.h"
+#include "pods.h"
+#include "watch.h"
+
+#define POD_UID "0c7d2f4a-1b3e-4c5d-9e8f-a1b2c3d4e5f6"
+#define CONTAINER "3f1ea5a1c8d2b0e4f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3"
+#define CGROUP_PATH                                                                            \
+	"/kubepods.slice/kubepods-besteffort.slice/"                                           \
+	"kubepods-besteffort-pod0c7d2f4a_1b3e_4c5d_9e8f_a1b2c3d4e5f6.slice/"                  \
+	"cri-containerd-" CONTAINER ".scope"
+
+struct fixture {
+	struct cgroup_cache *cgroups;
+	struct pod_inventory *pods;
+	struct watch_list *watches;
+	struct pipeline *pipeline;
+	char *out;
+	size_t out_len;
+	FILE *stream;
+	int misses;
+};
+
+static const char podlist[] =
+	"{\"kind\":\"PodList\",\"items\":[{\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\","
+	"\"uid\":\"" POD_UID "\"},\"spec\":{\"containers\":[{\"name\":\"app\"}]},"
+	"\"status\":{\"containerStatuses\":[{\"name\":\"app\",\"containerID\":\"containerd://" CONTAINER
+	"\"}]}}]}";
+
+static struct fixture *fixture_new(bool events, enum output_format format)
+{
+	struct pipeline_config config = {.events = events, .format = format,
+					 .boot_to_wall_ns = 1764324245000000000ll};
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct am_error err;
+	cJSON *root;
+
+	f->cgroups = cgroup_cache_new(64);
+	f->pods = pod_inventory_new();
+	f->watches = watch_list_new(8);
+	root = json_input_parse("podlist", podlist, strlen(podlist), &err);
+	assert_non_null(root);
+	assert_int_equal(pod_inventory_load_podlist(f->pods, root, "podlist", &err), 0);
+	cJSON_Delete(root);
+	f->stream = open_memstream(&f->out, &f->out_len);
+	f->pipeline = pipeline_new(&config, f->cgroups, f->pods, f->watches, f->stream);
+	return f;
+}
+
+static void fixture_free(struct fixture *f)
+{
+	pipeline_free(f->pipeline);
+	fclose(f->stream);
+	free(f->out);
+	watch_list_free(f->watches);
+	pod_inventory_free(f->pods);
+	cgroup_cache_free(f->cgroups);
+	free(f);
+}
+
+static const char *output(struct fixture *f)
+{
+	fflush(f->stream);
+	return f->out ? f->out : "";
+}
+
+static void header_fill(struct am_record_header *header, uint16_t type, uint16_t size,
+			uint64_t time_ns)
+{
+	header->type = type;
+	header->size = size;
+	header->time_ns = time_ns;
+}
+
+static void feed_mkdir(struct fixture *f, uint64_t id, const char *path, uint64_t time_ns)
+{
+	struct am_cgroup_record record = {0};
+
+	header_fill(&record.header, AM_REC_CGROUP_MKDIR, sizeof(record), time_ns);
+	record.cgroup_id = id;
+	strncpy(record.path, path, sizeof(record.path) - 1);
+	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record)), 0);
+}
+
+static struct am_connect_record connect_record(uint64_t cgroup_id, const char *comm)
+{
+	struct am_connect_record record = {0};
+
+	header_fill(&record.header, AM_REC_CONNECT, sizeof(record), 5000000123ull);
+	record.task.cgroup_id = cgroup_id;
+	record.task.pid = 4242;
+	record.task.tid = 4243;
+	record.task.ppid = 1;
+	record.task.uid = 1000;
+	memcpy(record.task.comm, comm, strnlen(comm, sizeof(record.task.comm)));
+	record.family = 4;
+	record.protocol = 6;
+	record.port = 80;
+	memcpy(record.addr, (uint8_t[]){169, 254, 169, 254}, 4);
+	return record;
+}
+
+static cJSON *only_line(struct fixture *f)
+{
+	const char *text = output(f);
+	const char *newline = strchr(text, '\n');
+	cJSON *line;
+
+	assert_non_null(newline);
+	assert_int_equal(newline[1], '\0');
+	line = cJSON_ParseWithLength(text, (size_t)(newline - text));
+	assert_non_null(line);
+	return line;
+}
+
+static const char *string_at(const cJSON *root, const char *object, const char *member)
+{
+	const cJSON *parent = object ? cJSON_GetObjectItem(root, object) : root;
+	const cJSON *item = cJSON_GetObjectItem(parent, member);
+
+	return cJSON_IsString(item) ? item->valuestring : NULL;
+}
+
+static double number_at(const cJSON *root, const char *object, const char *member)
+{
+	const cJSON *parent = object ? cJSON_GetObjectItem(root, object) : root;
+
+	return cJSON_GetNumberValue(cJSON_GetObjectItem(parent, member));
+}
+
+static void connect_from_pod(void **state)
+{
+	struct fixture *f = fixture_new(true, OUTPUT_JSON);
+	struct am_connect_record record = connect_record(777, "curl");
+	cJSON *line;
+
+	(void)state;
+	feed_mkdir(f, 777, CGROUP_PATH, 1000);
+	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record)), 0);
+	line = only_line(f);
+	assert_string_equal(string_at(line, NULL, "type"), "connect");
+	assert_string_equal(string_at(line, NULL, "time"), "2025-11-28T10:04:10.000000123Z");
+	assert_int_equal(number_at(line, "proc", "pid"), 4242);
+	assert_int_equal(number_at(line, "proc", "tid"), 4243);
+	assert_int_equal(number_at(line, "proc", "ppid"), 1);
+	assert_int_equal(number_at(line, "proc", "uid"), 1000);
+	assert_string_equal(string_at(line, "proc", "comm"), "curl");
+	assert_int_equal(number_at(line, "cgroup", "id"), 777);
+	assert_string_equal(string_at(line, "cgroup", "path"), CGROUP_PATH);
+	assert_string_equal(string_at(line, "pod", "uid"), POD_UID);
+	assert_string_equal(string_at(line, "pod", "namespace"), "shop");
+	assert_string_equal(string_at(line, "pod", "name"), "web");
+	assert_string_equal(string_at(line, "pod", "container_id"), CONTAINER);
+	assert_string_equal(string_at(line, "pod", "container"), "app");
+	assert_string_equal(string_at(line, "dst", "ip"), "169.254.169.254");
+	assert_int_equal(number_at(line, "dst", "port"), 80);
+	assert_string_equal(string_at(line, "dst", "proto"), "tcp");
+	cJSON_Delete(line);
+	fixture_free(f);
+}
+
+static void host_process_and_unknown_pod(void **state)
+{
+	struct fixture *f = fixture_new(true, OUTPUT_JSON);
+	struct am_connect_record record = connect_record(1, "kubelet");
+	cJSON *line;
+
+	(void)state;
+	feed_mkdir(f, 1, "/system.slice/kubelet.service", 1000);
+	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record)), 0);
+	line = only_line(f);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(line, "pod")));
+	cJSON_Delete(line);
+	fixture_free(f);
+
+	/* A pod cgroup the inventory does not know: uid and container, no names. */
+	f = fixture_new(true, OUTPUT_JSON);
+	feed_mkdir(f, 9, "/kubepods/besteffort/pod11111111-2222-3333-4444-555555555555/abcd", 1);
+	record = connect_record(9, "sh");
+	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record)), 0);
+	line = only_line(f);
+	assert_string_equal(string_at(line, "pod", "uid"), "11111111-2222-3333-4444-555555555555");
+	assert_string_equal(string_at(line, "pod", "container_id"), "abcd");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(line, "pod"), "name")));
+	cJSON_Delete(line);
+	fixture_free(f);
+}
+
+static void on_miss(void *ctx, uint64_t cgroup_id, uint64_t now_ns)
+{
+	struct fixture *f = ctx;
+
+	(void)now_ns;
+	f->misses++;
+	cgroup_cache_add(f->cgroups, cgroup_id, "/late.slice");
+}
+
+static void unknown_cgroup_asks_the_source(void **state)
+{
+	struct fixture *f = fixture_new(true, OUTPUT_JSON);
+	struct am_connect_record record = connect_record(55, "curl");
+	cJSON *line;
+
+	(void)state;
+	pipeline_set_cgroup_miss(f->pipeline, on_miss, f);
+	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record)), 0);
+	assert_int_equal(f->misses, 1);
+	line = only_line(f);
+	assert_string_equal(string_at(line, "cgroup", "path"), "/late.slice");
+	cJSON_Delete(line);
+	fixture_free(f);
+}
+
+static void ipv6_send(void **state)
+{
+	struct fixture *f = fixture_new(true, OUTPUT_JSON);
+	struct am_connect_record record = connect_record(1, "dig");
+	const uint8_t addr[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53};
+	cJSON *line;
+
+	(void)state;
+	record.header.type = AM_REC_SEND;
+	record.family = 6;
+	record.protocol = 17;
+	record.port = 53;
+	memcpy(record.addr, addr, 16);
+	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record)), 0);
+	line = only_line(f);
+	assert_string_equal(string_at(line, NULL, "type"), "send");
+	assert_string_equal(string_at(line, "dst", "ip"), "fd00::53");
+	assert_string_equal(string_at(line, "dst", "proto"), "udp");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(line, "cgroup"), "path")));
+	cJSON_Delete(line);
+	fixture_free(f);
+}
+
+static void open_of_watched_file(void **state)
+{
+	struct fixture *f = fixture_new(true, OUTPUT_JSON);
+	struct am_open_record record = {0};
+	const struct watch_entry *watch;
+	struct am_error err;
+	cJSON *line, *file;
+
+	(void)state;
+	watch = watch_list_add_path(f->watches, "/proc/self/exe", &err);
+	assert_non_null(watch);
+	header_fill(&record.header, AM_REC_OPEN, sizeof(record), 1);
+	record.task.cgroup_id = 1;
+	strcpy(record.task.comm, "cat");
+	record.result = 3;
+	record.inode = watch->inode;
+	record.dev = (8u << 20) | 1;
+	record.watch_id = watch->id;
+	record.flags = 02; /* O_RDWR */
+	strcpy(record.path, "../x/exe");
+	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record)), 0);
+	line = only_line(f);
+	file = cJSON_GetObjectItem(line, "file");
+	assert_string_equal(string_at(file, NULL, "path"), "../x/exe");
+	assert_string_equal(string_at(file, NULL, "host_path"), "/proc/self/exe");
+	assert_string_equal(string_at(file, NULL, "dev"), "8:1");
+	assert_string_equal(string_at(file, NULL, "access"), "read-write");
+	assert_int_equal(number_at(file, NULL, "result"), 3);
+	assert_int_equal(number_at(file, NULL, "flags"), 2);
+	cJSON_Delete(line);
+	fixture_free(f);
+}
+
+static void malformed_records_are_counted(void **state)
+{
+	struct fixture *f = fixture_new(true, OUTPUT_JSON);
+	struct am_connect_record record = connect_record(1, "x");
+	uint8_t junk[4] = {1, 0, 0, 0};
+
+	(void)state;
+	assert_int_equal(pipeline_record(f->pipeline, junk, sizeof(junk)), -EINVAL);
+	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record) - 1), -EINVAL);
+	record.header.size = 12;
+	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record)), -EINVAL);
+	record.header.size = sizeof(record);
+	record.header.type = 99;
+	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record)), -EINVAL);
+	record.header.type = AM_REC_OPEN; /* the size of a connect record, not an open one */
+	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record)), -EINVAL);
+	assert_int_equal(pipeline_stats(f->pipeline)->malformed, 5);
+	assert_string_equal(output(f), "");
+	fixture_free(f);
+}
+
+static void events_off_writes_nothing_but_losses(void **state)
+{
+	struct fixture *f = fixture_new(false, OUTPUT_JSON);
+	struct am_connect_record record = connect_record(1, "x");
+	cJSON *line;
+
+	(void)state;
+	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record)), 0);
+	assert_string_equal(output(f), "");
+	pipeline_events_lost(f->pipeline, 2000000000ull, 7, 19);
+	line = only_line(f);
+	assert_string_equal(string_at(line, NULL, "type"), "events-lost");
+	assert_int_equal(number_at(line, NULL, "lost"), 7);
+	assert_int_equal(number_at(line, NULL, "lost_total"), 19);
+	cJSON_Delete(line);
+	fixture_free(f);
+}
+
+static void text_format_is_one_safe_line(void **state)
+{
+	struct fixture *f = fixture_new(true, OUTPUT_TEXT);
+	struct am_connect_record record = connect_record(777, "evil\x1b[2J\n");
+	const char *text;
+
+	(void)state;
+	feed_mkdir(f, 777, CGROUP_PATH, 1);
+	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record)), 0);
+	text = output(f);
+	assert_string_equal(text, "2025-11-28T10:04:10.000000123Z connect pod=shop/web container=app "
+				  "pid=4242 uid=1000 comm=evil\\x1b[2J\\x0a -> 169.254.169.254:80/tcp\n");
+	fixture_free(f);
+}
+
+static void removed_cgroup_still_attributes(void **state)
+{
+	struct fixture *f = fixture_new(true, OUTPUT_JSON);
+	struct am_connect_record record = connect_record(777, "curl");
+	struct am_cgroup_record rmdir_record = {0};
+	cJSON *line;
+
+	(void)state;
+	feed_mkdir(f, 777, CGROUP_PATH, 1);
+	header_fill(&rmdir_record.header, AM_REC_CGROUP_RMDIR, sizeof(rmdir_record), 2);
+	rmdir_record.cgroup_id = 777;
+	assert_int_equal(pipeline_record(f->pipeline, &rmdir_record, sizeof(rmdir_record)), 0);
+	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record)), 0);
+	line = only_line(f);
+	assert_string_equal(string_at(line, "pod", "name"), "web");
+	cJSON_Delete(line);
+	fixture_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(connect_from_pod),
+		cmocka_unit_test(host_process_and_unknown_pod),
+		cmocka_unit_test(unknown_cgroup_asks_the_source),
+		cmocka_unit_test(ipv6_send),
+		cmocka_unit_test(open_of_watched_file),
+		cmocka_unit_test(malformed_records_are_counted),
+		cmocka_unit_test(events_off_writes_nothing_but_losses),
+		cmocka_unit_test(text_format_is_one_safe_line),
+		cmocka_unit_test(removed_cgroup_still_attributes),
+	};
+
+	return cmocka_run_group_tests_name("pipeline", tests, NULL, NULL);
+}

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Unit tests: PodList parsing, the inventory, and positioned JSON errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "json_input.h"
+#include "pods.h"
+
+static const char podlist[] =
+	"{\"apiVersion\":\"v1\",\"kind\":\"PodList\",\"items\":[\n"
+	" {\"metadata\":{\"name\":\"web-7d4\",\"namespace\":\"shop\",\n"
+	"   \"uid\":\"0c7d2f4a-1b3e-4c5d-9e8f-a1b2c3d4e5f6\",\n"
+	"   \"labels\":{\"app\":\"web\",\"azure.workload.identity/use\":\"true\"}},\n"
+	"  \"spec\":{\"serviceAccountName\":\"web-sa\",\"hostNetwork\":false,\n"
+	"   \"initContainers\":[{\"name\":\"init\"}],\"containers\":[{\"name\":\"app\"},{\"name\":\"proxy\"}]},\n"
+	"  \"status\":{\"containerStatuses\":[\n"
+	"   {\"name\":\"app\",\"containerID\":\"containerd://aaaa1111\"},\n"
+	"   {\"name\":\"proxy\",\"containerID\":\"containerd://bbbb2222\"}],\n"
+	"   \"initContainerStatuses\":[{\"name\":\"init\",\"containerID\":\"containerd://cccc3333\"}]}},\n"
+	" {\"metadata\":{\"name\":\"csi-node\",\"namespace\":\"kube-system\",\n"
+	"   \"uid\":\"11111111-2222-3333-4444-555555555555\"},\n"
+	"  \"spec\":{\"hostNetwork\":true,\"containers\":[{\"name\":\"driver\"}]},\n"
+	"  \"status\":{\"containerStatuses\":[{\"name\":\"driver\"}]}}\n"
+	"]}\n";
+
+static int load(struct pod_inventory *inventory, const char *text, struct am_error *err)
+{
+	cJSON *root = json_input_parse("pods.json", text, strlen(text), err);
+	int rc;
+
+	if (!root)
+		return -1;
+	rc = pod_inventory_load_podlist(inventory, root, "pods.json", err);
+	cJSON_Delete(root);
+	return rc;
+}
+
+static void parses_pods_and_containers(void **state)
+{
+	struct pod_inventory *inventory = pod_inventory_new();
+	const struct pod_info *pod;
+	const struct container_info *container;
+	struct am_error err;
+
+	(void)state;
+	assert_int_equal(load(inventory, podlist, &err), 0);
+	assert_int_equal(pod_inventory_count(inventory), 2);
+
+	pod = pod_inventory_find(inventory, "0c7d2f4a-1b3e-4c5d-9e8f-a1b2c3d4e5f6");
+	assert_non_null(pod);
+	assert_string_equal(pod->name, "web-7d4");
+	assert_string_equal(pod->namespace, "shop");
+	assert_string_equal(pod->service_account, "web-sa");
+	assert_false(pod->host_network);
+	assert_int_equal(pod->n_labels, 2);
+	assert_string_equal(pod->labels[1].key, "azure.workload.identity/use");
+	assert_int_equal(pod->n_containers, 3);
+	container = pod_find_container(pod, "bbbb2222");
+	assert_non_null(container);
+	assert_string_equal(container->name, "proxy");
+	container = pod_find_container(pod, "cccc3333");
+	assert_non_null(container);
+	assert_string_equal(container->name, "init");
+	assert_null(pod_find_container(pod, "dddd"));
+	assert_null(pod_find_container(pod, ""));
+
+	pod = pod_inventory_find(inventory, "11111111-2222-3333-4444-555555555555");
+	assert_non_null(pod);
+	assert_true(pod->host_network);
+	assert_null(pod->service_account);
+	/* A container that has not started has no id yet, and matches nothing. */
+	assert_null(pod_find_container(pod, "driver"));
+	assert_null(pod_inventory_find(inventory, "99999999-2222-3333-4444-555555555555"));
+	pod_inventory_free(inventory);
+}
+
+static void invalid_json_names_line_and_column(void **state)
+{
+	struct pod_inventory *inventory = pod_inventory_new();
+	struct am_error err;
+
+	(void)state;
+	assert_int_not_equal(load(inventory, "{\"items\": [\n  {\"metadata\": }\n]}", &err), 0);
+	assert_string_equal(err.msg, "pods.json:2:16: invalid JSON near byte 27");
+	assert_int_not_equal(load(inventory, "{\"items\": [", &err), 0);
+	assert_non_null(strstr(err.msg, "pods.json:1:"));
+	assert_non_null(strstr(err.msg, "ends too early"));
+	assert_int_not_equal(load(inventory, "", &err), 0);
+	assert_non_null(strstr(err.msg, "pods.json: empty input"));
+	pod_inventory_free(inventory);
+}
+
+static void semantic_errors_name_the_field(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *message;
+	} cases[] = {
+		{"[]", "pods.json: expected a PodList object"},
+		{"{\"kind\":\"Pod\",\"items\":[]}", "pods.json: kind is \"Pod\", expected \"PodList\""},
+		{"{\"items\":{}}", "pods.json: items: missing or not an array"},
+		{"{\"items\":[{\"metadata\":{\"name\":\"a\"}}]}",
+		 "pods.json: items[0].metadata.uid: missing or not a string"},
+		{"{\"items\":[{\"metadata\":{\"uid\":\"u\",\"name\":\"a\"}},{\"metadata\":5}]}",
+		 "pods.json: items[1].metadata: missing or not an object"},
+		{"{\"items\":[{\"metadata\":{\"uid\":\"u\",\"name\":\"a\",\"labels\":{\"k\":1}}}]}",
+		 "pods.json: items[0].metadata.labels.k: expected a string"},
+		{"{\"items\":[{\"metadata\":{\"uid\":\"u\",\"name\":\"a\"},\"spec\":{\"containers\":[{}]}}]}",
+		 "pods.json: items[0].spec.containers[0].name: missing or not a string"},
+	};
+	struct pod_inventory *inventory = pod_inventory_new();
+	struct am_error err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_not_equal(load(inventory, cases[i].text, &err), 0);
+		assert_string_equal(err.msg, cases[i].message);
+	}
+	pod_inventory_free(inventory);
+}
+
+static void failed_load_keeps_previous_pods(void **state)
+{
+	struct pod_inventory *inventory = pod_inventory_new();
+	unsigned long generation;
+	struct am_error err;
+
+	(void)state;
+	assert_int_equal(load(inventory, podlist, &err), 0);
+	generation = pod_inventory_generation(inventory);
+	assert_int_not_equal(load(inventory, "{\"items\":[{}]}", &err), 0);
+	assert_int_equal(pod_inventory_count(inventory), 2);
+	assert_int_equal(pod_inventory_generation(inventory), generation);
+	assert_int_equal(load(inventory, "{\"kind\":\"PodList\",\"items\":[]}", &err), 0);
+	assert_int_equal(pod_inventory_count(inventory), 0);
+	assert_true(pod_inventory_generation(inventory) > generation);
+	pod_inventory_free(inventory);
+}
+
+static void bounds_labels_and_containers(void **state)
+{
+	struct pod_inventory *inventory = pod_inventory_new();
+	const struct pod_info *pod;
+	struct am_error err;
+	char *text = malloc(64 * 1024);
+	size_t len, i;
+
+	(void)state;
+	len = (size_t)sprintf(text, "{\"items\":[{\"metadata\":{\"uid\":\"u\",\"name\":\"n\",\"labels\":{");
+	for (i = 0; i < 200; i++)
+		len += (size_t)sprintf(text + len, "%s\"k%zu\":\"v\"", i ? "," : "", i);
+	len += (size_t)sprintf(text + len, "}},\"spec\":{\"containers\":[");
+	for (i = 0; i < 200; i++)
+		len += (size_t)sprintf(text + len, "%s{\"name\":\"c%zu\"}", i ? "," : "", i);
+	sprintf(text + len, "]}}]}");
+	assert_int_equal(load(inventory, text, &err), 0);
+	pod = pod_inventory_find(inventory, "u");
+	assert_int_equal(pod->n_labels, POD_MAX_LABELS);
+	assert_int_equal(pod->n_containers, POD_MAX_CONTAINERS);
+	assert_string_equal(pod->namespace, "default");
+	free(text);
+	pod_inventory_free(inventory);
+}
+
+static void load_file_errors(void **state)
+{
+	char path[] = "/tmp/accessmon-test-XXXXXX";
+	struct am_error err;
+	cJSON *root;
+	int fd;
+
+	(void)state;
+	assert_null(json_input_load_file("/nonexistent/pods.json", &err));
+	assert_string_equal(err.msg, "/nonexistent/pods.json: cannot open: No such file or directory");
+	assert_null(json_input_load_file("/tmp", &err));
+	assert_non_null(strstr(err.msg, "not a regular file"));
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "{\"a\":\n[1,2", 10), 10);
+	close(fd);
+	assert_null(json_input_load_file(path, &err));
+	assert_non_null(strstr(err.msg, ":2:4: invalid JSON: input ends too early"));
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_int_equal(write(fd, "{\"a\":1}", 7), 7);
+	close(fd);
+	root = json_input_load_file(path, &err);
+	assert_non_null(root);
+	cJSON_Delete(root);
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(parses_pods_and_containers),
+		cmocka_unit_test(invalid_json_names_line_and_column),
+		cmocka_unit_test(semantic_errors_name_the_field),
+		cmocka_unit_test(failed_load_keeps_previous_pods),
+		cmocka_unit_test(bounds_labels_and_containers),
+		cmocka_unit_test(load_file_errors),
+	};
+
+	return cmocka_run_group_tests_name("pods", tests, NULL, NULL);
+}
