@@ -24,14 +24,15 @@ msg = $(if $(V),,@printf '  %-8s %s\n' '$(1)' '$(2)';)
 
 # Debian packages: to build, and additionally to test.
 BUILD_PACKAGES := gcc make clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
-	libcjson-dev
-TEST_PACKAGES := libcmocka-dev valgrind curl jq iproute2 python3 util-linux libcap2-bin procps
+	libcjson-dev libcurl4-openssl-dev
+TEST_PACKAGES := libcmocka-dev valgrind curl jq iproute2 python3 util-linux libcap2-bin procps \
+	openssl
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 $(WARNINGS) -MMD -MP -D_GNU_SOURCE -DACCESSMON_VERSION='"$(VERSION)"' \
 	-Iinclude -Iuser -I$(BUILD)
-LDLIBS := -lbpf -lelf -lz -lcjson
+LDLIBS := -lbpf -lelf -lz -lcjson -lcurl -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
 	-Iinclude -Ibpf -Ibpf/vmlinux/$(ARCH)
 
@@ -42,8 +43,11 @@ BPF_OBJECTS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SOURCES))
 SKELETON := $(BUILD)/accessmon.skel.h
 
 # Modules with no kernel or libbpf dependency: unit-tested on their own.
-PURE_MODULES := jsonw cgroup_path cgroups pods json_input error options watch output pipeline
-APP_MODULES := $(PURE_MODULES) probes monitor main
+PURE_MODULES := jsonw cgroup_path cgroups pods json_input error options watch output pipeline \
+	processes containerd node_identity hostfs
+# What unit tests link: everything but the kernel-facing and command modules.
+UNIT_MODULES := $(PURE_MODULES) kubelet inventory
+APP_MODULES := $(UNIT_MODULES) probes inventory_command monitor main
 APP_OBJECTS := $(patsubst %,$(BUILD)/obj/%.o,$(APP_MODULES))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
@@ -87,17 +91,17 @@ $(BUILD)/accessmon: $(APP_OBJECTS)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 # Unit tests: each links every pure module; the sanitizer build compiles them again.
-$(BUILD)/tests/%: tests/unit/%.c $(patsubst %,$(BUILD)/obj/%.o,$(PURE_MODULES)) | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c $(patsubst %,$(BUILD)/obj/%.o,$(UNIT_MODULES)) | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -lcmocka -lcjson -o $@
+	$(Q)$(CC) $(CFLAGS) $^ -lcmocka -lcjson -lcurl -lpthread -o $@
 
 $(BUILD)/san/obj/%.o: user/%.c | $(BUILD)/san/obj
 	$(call msg,CC-SAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
-$(BUILD)/san/tests/%: tests/unit/%.c $(patsubst %,$(BUILD)/san/obj/%.o,$(PURE_MODULES)) | $(BUILD)/san/tests
+$(BUILD)/san/tests/%: tests/unit/%.c $(patsubst %,$(BUILD)/san/obj/%.o,$(UNIT_MODULES)) | $(BUILD)/san/tests
 	$(call msg,CC-SAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -lcmocka -lcjson -o $@
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -lcmocka -lcjson -lcurl -lpthread -o $@
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c | $(BUILD)/tests/helpers
 	$(call msg,CC,$@)

@@ -23,6 +23,10 @@
 /* Bytes of a cgroup path relative to the cgroup v2 root, as cgroup_mkdir reports it. */
 #define AM_CGROUP_PATH_LEN 256
 
+/* Bytes of an executable's path and of its command line (NUL-separated arguments). */
+#define AM_EXE_LEN 256
+#define AM_ARGS_LEN 512
+
 /* Sizes of the maps user space fills. */
 #define AM_WATCH_MAX_FILES 16384
 
@@ -32,6 +36,9 @@ enum am_record_type {
 	AM_REC_OPEN = 3,	 /* open of a watched file */
 	AM_REC_CGROUP_MKDIR = 4, /* a cgroup v2 directory was created */
 	AM_REC_CGROUP_RMDIR = 5, /* a cgroup v2 directory was removed */
+	AM_REC_EXEC = 6,	 /* a process called execve(2) successfully */
+	AM_REC_FORK = 7,	 /* a new process (not a thread) was created */
+	AM_REC_EXIT = 8,	 /* the last thread of a process exited */
 	AM_REC_TYPE_MAX,
 };
 
@@ -97,6 +104,36 @@ struct am_cgroup_record {
 	__u32 level;
 	__u32 reserved;
 	char path[AM_CGROUP_PATH_LEN]; /* relative to the cgroup v2 root, starts with / */
+};
+
+/* Set in am_exec_record.flags. */
+#define AM_EXEC_EXE_TRUNCATED 0x1
+#define AM_EXEC_ARGS_TRUNCATED 0x2
+
+/* AM_REC_EXEC: the task after a successful exec. */
+struct am_exec_record {
+	struct am_record_header header;
+	struct am_task task;
+	__u64 start_ns;	 /* CLOCK_BOOTTIME when the process was created */
+	__u16 flags;	 /* AM_EXEC_* */
+	__u16 args_size; /* bytes used in args */
+	__u32 reserved;
+	char exe[AM_EXE_LEN];	/* the file name execve(2) was given, NUL-terminated */
+	char args[AM_ARGS_LEN]; /* argv, each argument NUL-terminated */
+};
+
+/* AM_REC_FORK: task describes the child; ppid is the parent's process id. */
+struct am_fork_record {
+	struct am_record_header header;
+	struct am_task task;
+	__u64 start_ns; /* CLOCK_BOOTTIME */
+};
+
+/* AM_REC_EXIT */
+struct am_exit_record {
+	struct am_record_header header;
+	__u32 pid;
+	__s32 exit_code; /* as wait(2) encodes it */
 };
 
 /* Key of the watched_files map: a file's identity on the node. */

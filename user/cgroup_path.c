@@ -215,3 +215,32 @@ const char *pod_qos_name(enum pod_qos qos)
 		return "none";
 	}
 }
+
+static void copy_component(const struct component *c, char *out, size_t len)
+{
+	size_t n = c->len < len - 1 ? c->len : len - 1;
+
+	memcpy(out, c->start, n);
+	out[n] = '\0';
+}
+
+void cgroup_path_host_unit(const char *path, char *unit, size_t unit_len, char *slice,
+			   size_t slice_len)
+{
+	struct component parts[COMPONENT_MAX];
+	size_t n, i;
+
+	unit[0] = '\0';
+	slice[0] = '\0';
+	n = split(path, parts, COMPONENT_MAX);
+	for (i = n; i-- > 0;) {
+		if (!unit[0] && (has_suffix(&parts[i], ".service") || has_suffix(&parts[i], ".scope"))) {
+			copy_component(&parts[i], unit, unit_len);
+			continue;
+		}
+		if (unit[0] && has_suffix(&parts[i], ".slice")) {
+			copy_component(&parts[i], slice, slice_len);
+			return;
+		}
+	}
+}

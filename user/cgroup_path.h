@@ -12,6 +12,7 @@
 #define ACCESSMON_CGROUP_PATH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define POD_UID_LEN 36
 #define CONTAINER_ID_MAX 64
@@ -42,5 +43,13 @@ struct cgroup_pod_ref {
 bool cgroup_path_parse(const char *path, struct cgroup_pod_ref *ref);
 
 const char *pod_qos_name(enum pod_qos qos);
+
+/*
+ * The systemd unit a host cgroup belongs to: the deepest component ending in
+ * ".service" or ".scope" (kubelet.service, containerd.service, session-3.scope),
+ * and the slice above it. Empty strings when there is none.
+ */
+void cgroup_path_host_unit(const char *path, char *unit, size_t unit_len, char *slice,
+			   size_t slice_len);
 
 #endif /* ACCESSMON_CGROUP_PATH_H */

@@ -112,7 +112,14 @@ int cgroup_cache_add(struct cgroup_cache *cache, uint64_t id, const char *path)
 	entry->generation = 0;
 	entry->pod = NULL;
 	entry->container = NULL;
-	cgroup_path_parse(path, &entry->ref);
+	entry->miss_reported = false;
+	if (cgroup_path_parse(path, &entry->ref)) {
+		entry->host_unit[0] = '\0';
+		entry->host_slice[0] = '\0';
+	} else {
+		cgroup_path_host_unit(path, entry->host_unit, sizeof(entry->host_unit),
+				      entry->host_slice, sizeof(entry->host_slice));
+	}
 	return 0;
 }
 

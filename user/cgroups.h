@@ -22,11 +22,14 @@ struct cgroup_entry {
 	uint64_t id;
 	char *path; /* relative to the cgroup v2 root, starts with '/' */
 	struct cgroup_pod_ref ref;
+	char host_unit[128];  /* systemd unit of a host cgroup, "" if none */
+	char host_slice[128]; /* its slice */
 	uint64_t removed_at_ns; /* 0 while the cgroup exists */
 	/* The pod and container this cgroup belonged to at inventory `generation`. */
 	unsigned long generation;
 	const struct pod_info *pod;
 	const struct container_info *container;
+	bool miss_reported; /* the pod source was asked about this cgroup */
 	struct cgroup_entry *next;
 };
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "inventory_command.h"
 #include "monitor.h"
 
 #ifndef ACCESSMON_VERSION
@@ -18,6 +19,7 @@ static void usage(FILE *out)
 	      "\n"
 	      "Commands:\n"
 	      "  monitor    attach the kernel probes and stream records as JSON lines\n"
+	      "  inventory  print the node's identities and pods as the monitor sees them\n"
 	      "  version    print the version\n"
 	      "  help       show this help\n"
 	      "\n"
@@ -33,6 +35,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "monitor") == 0)
 		return monitor_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "inventory") == 0)
+		return inventory_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("accessmon %s\n", ACCESSMON_VERSION);
 		return 0;

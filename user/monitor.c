@@ -2,32 +2,36 @@
 /*
  * `accessmon monitor`: checks the host, loads the inventory and watch set,
  * attaches the probes and feeds the ring buffer into the pipeline until SIGINT or
- * SIGTERM, reporting every record the kernel could not deliver as it happens.
+ * SIGTERM, keeping the pod inventory current and reporting every record the
+ * kernel could not deliver as it happens.
  */
 #include "monitor.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/magic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <linux/magic.h>
 #include <string.h>
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cgroups.h"
-#include "json_input.h"
+#include "hostfs.h"
+#include "inventory.h"
 #include "options.h"
 #include "pipeline.h"
 #include "pods.h"
 #include "probes.h"
+#include "processes.h"
 #include "watch.h"
 
 #define POLL_INTERVAL_MS 100
 #define CGROUP_CACHE_CAPACITY 65536
+#define PROCESS_CACHE_CAPACITY 32768
 /* A record from an unknown cgroup rescans the tree at most this often. */
 #define CGROUP_RESCAN_MIN_INTERVAL_NS (100ull * 1000000ull)
 
@@ -42,8 +46,11 @@ static void on_stop_signal(int signo)
 struct monitor {
 	struct monitor_options options;
 	char cgroup_root[4096];
+	char *proc_dir;
 	struct pod_inventory *pods;
+	struct inventory *inventory;
 	struct cgroup_cache *cgroups;
+	struct process_cache *processes;
 	struct watch_list *watches;
 	struct pipeline *pipeline;
 	struct probes *probes;
@@ -57,6 +64,12 @@ static uint64_t clock_ns(clockid_t clock)
 
 	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void report(void *ctx, const char *message)
+{
+	(void)ctx;
+	fprintf(stderr, "accessmon: %s\n", message);
 }
 
 /* The cgroup hooks attach to a cgroup v2 directory; say so early when it is not one. */
@@ -108,29 +121,11 @@ static int find_cgroup_root(struct monitor *monitor)
 	return check_cgroup_root(monitor->cgroup_root);
 }
 
-static int load_inputs(struct monitor *monitor)
+static int load_watch_set(struct monitor *monitor)
 {
 	struct am_error err = {{0}};
 	size_t i;
 
-	if (monitor->options.pods_file) {
-		cJSON *root = json_input_load_file(monitor->options.pods_file, &err);
-		int rc;
-
-		if (!root) {
-			fprintf(stderr, "accessmon: --pods %s\n", err.msg);
-			return -EINVAL;
-		}
-		rc = pod_inventory_load_podlist(monitor->pods, root, monitor->options.pods_file,
-						&err);
-		cJSON_Delete(root);
-		if (rc) {
-			fprintf(stderr, "accessmon: --pods %s\n", err.msg);
-			return rc;
-		}
-		fprintf(stderr, "accessmon: %zu pods from %s\n", pod_inventory_count(monitor->pods),
-			monitor->options.pods_file);
-	}
 	for (i = 0; i < monitor->options.n_watch_paths; i++) {
 		if (!watch_list_add_path(monitor->watches, monitor->options.watch_paths[i], &err)) {
 			fprintf(stderr, "accessmon: --watch %s\n", err.msg);
@@ -179,6 +174,27 @@ static void on_cgroup_miss(void *ctx, uint64_t cgroup_id, uint64_t now_ns)
 	cgroup_tree_scan(monitor->cgroups, monitor->cgroup_root, &err);
 }
 
+/* A process the kernel did not announce (started before the probes): read /proc once. */
+static void on_process_miss(void *ctx, uint32_t pid, uint64_t now_ns)
+{
+	struct monitor *monitor = ctx;
+	struct process_info placeholder = {.pid = pid, .exited_at_ns = now_ns};
+
+	if (process_read_proc(monitor->processes, monitor->proc_dir, monitor->cgroup_root, pid))
+		/* Gone already: remember that, so its next records do not ask again. */
+		process_cache_put(monitor->processes, &placeholder);
+}
+
+static void on_pod_miss(void *ctx, const char *pod_uid, const char *container_id,
+			uint64_t now_ns)
+{
+	struct monitor *monitor = ctx;
+
+	(void)pod_uid;
+	(void)container_id;
+	inventory_pod_miss(monitor->inventory, now_ns);
+}
+
 static void report_losses(struct monitor *monitor)
 {
 	uint64_t counters[AM_CNT_MAX];
@@ -189,7 +205,9 @@ static void report_losses(struct monitor *monitor)
 	lost = counters[AM_CNT_RINGBUF_FULL];
 	if (lost <= monitor->lost_reported)
 		return;
-	fprintf(stderr, "accessmon: %" PRIu64 " events lost in the kernel (ring buffer full), %" PRIu64 " in all\n",
+	fprintf(stderr,
+		"accessmon: %" PRIu64 " events lost in the kernel (ring buffer full), %" PRIu64
+		" in all\n",
 		lost - monitor->lost_reported, lost);
 	pipeline_events_lost(monitor->pipeline, clock_ns(CLOCK_BOOTTIME),
 			     lost - monitor->lost_reported, lost);
@@ -225,6 +243,7 @@ static int run(struct monitor *monitor)
 			break;
 		}
 		report_losses(monitor);
+		inventory_tick(monitor->inventory, clock_ns(CLOCK_BOOTTIME));
 		rc = pipeline_flush(monitor->pipeline);
 		if (rc) {
 			fprintf(stderr, "accessmon: writing records failed: %s\n", strerror(-rc));
@@ -250,13 +269,33 @@ static void install_signals(void)
 	sigaction(SIGPIPE, &action, NULL);
 }
 
+static struct inventory *inventory_from_options(const struct source_options *sources,
+						struct pod_inventory *pods)
+{
+	struct inventory_config config = {
+		.host_root = sources->host_root,
+		.pods_file = sources->pods_file,
+		.cluster_file = sources->cluster_file,
+		.kubelet_url = sources->kubelet_url,
+		.kubelet_token_file = sources->kubelet_token_file,
+		.kubelet_ca_file = sources->kubelet_ca_file,
+		.kubelet_insecure = sources->kubelet_insecure,
+		.kubelet_interval_ms = sources->kubelet_interval_ms,
+		.no_containerd = sources->no_containerd,
+	};
+
+	return inventory_new(&config, pods, report, NULL);
+}
+
 int monitor_main(int argc, char **argv)
 {
 	struct monitor monitor = {0};
 	struct pipeline_config pipeline_config = {0};
+	struct pipeline_state state = {0};
+	struct pipeline_hooks hooks = {0};
 	struct probes_config probes_config = {0};
 	struct am_error err = {{0}};
-	int status = 1;
+	int status = 1, rc;
 
 	if (monitor_options_parse(argc, argv, &monitor.options, &err)) {
 		fprintf(stderr, "accessmon monitor: %s; see 'accessmon monitor --help'\n", err.msg);
@@ -272,14 +311,21 @@ int monitor_main(int argc, char **argv)
 
 	monitor.pods = pod_inventory_new();
 	monitor.cgroups = cgroup_cache_new(CGROUP_CACHE_CAPACITY);
+	monitor.processes = process_cache_new(PROCESS_CACHE_CAPACITY);
 	monitor.watches = watch_list_new(AM_WATCH_MAX_FILES);
-	if (!monitor.pods || !monitor.cgroups || !monitor.watches) {
+	monitor.proc_dir = host_path(monitor.options.sources.host_root
+					     ? monitor.options.sources.host_root
+					     : "/",
+				     "/proc");
+	monitor.inventory = inventory_from_options(&monitor.options.sources, monitor.pods);
+	if (!monitor.pods || !monitor.cgroups || !monitor.processes || !monitor.watches ||
+	    !monitor.proc_dir || !monitor.inventory) {
 		fprintf(stderr, "accessmon: out of memory\n");
 		goto free_state;
 	}
 	if (find_cgroup_root(&monitor))
 		goto free_state;
-	if (load_inputs(&monitor)) {
+	if (load_watch_set(&monitor)) {
 		status = 2;
 		goto free_state;
 	}
@@ -288,13 +334,20 @@ int monitor_main(int argc, char **argv)
 	pipeline_config.format = monitor.options.format;
 	pipeline_config.boot_to_wall_ns =
 		(int64_t)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME));
-	monitor.pipeline = pipeline_new(&pipeline_config, monitor.cgroups, monitor.pods,
-					monitor.watches, stdout);
+	state.cgroups = monitor.cgroups;
+	state.processes = monitor.processes;
+	state.pods = monitor.pods;
+	state.watches = monitor.watches;
+	monitor.pipeline = pipeline_new(&pipeline_config, &state, stdout);
 	if (!monitor.pipeline) {
 		fprintf(stderr, "accessmon: out of memory\n");
 		goto free_state;
 	}
-	pipeline_set_cgroup_miss(monitor.pipeline, on_cgroup_miss, &monitor);
+	hooks.cgroup_miss = on_cgroup_miss;
+	hooks.process_miss = on_process_miss;
+	hooks.pod_miss = on_pod_miss;
+	hooks.ctx = &monitor;
+	pipeline_set_hooks(monitor.pipeline, &hooks);
 
 	probes_config.cgroup_root = monitor.cgroup_root;
 	probes_config.ringbuf_bytes = monitor.options.ringbuf_bytes;
@@ -305,24 +358,32 @@ int monitor_main(int argc, char **argv)
 		fprintf(stderr, "accessmon: %s\n", err.msg);
 		goto free_pipeline;
 	}
+	/* After the probes, so a host that cannot run them is told that first and alone. */
+	rc = inventory_load(monitor.inventory, clock_ns(CLOCK_BOOTTIME), 0, &err);
+	if (rc) {
+		fprintf(stderr, "accessmon: %s\n", err.msg);
+		status = 2;
+		goto close_probes;
+	}
 	if (push_watch_set(&monitor))
 		goto close_probes;
-	/* After attaching, so a cgroup made meanwhile is seen by one or the other. */
+	/* After attaching, so a cgroup or process made meanwhile is seen by one or the other. */
 	if (cgroup_tree_scan(monitor.cgroups, monitor.cgroup_root, &err) < 0) {
 		fprintf(stderr, "accessmon: %s\n", err.msg);
 		goto close_probes;
 	}
+	process_snapshot_proc(monitor.processes, monitor.proc_dir, monitor.cgroup_root);
 	fprintf(stderr,
-		"accessmon: attached at cgroup %s, opens seen by %s; %zu cgroups known, %zu files "
-		"watched\n",
+		"accessmon: attached at cgroup %s, opens seen by %s; %zu cgroups, %zu processes, "
+		"%zu pods known, %zu files watched\n",
 		monitor.cgroup_root,
 		probes_open_hook(monitor.probes) == OPEN_HOOK_TRACEPOINT
 			? "the syscalls/sys_exit_open* tracepoints"
 			: "the raw sys_exit tracepoint (tracefs unavailable: every syscall pays for it)",
-		cgroup_cache_count(monitor.cgroups), watch_list_count(monitor.watches));
+		cgroup_cache_count(monitor.cgroups), process_cache_count(monitor.processes),
+		pod_inventory_count(monitor.pods), watch_list_count(monitor.watches));
 	if (monitor.options.ready_file) {
-		int rc = write_ready_file(monitor.options.ready_file);
-
+		rc = write_ready_file(monitor.options.ready_file);
 		if (rc) {
 			fprintf(stderr, "accessmon: --ready-file %s: %s\n",
 				monitor.options.ready_file, strerror(-rc));
@@ -339,9 +400,12 @@ close_probes:
 free_pipeline:
 	pipeline_free(monitor.pipeline);
 free_state:
+	inventory_free(monitor.inventory);
 	watch_list_free(monitor.watches);
+	process_cache_free(monitor.processes);
 	cgroup_cache_free(monitor.cgroups);
 	pod_inventory_free(monitor.pods);
+	free(monitor.proc_dir);
 	monitor_options_release(&monitor.options);
 	return status;
 }

@@ -16,19 +16,140 @@ enum {
 	OPT_FORMAT,
 	OPT_OPEN_HOOK,
 	OPT_RINGBUF_SIZE,
+	OPT_HOST_ROOT,
+	OPT_CLUSTER,
+	OPT_KUBELET_URL,
+	OPT_KUBELET_TOKEN_FILE,
+	OPT_KUBELET_CA_FILE,
+	OPT_KUBELET_INSECURE,
+	OPT_KUBELET_INTERVAL,
+	OPT_NO_CONTAINERD,
 };
+
+#define SOURCE_LONG_OPTIONS                                                                    \
+	{"pods", required_argument, NULL, OPT_PODS},                                           \
+		{"host-root", required_argument, NULL, OPT_HOST_ROOT},                         \
+		{"cluster", required_argument, NULL, OPT_CLUSTER},                             \
+		{"kubelet-url", required_argument, NULL, OPT_KUBELET_URL},                     \
+		{"kubelet-token-file", required_argument, NULL, OPT_KUBELET_TOKEN_FILE},       \
+		{"kubelet-ca-file", required_argument, NULL, OPT_KUBELET_CA_FILE},             \
+		{"kubelet-insecure", no_argument, NULL, OPT_KUBELET_INSECURE},                 \
+		{"kubelet-interval", required_argument, NULL, OPT_KUBELET_INTERVAL},           \
+	{                                                                                      \
+		"no-containerd", no_argument, NULL, OPT_NO_CONTAINERD                          \
+	}
+
+#define SOURCE_USAGE                                                                           \
+	"  --host-root DIR       the node's root filesystem, prefixed to every host path\n"     \
+	"                        the monitor reads (default: /)\n"                              \
+	"  --pods FILE           Kubernetes PodList JSON (kubectl get pods -o json) naming\n"   \
+	"                        the pods whose cgroups the events come from\n"                \
+	"  --kubelet-url URL     poll the kubelet's /pods, e.g. https://NODE_IP:10250\n"        \
+	"  --kubelet-token-file FILE\n"                                                         \
+	"                        bearer token for the kubelet (default: the pod's service\n"    \
+	"                        account token)\n"                                               \
+	"  --kubelet-ca-file FILE  CA bundle that signed the kubelet's serving certificate\n"   \
+	"  --kubelet-insecure    do not verify the kubelet's certificate\n"                     \
+	"  --kubelet-interval SECONDS  between polls (default: 10)\n"                           \
+	"  --cluster FILE        `az aks show -o json` output: kubelet and add-on identities\n" \
+	"  --no-containerd       do not read containerd's task bundles\n"
+
+/* Handles an option every pod-source-reading command takes; 1 when it was one. */
+static int source_option(int opt, const char *arg, struct source_options *sources,
+			 struct am_error *err)
+{
+	unsigned long seconds;
+	char *end;
+
+	switch (opt) {
+	case OPT_PODS:
+		sources->pods_file = arg;
+		return 1;
+	case OPT_HOST_ROOT:
+		if (!*arg) {
+			am_error_set(err, "--host-root: the path is empty");
+			return -EINVAL;
+		}
+		sources->host_root = arg;
+		return 1;
+	case OPT_CLUSTER:
+		sources->cluster_file = arg;
+		return 1;
+	case OPT_KUBELET_URL:
+		if (strncmp(arg, "https://", 8) != 0 && strncmp(arg, "http://", 7) != 0) {
+			am_error_set(err, "--kubelet-url '%s': expected https://HOST:PORT", arg);
+			return -EINVAL;
+		}
+		sources->kubelet_url = arg;
+		return 1;
+	case OPT_KUBELET_TOKEN_FILE:
+		sources->kubelet_token_file = arg;
+		return 1;
+	case OPT_KUBELET_CA_FILE:
+		sources->kubelet_ca_file = arg;
+		return 1;
+	case OPT_KUBELET_INSECURE:
+		sources->kubelet_insecure = true;
+		return 1;
+	case OPT_KUBELET_INTERVAL:
+		errno = 0;
+		seconds = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || seconds < 1 || seconds > 3600 || arg[0] == '-') {
+			am_error_set(err, "--kubelet-interval '%s': expected seconds from 1 to 3600",
+				     arg);
+			return -EINVAL;
+		}
+		sources->kubelet_interval_ms = (unsigned int)seconds * 1000;
+		return 1;
+	case OPT_NO_CONTAINERD:
+		sources->no_containerd = true;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int parse_format(const char *arg, enum output_format *format, struct am_error *err)
+{
+	if (strcmp(arg, "json") == 0) {
+		*format = OUTPUT_JSON;
+	} else if (strcmp(arg, "text") == 0) {
+		*format = OUTPUT_TEXT;
+	} else {
+		am_error_set(err, "--format '%s': expected json or text", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The message for getopt's ':' (missing value) and '?' (unknown option). */
+static int getopt_error(int opt, char **argv, struct am_error *err)
+{
+	if (opt == ':')
+		am_error_set(err, "option '%s' needs a value", argv[optind - 1]);
+	else
+		am_error_set(err, "unknown option '%s'", argv[optind - 1]);
+	return -EINVAL;
+}
 
 static const struct option long_options[] = {
 	{"help", no_argument, NULL, 'h'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"events", no_argument, NULL, OPT_EVENTS},
 	{"watch", required_argument, NULL, OPT_WATCH},
-	{"pods", required_argument, NULL, OPT_PODS},
 	{"cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT},
 	{"ready-file", required_argument, NULL, OPT_READY_FILE},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"open-hook", required_argument, NULL, OPT_OPEN_HOOK},
 	{"ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE},
+	SOURCE_LONG_OPTIONS,
+	{NULL, 0, NULL, 0},
+};
+
+static const struct option inventory_long_options[] = {
+	{"help", no_argument, NULL, 'h'},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	SOURCE_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
 
@@ -42,9 +163,7 @@ void monitor_usage(FILE *out)
 	      "Options:\n"
 	      "  --events              write every reported event, not only alerts\n"
 	      "  --watch PATH          report opens of this file, by any path that reaches it\n"
-	      "                        (repeatable)\n"
-	      "  --pods FILE           Kubernetes PodList JSON (kubectl get pods -o json) naming\n"
-	      "                        the pods whose cgroups the events come from\n"
+	      "                        (repeatable)\n" SOURCE_USAGE
 	      "  --cgroup-root DIR     cgroup v2 mount (default: found in /proc/mounts)\n"
 	      "  --ready-file PATH     create PATH once every probe is attached; removed on exit\n"
 	      "  --format json|text    JSON lines (default) or one readable line per record\n"
@@ -129,9 +248,6 @@ int monitor_options_parse(int argc, char **argv, struct monitor_options *options
 			if (rc)
 				return rc;
 			break;
-		case OPT_PODS:
-			options->pods_file = optarg;
-			break;
 		case OPT_CGROUP_ROOT:
 			options->cgroup_root = optarg;
 			break;
@@ -139,14 +255,9 @@ int monitor_options_parse(int argc, char **argv, struct monitor_options *options
 			options->ready_file = optarg;
 			break;
 		case OPT_FORMAT:
-			if (strcmp(optarg, "json") == 0) {
-				options->format = OUTPUT_JSON;
-			} else if (strcmp(optarg, "text") == 0) {
-				options->format = OUTPUT_TEXT;
-			} else {
-				am_error_set(err, "--format '%s': expected json or text", optarg);
-				return -EINVAL;
-			}
+			rc = parse_format(optarg, &options->format, err);
+			if (rc)
+				return rc;
 			break;
 		case OPT_OPEN_HOOK:
 			if (strcmp(optarg, "auto") == 0) {
@@ -166,12 +277,60 @@ int monitor_options_parse(int argc, char **argv, struct monitor_options *options
 			if (rc)
 				return rc;
 			break;
-		case ':':
-			am_error_set(err, "option '%s' needs a value", argv[optind - 1]);
-			return -EINVAL;
 		default:
-			am_error_set(err, "unknown option '%s'", argv[optind - 1]);
-			return -EINVAL;
+			rc = source_option(opt, optarg, &options->sources, err);
+			if (rc < 0)
+				return rc;
+			if (rc == 0)
+				return getopt_error(opt, argv, err);
+		}
+	}
+	if (optind < argc) {
+		am_error_set(err, "unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void inventory_usage(FILE *out)
+{
+	fputs("Usage: accessmon inventory [OPTIONS]\n"
+	      "\n"
+	      "Print what the monitor knows of this node right now: its identities (from\n"
+	      "azure.json and --cluster) and its pods with their containers and workload\n"
+	      "identities (from containerd, the kubelet and --pods), merged as the monitor\n"
+	      "merges them. Use it to check the monitor sees the node as you do.\n"
+	      "\n"
+	      "Options:\n"
+	      "  --format json|text    one JSON document (default) or readable lines\n" SOURCE_USAGE
+	      "  -h, --help            show this help\n",
+	      out);
+}
+
+int inventory_options_parse(int argc, char **argv, struct inventory_options *options,
+			    struct am_error *err)
+{
+	int opt, rc;
+
+	memset(options, 0, sizeof(*options));
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", inventory_long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			options->help = true;
+			break;
+		case OPT_FORMAT:
+			rc = parse_format(optarg, &options->format, err);
+			if (rc)
+				return rc;
+			break;
+		default:
+			rc = source_option(opt, optarg, &options->sources, err);
+			if (rc < 0)
+				return rc;
+			if (rc == 0)
+				return getopt_error(opt, argv, err);
 		}
 	}
 	if (optind < argc) {

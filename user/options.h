@@ -24,6 +24,19 @@ enum open_hook {
 #define OPTIONS_MAX_WATCH 4096
 #define RINGBUF_DEFAULT_BYTES (8u << 20)
 
+/* Where the pod inventory and the node's identities come from (monitor and inventory). */
+struct source_options {
+	const char *host_root; /* "/" */
+	const char *pods_file;
+	const char *cluster_file;
+	const char *kubelet_url;
+	const char *kubelet_token_file;
+	const char *kubelet_ca_file;
+	bool kubelet_insecure;
+	unsigned int kubelet_interval_ms;
+	bool no_containerd;
+};
+
 struct monitor_options {
 	bool help;
 	bool events;
@@ -31,11 +44,17 @@ struct monitor_options {
 	enum output_format format;
 	enum open_hook open_hook;
 	uint32_t ringbuf_bytes;
-	const char *pods_file;
+	struct source_options sources;
 	const char *cgroup_root; /* NULL: found in /proc/mounts */
 	const char *ready_file;
 	const char **watch_paths;
 	size_t n_watch_paths;
+};
+
+struct inventory_options {
+	bool help;
+	enum output_format format;
+	struct source_options sources;
 };
 
 /*
@@ -46,6 +65,10 @@ int monitor_options_parse(int argc, char **argv, struct monitor_options *options
 			  struct am_error *err);
 void monitor_options_release(struct monitor_options *options);
 void monitor_usage(FILE *out);
+
+int inventory_options_parse(int argc, char **argv, struct inventory_options *options,
+			    struct am_error *err);
+void inventory_usage(FILE *out);
 
 const char *open_hook_name(enum open_hook hook);
 

@@ -11,6 +11,7 @@
 
 #include "cgroups.h"
 #include "pods.h"
+#include "processes.h"
 #include "watch.h"
 
 void format_rfc3339(uint64_t time_ns, char out[RFC3339_LEN])
@@ -79,8 +80,70 @@ static size_t comm_length(const char comm[AM_COMM_LEN])
 	return strnlen(comm, AM_COMM_LEN);
 }
 
-static void json_proc(struct jsonw *w, const struct am_task *task)
+/* Arguments are NUL-separated; at most this many are written. */
+#define OUTPUT_MAX_ARGS 32
+
+static void json_args(struct jsonw *w, const struct process_info *process)
 {
+	size_t offset = 0, count = 0;
+
+	jsonw_key(w, "args");
+	if (!process || !process->args) {
+		jsonw_null(w);
+		return;
+	}
+	jsonw_array_begin(w);
+	while (offset < process->args_size && count < OUTPUT_MAX_ARGS) {
+		size_t len = strnlen(process->args + offset, process->args_size - offset);
+
+		jsonw_string_n(w, process->args + offset, len);
+		offset += len + 1;
+		count++;
+	}
+	jsonw_array_end(w);
+	if (process->args_truncated || offset < process->args_size) {
+		jsonw_key(w, "args_truncated");
+		jsonw_bool(w, true);
+	}
+}
+
+static void json_ancestors(struct jsonw *w, const struct event_view *view)
+{
+	const struct process_info *process = view->process;
+	size_t i;
+
+	jsonw_key(w, "ancestors");
+	jsonw_array_begin(w);
+	/* What this process ran before it exec'd: sh -c 'curl ...' shows sh here. */
+	if (process && process->previous_exe) {
+		jsonw_object_begin(w);
+		jsonw_member_uint(w, "pid", process->pid);
+		jsonw_key(w, "comm");
+		jsonw_string_n(w, process->previous_comm, comm_length(process->previous_comm));
+		jsonw_member_string(w, "exe", process->previous_exe);
+		jsonw_key(w, "replaced_by_exec");
+		jsonw_bool(w, true);
+		jsonw_object_end(w);
+	}
+	for (i = 0; i < view->n_ancestors; i++) {
+		const struct process_info *ancestor = view->ancestors[i];
+
+		jsonw_object_begin(w);
+		jsonw_member_uint(w, "pid", ancestor->pid);
+		jsonw_key(w, "comm");
+		jsonw_string_n(w, ancestor->comm, comm_length(ancestor->comm));
+		jsonw_member_string(w, "exe", ancestor->exe);
+		jsonw_object_end(w);
+	}
+	jsonw_array_end(w);
+}
+
+static void json_proc(struct jsonw *w, const struct event_view *view)
+{
+	const struct process_info *process = view->process;
+	const struct am_task *task = view->task;
+	char start[RFC3339_LEN];
+
 	jsonw_key(w, "proc");
 	jsonw_object_begin(w);
 	jsonw_member_uint(w, "pid", task->pid);
@@ -89,8 +152,21 @@ static void json_proc(struct jsonw *w, const struct am_task *task)
 	jsonw_member_uint(w, "uid", task->uid);
 	jsonw_key(w, "comm");
 	jsonw_string_n(w, task->comm, comm_length(task->comm));
+	jsonw_member_string(w, "exe", process ? process->exe : NULL);
+	json_args(w, process);
+	jsonw_key(w, "start_time");
+	if (process && process->start_ns) {
+		format_rfc3339(process->start_ns + (uint64_t)view->boot_to_wall_ns, start);
+		jsonw_string(w, start);
+	} else {
+		jsonw_null(w);
+	}
+	json_ancestors(w, view);
 	jsonw_object_end(w);
 }
+
+static void pod_details_json(struct jsonw *w, const struct pod_info *pod,
+			     const struct container_info *container);
 
 static void json_cgroup_and_pod(struct jsonw *w, const struct event_view *view)
 {
@@ -105,6 +181,13 @@ static void json_cgroup_and_pod(struct jsonw *w, const struct event_view *view)
 	jsonw_key(w, "pod");
 	if (!cgroup || !cgroup->ref.is_pod) {
 		jsonw_null(w);
+		jsonw_key(w, "host");
+		jsonw_object_begin(w);
+		jsonw_member_string(w, "unit",
+				    cgroup && cgroup->host_unit[0] ? cgroup->host_unit : NULL);
+		jsonw_member_string(w, "slice",
+				    cgroup && cgroup->host_slice[0] ? cgroup->host_slice : NULL);
+		jsonw_object_end(w);
 		return;
 	}
 	jsonw_object_begin(w);
@@ -114,7 +197,63 @@ static void json_cgroup_and_pod(struct jsonw *w, const struct event_view *view)
 	jsonw_member_string(w, "container_id",
 			    cgroup->ref.container_id[0] ? cgroup->ref.container_id : NULL);
 	jsonw_member_string(w, "container", view->container ? view->container->name : NULL);
+	pod_details_json(w, view->pod, view->container);
 	jsonw_object_end(w);
+	jsonw_key(w, "host");
+	jsonw_null(w);
+}
+
+/* The labels written per pod, and the bytes of each key and value. */
+#define OUTPUT_MAX_LABELS 16
+
+static void workload_identity_json(struct jsonw *w, const struct pod_info *pod,
+				   const struct container_info *container)
+{
+	const struct workload_identity_env *wi;
+
+	jsonw_key(w, "workload_identity");
+	if (!pod || !pod_uses_workload_identity(pod)) {
+		jsonw_null(w);
+		return;
+	}
+	wi = pod_workload_identity(pod, container);
+	jsonw_object_begin(w);
+	jsonw_member_string(w, "client_id", wi ? wi->client_id : NULL);
+	jsonw_member_string(w, "tenant_id", wi ? wi->tenant_id : NULL);
+	jsonw_member_string(w, "token_file", wi ? wi->token_file : NULL);
+	jsonw_object_end(w);
+}
+
+static void pod_details_json(struct jsonw *w, const struct pod_info *pod,
+			     const struct container_info *container)
+{
+	size_t i;
+
+	jsonw_member_string(w, "service_account", pod ? pod->service_account : NULL);
+	jsonw_key(w, "host_network");
+	if (pod && (pod->sources & (POD_SOURCE_PODLIST | POD_SOURCE_KUBELET)))
+		jsonw_bool(w, pod->host_network);
+	else
+		jsonw_null(w);
+	jsonw_key(w, "labels");
+	if (!pod) {
+		jsonw_null(w);
+	} else {
+		jsonw_object_begin(w);
+		for (i = 0; i < pod->n_labels && i < OUTPUT_MAX_LABELS; i++)
+			jsonw_member_string(w, pod->labels[i].key, pod->labels[i].value);
+		jsonw_object_end(w);
+	}
+	workload_identity_json(w, pod, container);
+}
+
+void output_pod_json(struct jsonw *w, const struct pod_info *pod,
+		     const struct container_info *container)
+{
+	jsonw_member_string(w, "uid", pod->uid);
+	jsonw_member_string(w, "namespace", pod->namespace);
+	jsonw_member_string(w, "name", pod->name);
+	pod_details_json(w, pod, container);
 }
 
 static void json_connect(struct jsonw *w, const struct am_connect_record *record)
@@ -176,9 +315,17 @@ static void text_who(struct jsonw *w, const struct event_view *view)
 		}
 	} else {
 		textw_raw(w, " host");
+		if (cgroup && cgroup->host_unit[0]) {
+			textw_raw(w, " unit=");
+			textw_escaped(w, cgroup->host_unit, strlen(cgroup->host_unit));
+		}
 	}
 	textw_printf(w, " pid=%u uid=%u comm=", task->pid, task->uid);
 	textw_escaped(w, task->comm, comm_length(task->comm));
+	if (view->process && view->process->exe) {
+		textw_raw(w, " exe=");
+		textw_escaped(w, view->process->exe, strlen(view->process->exe));
+	}
 }
 
 void output_event(struct jsonw *w, enum output_format format, const struct event_view *view)
@@ -220,7 +367,7 @@ void output_event(struct jsonw *w, enum output_format format, const struct event
 	jsonw_object_begin(w);
 	jsonw_member_string(w, "type", record_type_name(header->type));
 	jsonw_member_string(w, "time", time_text);
-	json_proc(w, view->task);
+	json_proc(w, view);
 	json_cgroup_and_pod(w, view);
 	if (header->type == AM_REC_CONNECT || header->type == AM_REC_SEND)
 		json_connect(w, (const struct am_connect_record *)header);

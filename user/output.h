@@ -16,16 +16,23 @@ struct cgroup_entry;
 struct pod_info;
 struct container_info;
 struct watch_entry;
+struct process_info;
+
+#define EVENT_MAX_ANCESTORS 8
 
 /* A decoded record with everything the pipeline learnt about it. */
 struct event_view {
 	const struct am_record_header *header;
 	uint64_t time_ns; /* wall clock, ns since the epoch */
 	const struct am_task *task;
+	int64_t boot_to_wall_ns; /* for process start times */
 	const struct cgroup_entry *cgroup; /* NULL: not known */
 	const struct pod_info *pod;	   /* NULL: host process, or pod not in the inventory */
 	const struct container_info *container;
 	const struct watch_entry *watch; /* open records */
+	const struct process_info *process; /* NULL: not in the process cache */
+	const struct process_info *ancestors[EVENT_MAX_ANCESTORS]; /* nearest first */
+	size_t n_ancestors;
 };
 
 /* Appends one record (without the newline) to w. */
@@ -34,6 +41,10 @@ void output_events_lost(struct jsonw *w, enum output_format format, uint64_t tim
 			uint64_t lost, uint64_t lost_total);
 
 #define RFC3339_LEN 64
+
+/* The pod object of records and of the inventory (container may be NULL). */
+void output_pod_json(struct jsonw *w, const struct pod_info *pod,
+		     const struct container_info *container);
 
 /* RFC 3339, UTC, nanoseconds: 2026-11-28T10:04:05.123456789Z. */
 void format_rfc3339(uint64_t time_ns, char out[RFC3339_LEN]);

@@ -18,8 +18,11 @@
 
 struct cgroup_cache;
 struct pod_inventory;
+struct process_cache;
 struct watch_list;
 
+/* How long an exited process stays in the cache. */
+#define PIPELINE_PROCESS_GRACE_NS (5ull * 1000000000ull)
 /* Seconds a removed cgroup keeps attributing events that arrive late. */
 #define PIPELINE_CGROUP_GRACE_NS (60ull * 1000000000ull)
 
@@ -29,11 +32,26 @@ struct pipeline_config {
 	int64_t boot_to_wall_ns; /* add to CLOCK_BOOTTIME to get wall clock time */
 };
 
+/* The state the pipeline reads and keeps current as records pass. */
+struct pipeline_state {
+	struct cgroup_cache *cgroups;
+	struct process_cache *processes;
+	struct pod_inventory *pods;
+	const struct watch_list *watches;
+};
+
 /*
- * Asked when a record names a cgroup the cache does not know; a live source
- * rescans the cgroup tree here, a replayed one has nothing to ask.
+ * Asked when a record names something the caches do not know: a live source
+ * rescans the cgroup tree, reads /proc or refreshes the pod inventory; a replayed
+ * one has nothing to ask and sets none.
  */
-typedef void (*pipeline_cgroup_miss_fn)(void *ctx, uint64_t cgroup_id, uint64_t now_ns);
+struct pipeline_hooks {
+	void (*cgroup_miss)(void *ctx, uint64_t cgroup_id, uint64_t now_ns);
+	void (*process_miss)(void *ctx, uint32_t pid, uint64_t now_ns);
+	/* A pod cgroup whose pod or container the inventory does not know. */
+	void (*pod_miss)(void *ctx, const char *pod_uid, const char *container_id, uint64_t now_ns);
+	void *ctx;
+};
 
 struct pipeline_stats {
 	uint64_t records[AM_REC_TYPE_MAX];
@@ -45,11 +63,10 @@ struct pipeline_stats {
 
 struct pipeline;
 
-struct pipeline *pipeline_new(const struct pipeline_config *config, struct cgroup_cache *cgroups,
-			      struct pod_inventory *pods, const struct watch_list *watches,
-			      FILE *out);
+struct pipeline *pipeline_new(const struct pipeline_config *config,
+			      const struct pipeline_state *state, FILE *out);
 void pipeline_free(struct pipeline *pipeline);
-void pipeline_set_cgroup_miss(struct pipeline *pipeline, pipeline_cgroup_miss_fn fn, void *ctx);
+void pipeline_set_hooks(struct pipeline *pipeline, const struct pipeline_hooks *hooks);
 
 /* Feeds one raw record. -EINVAL when it is malformed (counted, nothing written). */
 int pipeline_record(struct pipeline *pipeline, const void *data, size_t size);

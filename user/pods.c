@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Pod inventory from PodList documents; see pods.h. */
+/* The merged pod inventory; see pods.h. */
 #include "pods.h"
 
 #include <errno.h>
@@ -9,9 +9,14 @@
 
 #include "json_input.h"
 
+#define WI_LABEL "azure.workload.identity/use"
+#define WI_PROXY_ANNOTATION "azure.workload.identity/inject-proxy-sidecar"
+
 struct pod_inventory {
-	struct pod_info *pods;
+	struct pod_info **pods;
 	size_t n_pods;
+	size_t capacity;
+	size_t live;
 	unsigned long generation;
 };
 
@@ -20,46 +25,116 @@ struct pod_inventory *pod_inventory_new(void)
 	return calloc(1, sizeof(struct pod_inventory));
 }
 
-static void pod_release(struct pod_info *pod)
+void workload_identity_env_release(struct workload_identity_env *wi)
+{
+	free(wi->client_id);
+	free(wi->tenant_id);
+	free(wi->token_file);
+	free(wi->authority_host);
+	memset(wi, 0, sizeof(*wi));
+}
+
+static void replace_string(char **slot, const char *value)
+{
+	char *copy = value ? strdup(value) : NULL;
+
+	free(*slot);
+	*slot = copy;
+}
+
+void workload_identity_env_set(struct workload_identity_env *wi, const char *name,
+			       const char *value)
+{
+	if (strcmp(name, "AZURE_CLIENT_ID") == 0)
+		replace_string(&wi->client_id, value);
+	else if (strcmp(name, "AZURE_TENANT_ID") == 0)
+		replace_string(&wi->tenant_id, value);
+	else if (strcmp(name, "AZURE_FEDERATED_TOKEN_FILE") == 0)
+		replace_string(&wi->token_file, value);
+	else if (strcmp(name, "AZURE_AUTHORITY_HOST") == 0)
+		replace_string(&wi->authority_host, value);
+}
+
+static bool wi_present(const struct workload_identity_env *wi)
+{
+	return wi->client_id || wi->token_file;
+}
+
+void bundle_container_release(struct bundle_container *container)
+{
+	free(container->id);
+	free(container->pod_uid);
+	free(container->pod_name);
+	free(container->pod_namespace);
+	free(container->container_name);
+	free(container->image);
+	workload_identity_env_release(&container->wi);
+	memset(container, 0, sizeof(*container));
+}
+
+static void container_release(struct container_info *container)
+{
+	free(container->id);
+	free(container->name);
+	free(container->image);
+	workload_identity_env_release(&container->wi);
+}
+
+static void labels_release(struct pod_info *pod)
 {
 	size_t i;
 
-	free(pod->uid);
-	free(pod->namespace);
-	free(pod->name);
-	free(pod->service_account);
 	for (i = 0; i < pod->n_labels; i++) {
 		free(pod->labels[i].key);
 		free(pod->labels[i].value);
 	}
-	free(pod->labels);
-	for (i = 0; i < pod->n_containers; i++) {
-		free(pod->containers[i].id);
-		free(pod->containers[i].name);
-	}
-	free(pod->containers);
+	pod->n_labels = 0;
 }
 
-static void pods_release(struct pod_info *pods, size_t n)
+static void pod_free(struct pod_info *pod)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		pod_release(&pods[i]);
-	free(pods);
+	if (!pod)
+		return;
+	free(pod->uid);
+	free(pod->namespace);
+	free(pod->name);
+	free(pod->service_account);
+	labels_release(pod);
+	free(pod->labels);
+	for (i = 0; i < pod->n_containers; i++)
+		container_release(&pod->containers[i]);
+	free(pod->containers);
+	free(pod);
 }
 
 void pod_inventory_free(struct pod_inventory *inventory)
 {
+	size_t i;
+
 	if (!inventory)
 		return;
-	pods_release(inventory->pods, inventory->n_pods);
+	for (i = 0; i < inventory->n_pods; i++)
+		pod_free(inventory->pods[i]);
+	free(inventory->pods);
 	free(inventory);
 }
 
-static char *dup_or_null(const char *s)
+static struct pod_info *pod_alloc(const char *uid)
 {
-	return s ? strdup(s) : NULL;
+	struct pod_info *pod = calloc(1, sizeof(*pod));
+
+	if (!pod)
+		return NULL;
+	pod->uid = strdup(uid);
+	pod->labels = calloc(POD_MAX_LABELS, sizeof(*pod->labels));
+	pod->containers = calloc(POD_MAX_CONTAINERS, sizeof(*pod->containers));
+	if (!pod->uid || !pod->labels || !pod->containers) {
+		pod_free(pod);
+		return NULL;
+	}
+	return pod;
 }
 
 /* "containerd://abc" -> "abc"; an id without a scheme is taken as it is. */
@@ -70,18 +145,70 @@ static const char *strip_runtime_scheme(const char *id)
 	return sep ? sep + 3 : id;
 }
 
-static struct container_info *container_slot(struct pod_info *pod, const char *name)
+/*
+ * The pod's entry for a container: by id, else the same name still without an id.
+ * A restarted container has a new id under the same name; both ids stay known so
+ * late events of the old one are still attributed.
+ */
+static struct container_info *container_slot(struct pod_info *pod, const char *id,
+					     const char *name)
 {
+	struct container_info *container;
 	size_t i;
 
-	for (i = 0; i < pod->n_containers; i++)
-		if (pod->containers[i].name && strcmp(pod->containers[i].name, name) == 0)
-			return &pod->containers[i];
+	if (id) {
+		for (i = 0; i < pod->n_containers; i++)
+			if (pod->containers[i].id && strcmp(pod->containers[i].id, id) == 0)
+				return &pod->containers[i];
+	}
+	if (name) {
+		for (i = 0; i < pod->n_containers; i++) {
+			container = &pod->containers[i];
+			if (container->name && strcmp(container->name, name) == 0 &&
+			    (!container->id || !id)) {
+				if (id && !container->id)
+					container->id = strdup(id);
+				return container;
+			}
+		}
+	}
 	if (pod->n_containers >= POD_MAX_CONTAINERS)
 		return NULL;
-	pod->containers[pod->n_containers].name = strdup(name);
-	pod->containers[pod->n_containers].id = NULL;
-	return &pod->containers[pod->n_containers++];
+	container = &pod->containers[pod->n_containers++];
+	memset(container, 0, sizeof(*container));
+	container->id = id ? strdup(id) : NULL;
+	container->name = name ? strdup(name) : NULL;
+	return container;
+}
+
+/* Takes a container's workload identity variables, when it has any. */
+static void container_set_wi(struct container_info *container, struct workload_identity_env *wi)
+{
+	if (!wi_present(wi))
+		return;
+	workload_identity_env_release(&container->wi);
+	container->wi = *wi;
+	memset(wi, 0, sizeof(*wi));
+	container->has_workload_identity = true;
+}
+
+/* --- PodList parsing ------------------------------------------------------- */
+
+static int env_parse(const cJSON *env, struct workload_identity_env *wi)
+{
+	const cJSON *item;
+
+	if (!cJSON_IsArray(env))
+		return 0;
+	cJSON_ArrayForEach(item, env)
+	{
+		const char *name = json_member_string(item, "name");
+		const char *value = json_member_string(item, "value");
+
+		if (name && value)
+			workload_identity_env_set(wi, name, value);
+	}
+	return 0;
 }
 
 static int containers_parse(struct pod_info *pod, const cJSON *list, const char *source,
@@ -106,16 +233,27 @@ static int containers_parse(struct pod_info *pod, const cJSON *list, const char 
 				     source, index, field, i);
 			return -EINVAL;
 		}
-		container = container_slot(pod, name);
-		if (!container)
-			break; /* past POD_MAX_CONTAINERS: keep the first ones */
+		i++;
 		if (statuses) {
 			const char *id = json_member_string(item, "containerID");
 
-			if (id && *id && !container->id)
-				container->id = strdup(strip_runtime_scheme(id));
+			container = container_slot(pod, id && *id ? strip_runtime_scheme(id) : NULL,
+						   name);
+		} else {
+			struct workload_identity_env wi = {0};
+
+			container = container_slot(pod, NULL, name);
+			if (container) {
+				env_parse(cJSON_GetObjectItemCaseSensitive(item, "env"), &wi);
+				container_set_wi(container, &wi);
+				if (!container->image)
+					container->image =
+						json_member_string(item, "image")
+							? strdup(json_member_string(item, "image"))
+							: NULL;
+			}
+			workload_identity_env_release(&wi);
 		}
-		i++;
 	}
 	return 0;
 }
@@ -139,8 +277,11 @@ static int labels_parse(struct pod_info *pod, const cJSON *labels, const char *s
 				     source, index, label->string);
 			return -EINVAL;
 		}
-		if (pod->n_labels >= POD_MAX_LABELS)
-			break;
+		if (strcmp(label->string, WI_LABEL) == 0)
+			pod->workload_identity_label = strcmp(label->valuestring, "true") == 0;
+		if (pod->n_labels >= POD_MAX_LABELS || strlen(label->string) > POD_LABEL_MAX_BYTES ||
+		    strlen(label->valuestring) > POD_LABEL_MAX_BYTES)
+			continue;
 		pod->labels[pod->n_labels].key = strdup(label->string);
 		pod->labels[pod->n_labels].value = strdup(label->valuestring);
 		pod->n_labels++;
@@ -148,15 +289,18 @@ static int labels_parse(struct pod_info *pod, const cJSON *labels, const char *s
 	return 0;
 }
 
-static int pod_parse(struct pod_info *pod, const cJSON *item, const char *source, size_t index,
+static int pod_parse(struct pod_info **out, const cJSON *item, const char *source, size_t index,
 		     struct am_error *err)
 {
 	const cJSON *metadata = cJSON_GetObjectItemCaseSensitive(item, "metadata");
 	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(item, "spec");
 	const cJSON *status = cJSON_GetObjectItemCaseSensitive(item, "status");
-	const char *uid, *name, *namespace;
-	int err_code;
+	const cJSON *annotations;
+	const char *uid, *name, *namespace, *proxy;
+	struct pod_info *pod;
+	int rc;
 
+	*out = NULL;
 	if (!cJSON_IsObject(item) || !cJSON_IsObject(metadata)) {
 		am_error_set(err, "%s: items[%zu].metadata: missing or not an object", source,
 			     index);
@@ -170,39 +314,40 @@ static int pod_parse(struct pod_info *pod, const cJSON *item, const char *source
 			     index, uid ? "name" : "uid");
 		return -EINVAL;
 	}
-	pod->uid = strdup(uid);
-	pod->name = strdup(name);
-	pod->namespace = strdup(namespace ? namespace : "default");
-	pod->labels = calloc(POD_MAX_LABELS, sizeof(*pod->labels));
-	pod->containers = calloc(POD_MAX_CONTAINERS, sizeof(*pod->containers));
-	if (!pod->uid || !pod->name || !pod->namespace || !pod->labels || !pod->containers) {
+	pod = pod_alloc(uid);
+	if (!pod) {
 		am_error_set(err, "%s: out of memory", source);
 		return -ENOMEM;
 	}
-	err_code = labels_parse(pod, cJSON_GetObjectItemCaseSensitive(metadata, "labels"), source,
-				index, err);
-	if (err_code)
-		return err_code;
-	if (spec && cJSON_IsObject(spec)) {
-		const cJSON *host_network = cJSON_GetObjectItemCaseSensitive(spec, "hostNetwork");
+	*out = pod;
+	pod->name = strdup(name);
+	pod->namespace = strdup(namespace ? namespace : "default");
+	rc = labels_parse(pod, cJSON_GetObjectItemCaseSensitive(metadata, "labels"), source, index,
+			  err);
+	if (rc)
+		return rc;
+	annotations = cJSON_GetObjectItemCaseSensitive(metadata, "annotations");
+	proxy = json_member_string(annotations, WI_PROXY_ANNOTATION);
+	pod->proxy_sidecar = proxy && strcmp(proxy, "true") == 0;
+	if (cJSON_IsObject(spec)) {
 		static const char *const lists[] = {"initContainers", "containers",
 						    "ephemeralContainers"};
 		size_t i;
 
-		pod->service_account = dup_or_null(json_member_string(spec, "serviceAccountName"));
-		pod->host_network = cJSON_IsTrue(host_network);
+		if (json_member_string(spec, "serviceAccountName"))
+			pod->service_account = strdup(json_member_string(spec, "serviceAccountName"));
+		pod->host_network = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(spec, "hostNetwork"));
 		for (i = 0; i < 3; i++) {
 			char field[64];
 
 			snprintf(field, sizeof(field), "spec.%s", lists[i]);
-			err_code = containers_parse(pod,
-						    cJSON_GetObjectItemCaseSensitive(spec, lists[i]),
-						    source, index, field, false, err);
-			if (err_code)
-				return err_code;
+			rc = containers_parse(pod, cJSON_GetObjectItemCaseSensitive(spec, lists[i]),
+					      source, index, field, false, err);
+			if (rc)
+				return rc;
 		}
 	}
-	if (status && cJSON_IsObject(status)) {
+	if (cJSON_IsObject(status)) {
 		static const char *const lists[] = {"initContainerStatuses", "containerStatuses",
 						    "ephemeralContainerStatuses"};
 		size_t i;
@@ -211,32 +356,146 @@ static int pod_parse(struct pod_info *pod, const cJSON *item, const char *source
 			char field[64];
 
 			snprintf(field, sizeof(field), "status.%s", lists[i]);
-			err_code = containers_parse(
-				pod, cJSON_GetObjectItemCaseSensitive(status, lists[i]), source,
-				index, field, true, err);
-			if (err_code)
-				return err_code;
+			rc = containers_parse(pod,
+					      cJSON_GetObjectItemCaseSensitive(status, lists[i]),
+					      source, index, field, true, err);
+			if (rc)
+				return rc;
 		}
+	}
+	if (!pod->name || !pod->namespace) {
+		am_error_set(err, "%s: out of memory", source);
+		return -ENOMEM;
 	}
 	return 0;
 }
 
-int pod_inventory_load_podlist(struct pod_inventory *inventory, const cJSON *root,
-			       const char *source, struct am_error *err)
+/* --- merging --------------------------------------------------------------- */
+
+static struct pod_info *find_mutable(struct pod_inventory *inventory, const char *uid)
 {
+	size_t i;
+
+	for (i = 0; i < inventory->n_pods; i++)
+		if (strcmp(inventory->pods[i]->uid, uid) == 0)
+			return inventory->pods[i];
+	return NULL;
+}
+
+static struct pod_info *insert(struct pod_inventory *inventory, struct pod_info *pod)
+{
+	if (inventory->n_pods >= POD_INVENTORY_MAX_PODS)
+		return NULL;
+	if (inventory->n_pods == inventory->capacity) {
+		size_t capacity = inventory->capacity ? inventory->capacity * 2 : 64;
+		struct pod_info **grown =
+			realloc(inventory->pods, capacity * sizeof(*inventory->pods));
+
+		if (!grown)
+			return NULL;
+		inventory->pods = grown;
+		inventory->capacity = capacity;
+	}
+	inventory->pods[inventory->n_pods++] = pod;
+	return pod;
+}
+
+static void take_string(char **slot, char **value)
+{
+	if (!*value)
+		return;
+	free(*slot);
+	*slot = *value;
+	*value = NULL;
+}
+
+/* Folds a parsed PodList pod into the inventory's entry for it. */
+static void merge_podlist_pod(struct pod_inventory *inventory, struct pod_info *parsed,
+			      unsigned int kind)
+{
+	struct pod_info *pod = find_mutable(inventory, parsed->uid);
+	size_t i;
+
+	if (!pod) {
+		if (!insert(inventory, parsed)) {
+			pod_free(parsed);
+			return;
+		}
+		parsed->sources = kind;
+		return;
+	}
+	take_string(&pod->namespace, &parsed->namespace);
+	take_string(&pod->name, &parsed->name);
+	take_string(&pod->service_account, &parsed->service_account);
+	pod->host_network = parsed->host_network;
+	pod->workload_identity_label = parsed->workload_identity_label;
+	pod->proxy_sidecar = parsed->proxy_sidecar;
+	labels_release(pod);
+	for (i = 0; i < parsed->n_labels; i++)
+		pod->labels[i] = parsed->labels[i];
+	pod->n_labels = parsed->n_labels;
+	parsed->n_labels = 0;
+	for (i = 0; i < parsed->n_containers; i++) {
+		struct container_info *from = &parsed->containers[i];
+		struct container_info *to = container_slot(pod, from->id, from->name);
+
+		if (!to)
+			continue;
+		container_set_wi(to, &from->wi);
+		if (!to->image)
+			take_string(&to->image, &from->image);
+	}
+	pod->sources |= kind;
+	pod->deleted_at_ns = 0;
+	pod_free(parsed);
+}
+
+/* Pods `kind` reported before but not in its latest answer lose that source. */
+static void forget_absent(struct pod_inventory *inventory, unsigned int kind,
+			  const unsigned char *seen, uint64_t now_ns)
+{
+	size_t i;
+
+	for (i = 0; i < inventory->n_pods; i++) {
+		struct pod_info *pod = inventory->pods[i];
+
+		if (seen[i] || !(pod->sources & kind))
+			continue;
+		pod->sources &= ~kind;
+		if (!pod->sources && !pod->deleted_at_ns)
+			pod->deleted_at_ns = now_ns ? now_ns : 1;
+	}
+}
+
+static void recount(struct pod_inventory *inventory)
+{
+	size_t i, live = 0;
+
+	for (i = 0; i < inventory->n_pods; i++)
+		if (!inventory->pods[i]->deleted_at_ns)
+			live++;
+	inventory->live = live;
+	inventory->generation++;
+}
+
+int pod_inventory_apply_podlist(struct pod_inventory *inventory, const cJSON *root,
+				const char *source, enum pod_source kind, uint64_t now_ns,
+				struct am_error *err)
+{
+	struct pod_info **parsed;
 	const cJSON *items, *item;
-	struct pod_info *pods;
-	size_t n = 0, count;
-	const char *kind;
-	int err_code;
+	unsigned char *seen;
+	size_t n = 0, count, i;
+	const char *doc_kind;
+	int rc = 0;
 
 	if (!cJSON_IsObject(root)) {
 		am_error_set(err, "%s: expected a PodList object", source);
 		return -EINVAL;
 	}
-	kind = json_member_string(root, "kind");
-	if (kind && strcmp(kind, "PodList") != 0 && strcmp(kind, "List") != 0) {
-		am_error_set(err, "%s: kind is \"%s\", expected \"PodList\"", source, kind);
+	doc_kind = json_member_string(root, "kind");
+	if (doc_kind && strcmp(doc_kind, "PodList") != 0 && strcmp(doc_kind, "List") != 0) {
+		am_error_set(err, "%s: kind is \"%s\", expected \"PodList\"", source, doc_kind);
 		return -EINVAL;
 	}
 	items = cJSON_GetObjectItemCaseSensitive(root, "items");
@@ -250,30 +509,136 @@ int pod_inventory_load_podlist(struct pod_inventory *inventory, const cJSON *roo
 			     count, POD_INVENTORY_MAX_PODS);
 		return -E2BIG;
 	}
-	pods = calloc(count ? count : 1, sizeof(*pods));
-	if (!pods) {
+	parsed = calloc(count ? count : 1, sizeof(*parsed));
+	if (!parsed) {
 		am_error_set(err, "%s: out of memory", source);
 		return -ENOMEM;
 	}
 	cJSON_ArrayForEach(item, items)
 	{
-		err_code = pod_parse(&pods[n], item, source, n, err);
+		rc = pod_parse(&parsed[n], item, source, n, err);
 		n++;
-		if (err_code) {
-			pods_release(pods, n);
-			return err_code;
+		if (rc)
+			break;
+	}
+	if (rc) {
+		for (i = 0; i < n; i++)
+			pod_free(parsed[i]);
+		free(parsed);
+		return rc;
+	}
+	for (i = 0; i < n; i++)
+		merge_podlist_pod(inventory, parsed[i], kind);
+	free(parsed);
+
+	seen = calloc(inventory->n_pods ? inventory->n_pods : 1, 1);
+	if (seen) {
+		for (i = 0; i < inventory->n_pods; i++) {
+			const cJSON *it;
+
+			cJSON_ArrayForEach(it, items)
+			{
+				const char *uid = json_member_string(
+					cJSON_GetObjectItemCaseSensitive(it, "metadata"), "uid");
+
+				if (uid && strcmp(uid, inventory->pods[i]->uid) == 0) {
+					seen[i] = 1;
+					break;
+				}
+			}
+		}
+		forget_absent(inventory, kind, seen, now_ns);
+		free(seen);
+	}
+	recount(inventory);
+	return 0;
+}
+
+int pod_inventory_apply_containers(struct pod_inventory *inventory,
+				   const struct bundle_container *containers, size_t n,
+				   uint64_t now_ns)
+{
+	unsigned char *seen;
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		const struct bundle_container *from = &containers[i];
+		struct container_info *to;
+		struct pod_info *pod;
+
+		if (!from->pod_uid || !from->id)
+			continue;
+		pod = find_mutable(inventory, from->pod_uid);
+		if (!pod) {
+			pod = pod_alloc(from->pod_uid);
+			if (!pod || !insert(inventory, pod)) {
+				pod_free(pod);
+				continue;
+			}
+		}
+		if (!pod->name && from->pod_name)
+			pod->name = strdup(from->pod_name);
+		if (!pod->namespace && from->pod_namespace)
+			pod->namespace = strdup(from->pod_namespace);
+		pod->sources |= POD_SOURCE_CONTAINERD;
+		pod->deleted_at_ns = 0;
+		to = container_slot(pod, from->id,
+				    from->sandbox ? "POD" : from->container_name);
+		if (!to)
+			continue;
+		to->sandbox = from->sandbox;
+		if (!to->image && from->image)
+			to->image = strdup(from->image);
+		if (wi_present(&from->wi)) {
+			struct workload_identity_env wi = {0};
+
+			workload_identity_env_set(&wi, "AZURE_CLIENT_ID", from->wi.client_id);
+			workload_identity_env_set(&wi, "AZURE_TENANT_ID", from->wi.tenant_id);
+			workload_identity_env_set(&wi, "AZURE_FEDERATED_TOKEN_FILE",
+						  from->wi.token_file);
+			workload_identity_env_set(&wi, "AZURE_AUTHORITY_HOST",
+						  from->wi.authority_host);
+			container_set_wi(to, &wi);
 		}
 	}
-	pods_release(inventory->pods, inventory->n_pods);
-	inventory->pods = pods;
-	inventory->n_pods = n;
-	inventory->generation++;
+	seen = calloc(inventory->n_pods ? inventory->n_pods : 1, 1);
+	if (!seen)
+		return -ENOMEM;
+	for (i = 0; i < inventory->n_pods; i++)
+		for (j = 0; j < n && !seen[i]; j++)
+			if (containers[j].pod_uid &&
+			    strcmp(containers[j].pod_uid, inventory->pods[i]->uid) == 0)
+				seen[i] = 1;
+	forget_absent(inventory, POD_SOURCE_CONTAINERD, seen, now_ns);
+	free(seen);
+	recount(inventory);
 	return 0;
+}
+
+size_t pod_inventory_expire(struct pod_inventory *inventory, uint64_t now_ns, uint64_t grace_ns)
+{
+	size_t i = 0, dropped = 0;
+
+	while (i < inventory->n_pods) {
+		struct pod_info *pod = inventory->pods[i];
+
+		if (pod->deleted_at_ns && now_ns > pod->deleted_at_ns &&
+		    now_ns - pod->deleted_at_ns > grace_ns) {
+			pod_free(pod);
+			inventory->pods[i] = inventory->pods[--inventory->n_pods];
+			dropped++;
+		} else {
+			i++;
+		}
+	}
+	if (dropped)
+		recount(inventory);
+	return dropped;
 }
 
 size_t pod_inventory_count(const struct pod_inventory *inventory)
 {
-	return inventory->n_pods;
+	return inventory->live;
 }
 
 unsigned long pod_inventory_generation(const struct pod_inventory *inventory)
@@ -283,12 +648,17 @@ unsigned long pod_inventory_generation(const struct pod_inventory *inventory)
 
 const struct pod_info *pod_inventory_find(const struct pod_inventory *inventory, const char *uid)
 {
-	size_t i;
+	return find_mutable((struct pod_inventory *)inventory, uid);
+}
 
-	for (i = 0; i < inventory->n_pods; i++)
-		if (strcmp(inventory->pods[i].uid, uid) == 0)
-			return &inventory->pods[i];
-	return NULL;
+const struct pod_info *pod_inventory_at(const struct pod_inventory *inventory, size_t i)
+{
+	return i < inventory->n_pods ? inventory->pods[i] : NULL;
+}
+
+size_t pod_inventory_size(const struct pod_inventory *inventory)
+{
+	return inventory->n_pods;
 }
 
 const struct container_info *pod_find_container(const struct pod_info *pod,
@@ -302,4 +672,22 @@ const struct container_info *pod_find_container(const struct pod_info *pod,
 		if (pod->containers[i].id && strcmp(pod->containers[i].id, container_id) == 0)
 			return &pod->containers[i];
 	return NULL;
+}
+
+const struct workload_identity_env *pod_workload_identity(const struct pod_info *pod,
+							  const struct container_info *container)
+{
+	size_t i;
+
+	if (container && container->has_workload_identity)
+		return &container->wi;
+	for (i = 0; i < pod->n_containers; i++)
+		if (pod->containers[i].has_workload_identity)
+			return &pod->containers[i].wi;
+	return NULL;
+}
+
+bool pod_uses_workload_identity(const struct pod_info *pod)
+{
+	return pod->workload_identity_label || pod_workload_identity(pod, NULL);
 }

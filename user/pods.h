@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * The pod inventory: which pods and containers run on the node, by pod UID and
- * container id. Filled from a Kubernetes PodList (the shape of
- * `kubectl get pods -o json` and of the kubelet's /pods answer).
+ * container id, merged from every source that knows about them:
+ *   - a Kubernetes PodList (a --pods file, or the kubelet's /pods answer): names,
+ *     labels, service account, hostNetwork, container ids and spec env;
+ *   - containerd's task bundles: pod and container names from the CRI
+ *     annotations, and each container's environment.
+ * A pod no source reports any more is kept for a grace period, so late events
+ * are still attributed, then dropped.
  */
 #ifndef ACCESSMON_PODS_H
 #define ACCESSMON_PODS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <cjson/cJSON.h>
 
 #include "error.h"
@@ -17,6 +23,21 @@
 #define POD_MAX_LABELS 64
 #define POD_MAX_CONTAINERS 64
 #define POD_INVENTORY_MAX_PODS 65536
+#define POD_LABEL_MAX_BYTES 1024
+
+enum pod_source {
+	POD_SOURCE_PODLIST = 1 << 0,
+	POD_SOURCE_KUBELET = 1 << 1,
+	POD_SOURCE_CONTAINERD = 1 << 2,
+};
+
+/* The workload identity variables the webhook injects into a container. */
+struct workload_identity_env {
+	char *client_id;
+	char *tenant_id;
+	char *token_file;
+	char *authority_host;
+};
 
 struct pod_label {
 	char *key;
@@ -26,6 +47,10 @@ struct pod_label {
 struct container_info {
 	char *id; /* runtime id without the "containerd://" scheme; NULL until it runs */
 	char *name;
+	char *image;
+	bool sandbox; /* the pod's pause container */
+	bool has_workload_identity; /* AZURE_CLIENT_ID or AZURE_FEDERATED_TOKEN_FILE set */
+	struct workload_identity_env wi;
 };
 
 struct pod_info {
@@ -34,10 +59,26 @@ struct pod_info {
 	char *name;
 	char *service_account;
 	bool host_network;
+	bool workload_identity_label; /* azure.workload.identity/use: "true" */
+	bool proxy_sidecar;	       /* azure.workload.identity/inject-proxy-sidecar: "true" */
 	struct pod_label *labels;
 	size_t n_labels;
 	struct container_info *containers;
 	size_t n_containers;
+	unsigned int sources;	/* enum pod_source bits that report it now */
+	uint64_t deleted_at_ns; /* when the last source stopped reporting it; 0 while live */
+};
+
+/* One container as containerd's task bundle describes it. */
+struct bundle_container {
+	char *id;
+	char *pod_uid;
+	char *pod_name;
+	char *pod_namespace;
+	char *container_name;
+	char *image;
+	bool sandbox;
+	struct workload_identity_env wi;
 };
 
 struct pod_inventory;
@@ -46,17 +87,42 @@ struct pod_inventory *pod_inventory_new(void);
 void pod_inventory_free(struct pod_inventory *inventory);
 
 /*
- * Replaces the inventory's pods with those of a PodList document. `source` names
- * the input in errors. On error the inventory is unchanged.
+ * Applies a PodList document from `kind` (POD_SOURCE_PODLIST or _KUBELET), named
+ * `source` in errors. On error the inventory is unchanged.
  */
-int pod_inventory_load_podlist(struct pod_inventory *inventory, const cJSON *root,
-			       const char *source, struct am_error *err);
+int pod_inventory_apply_podlist(struct pod_inventory *inventory, const cJSON *root,
+				const char *source, enum pod_source kind, uint64_t now_ns,
+				struct am_error *err);
+/* Applies the complete list of containers containerd runs now. */
+int pod_inventory_apply_containers(struct pod_inventory *inventory,
+				   const struct bundle_container *containers, size_t n,
+				   uint64_t now_ns);
+/* Drops pods deleted more than grace_ns before now_ns. Returns how many. */
+size_t pod_inventory_expire(struct pod_inventory *inventory, uint64_t now_ns, uint64_t grace_ns);
 
+/* Pods some source reports now (deleted ones in their grace period not counted). */
 size_t pod_inventory_count(const struct pod_inventory *inventory);
 /* Bumped by every change, so cached lookups know when to look again. */
 unsigned long pod_inventory_generation(const struct pod_inventory *inventory);
 const struct pod_info *pod_inventory_find(const struct pod_inventory *inventory, const char *uid);
+/* The i-th pod (0 <= i < pod_inventory_size), deleted ones included. */
+const struct pod_info *pod_inventory_at(const struct pod_inventory *inventory, size_t i);
+size_t pod_inventory_size(const struct pod_inventory *inventory);
+
 const struct container_info *pod_find_container(const struct pod_info *pod,
 						const char *container_id);
+/*
+ * The workload identity a pod's process uses: the container's injected variables,
+ * else any container's, else NULL (a pod may carry the label with no variables yet).
+ */
+const struct workload_identity_env *pod_workload_identity(const struct pod_info *pod,
+							  const struct container_info *container);
+bool pod_uses_workload_identity(const struct pod_info *pod);
+
+/* Reads the workload identity variables out of "NAME=value" strings. */
+void workload_identity_env_set(struct workload_identity_env *wi, const char *name,
+			       const char *value);
+void workload_identity_env_release(struct workload_identity_env *wi);
+void bundle_container_release(struct bundle_container *container);
 
 #endif /* ACCESSMON_PODS_H */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Unit tests: `accessmon monitor` option parsing. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,7 +30,9 @@ static void defaults(void **state)
 	assert_int_equal(options.format, OUTPUT_JSON);
 	assert_int_equal(options.open_hook, OPEN_HOOK_AUTO);
 	assert_int_equal(options.ringbuf_bytes, RINGBUF_DEFAULT_BYTES);
-	assert_null(options.pods_file);
+	assert_null(options.sources.pods_file);
+	assert_null(options.sources.host_root);
+	assert_null(options.sources.kubelet_url);
 	assert_null(options.cgroup_root);
 	assert_int_equal(options.n_watch_paths, 0);
 	monitor_options_release(&options);
@@ -50,7 +53,7 @@ static void every_option(void **state)
 	assert_int_equal(options.n_watch_paths, 2);
 	assert_string_equal(options.watch_paths[0], "/a");
 	assert_string_equal(options.watch_paths[1], "/b");
-	assert_string_equal(options.pods_file, "p.json");
+	assert_string_equal(options.sources.pods_file, "p.json");
 	assert_string_equal(options.cgroup_root, "/cg");
 	assert_string_equal(options.ready_file, "/r");
 	assert_int_equal(options.format, OUTPUT_TEXT);
@@ -78,6 +81,11 @@ static void errors_say_which_option(void **state)
 		{{"--watch", ""}, "--watch: the path is empty"},
 		{{"--pods"}, "option '--pods' needs a value"},
 		{{"stray"}, "unexpected argument 'stray'"},
+		{{"--kubelet-url", "ftp://x"}, "--kubelet-url 'ftp://x': expected https://HOST:PORT"},
+		{{"--kubelet-interval", "0"}, "--kubelet-interval '0': expected seconds from 1 to 3600"},
+		{{"--kubelet-interval", "-5"},
+		 "--kubelet-interval '-5': expected seconds from 1 to 3600"},
+		{{"--host-root", ""}, "--host-root: the path is empty"},
 	};
 	struct monitor_options options;
 	struct am_error err;
@@ -95,6 +103,40 @@ static void errors_say_which_option(void **state)
 		assert_int_not_equal(parse(argv, argc, &options, &err), 0);
 		assert_string_equal(err.msg, cases[i].message);
 		monitor_options_release(&options);
+	}
+}
+
+static void source_options(void **state)
+{
+	char **argv = ARGV("--host-root", "/host", "--kubelet-url", "https://10.0.0.4:10250",
+			   "--kubelet-token-file", "/t", "--kubelet-ca-file", "/ca",
+			   "--kubelet-insecure", "--kubelet-interval", "30", "--cluster", "aks.json",
+			   "--no-containerd");
+	struct inventory_options inventory;
+	struct monitor_options options;
+	struct am_error err;
+
+	(void)state;
+	assert_int_equal(parse(argv, 15, &options, &err), 0);
+	assert_string_equal(options.sources.host_root, "/host");
+	assert_string_equal(options.sources.kubelet_url, "https://10.0.0.4:10250");
+	assert_string_equal(options.sources.kubelet_token_file, "/t");
+	assert_string_equal(options.sources.kubelet_ca_file, "/ca");
+	assert_true(options.sources.kubelet_insecure);
+	assert_int_equal(options.sources.kubelet_interval_ms, 30000);
+	assert_string_equal(options.sources.cluster_file, "aks.json");
+	assert_true(options.sources.no_containerd);
+	monitor_options_release(&options);
+
+	/* inventory takes the same source options, and not the monitor's own. */
+	assert_int_equal(inventory_options_parse(15, argv, &inventory, &err), 0);
+	assert_string_equal(inventory.sources.host_root, "/host");
+	assert_string_equal(inventory.sources.cluster_file, "aks.json");
+	{
+		char **bad = ARGV("--events");
+
+		assert_int_equal(inventory_options_parse(2, bad, &inventory, &err), -EINVAL);
+		assert_string_equal(err.msg, "unknown option '--events'");
 	}
 }
 
@@ -116,6 +158,7 @@ int main(void)
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(every_option),
 		cmocka_unit_test(errors_say_which_option),
+		cmocka_unit_test(source_options),
 		cmocka_unit_test(help),
 	};
 

@@ -18,6 +18,7 @@
 #include "json_input.h"
 #include "pipeline.h"
 #include "pods.h"
+#include "processes.h"
 #include "watch.h"
 
 #define POD_UID "0c7d2f4a-1b3e-4c5d-9e8f-a1b2c3d4e5f6"
@@ -29,6 +30,7 @@
 
 struct fixture {
 	struct cgroup_cache *cgroups;
+	struct process_cache *processes;
 	struct pod_inventory *pods;
 	struct watch_list *watches;
 	struct pipeline *pipeline;
@@ -49,18 +51,23 @@ static struct fixture *fixture_new(bool events, enum output_format format)
 	struct pipeline_config config = {.events = events, .format = format,
 					 .boot_to_wall_ns = 1764324245000000000ll};
 	struct fixture *f = calloc(1, sizeof(*f));
+	struct pipeline_state state;
 	struct am_error err;
 	cJSON *root;
 
 	f->cgroups = cgroup_cache_new(64);
+	f->processes = process_cache_new(64);
 	f->pods = pod_inventory_new();
 	f->watches = watch_list_new(8);
 	root = json_input_parse("podlist", podlist, strlen(podlist), &err);
 	assert_non_null(root);
-	assert_int_equal(pod_inventory_load_podlist(f->pods, root, "podlist", &err), 0);
+	assert_int_equal(pod_inventory_apply_podlist(f->pods, root, "podlist", POD_SOURCE_PODLIST, 1,
+						     &err),
+			 0);
 	cJSON_Delete(root);
 	f->stream = open_memstream(&f->out, &f->out_len);
-	f->pipeline = pipeline_new(&config, f->cgroups, f->pods, f->watches, f->stream);
+	state = (struct pipeline_state){f->cgroups, f->processes, f->pods, f->watches};
+	f->pipeline = pipeline_new(&config, &state, f->stream);
 	return f;
 }
 
@@ -70,6 +77,7 @@ static void fixture_free(struct fixture *f)
 	fclose(f->stream);
 	free(f->out);
 	watch_list_free(f->watches);
+	process_cache_free(f->processes);
 	pod_inventory_free(f->pods);
 	cgroup_cache_free(f->cgroups);
 	free(f);
@@ -218,8 +226,10 @@ static void unknown_cgroup_asks_the_source(void **state)
 	struct am_connect_record record = connect_record(55, "curl");
 	cJSON *line;
 
+	struct pipeline_hooks hooks = {.cgroup_miss = on_miss, .ctx = f};
+
 	(void)state;
-	pipeline_set_cgroup_miss(f->pipeline, on_miss, f);
+	pipeline_set_hooks(f->pipeline, &hooks);
 	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record)), 0);
 	assert_int_equal(f->misses, 1);
 	line = only_line(f);

@@ -37,7 +37,7 @@ static int load(struct pod_inventory *inventory, const char *text, struct am_err
 
 	if (!root)
 		return -1;
-	rc = pod_inventory_load_podlist(inventory, root, "pods.json", err);
+	rc = pod_inventory_apply_podlist(inventory, root, "pods.json", POD_SOURCE_PODLIST, 1000, err);
 	cJSON_Delete(root);
 	return rc;
 }
@@ -198,6 +198,128 @@ static void load_file_errors(void **state)
 	unlink(path);
 }
 
+static struct bundle_container bundle(const char *id, const char *uid, const char *name,
+				      const char *container, const char *client_id)
+{
+	struct bundle_container b = {0};
+
+	b.id = strdup(id);
+	b.pod_uid = strdup(uid);
+	b.pod_name = strdup(name);
+	b.pod_namespace = strdup("shop");
+	b.container_name = container ? strdup(container) : NULL;
+	b.sandbox = container == NULL;
+	if (client_id)
+		workload_identity_env_set(&b.wi, "AZURE_CLIENT_ID", client_id);
+	return b;
+}
+
+static void merges_containerd_and_podlist(void **state)
+{
+	struct pod_inventory *inventory = pod_inventory_new();
+	struct bundle_container bundles[3];
+	const struct pod_info *pod;
+	const struct container_info *container;
+	const struct workload_identity_env *wi;
+	struct am_error err;
+	size_t i;
+
+	(void)state;
+	bundles[0] = bundle("aaaa1111", "0c7d2f4a-1b3e-4c5d-9e8f-a1b2c3d4e5f6", "web-7d4", "app",
+			    "11111111-aaaa-bbbb-cccc-000000000001");
+	bundles[1] = bundle("ffff0000", "0c7d2f4a-1b3e-4c5d-9e8f-a1b2c3d4e5f6", "web-7d4", NULL,
+			    NULL);
+	bundles[2] = bundle("eeee9999", "22222222-2222-3333-4444-555555555555", "batch-1", "job",
+			    NULL);
+	assert_int_equal(pod_inventory_apply_containers(inventory, bundles, 3, 10), 0);
+	assert_int_equal(pod_inventory_count(inventory), 2);
+	pod = pod_inventory_find(inventory, "0c7d2f4a-1b3e-4c5d-9e8f-a1b2c3d4e5f6");
+	assert_string_equal(pod->name, "web-7d4");
+	assert_int_equal(pod->sources, POD_SOURCE_CONTAINERD);
+	container = pod_find_container(pod, "ffff0000");
+	assert_true(container->sandbox);
+	assert_string_equal(container->name, "POD");
+	container = pod_find_container(pod, "aaaa1111");
+	wi = pod_workload_identity(pod, container);
+	assert_non_null(wi);
+	assert_string_equal(wi->client_id, "11111111-aaaa-bbbb-cccc-000000000001");
+	assert_true(pod_uses_workload_identity(pod));
+
+	/* The PodList adds labels and the service account to the same pod. */
+	assert_int_equal(load(inventory, podlist, &err), 0);
+	pod = pod_inventory_find(inventory, "0c7d2f4a-1b3e-4c5d-9e8f-a1b2c3d4e5f6");
+	assert_int_equal(pod->sources, POD_SOURCE_CONTAINERD | POD_SOURCE_PODLIST);
+	assert_string_equal(pod->service_account, "web-sa");
+	assert_true(pod->workload_identity_label);
+	assert_non_null(pod_find_container(pod, "bbbb2222"));
+	assert_non_null(pod_find_container(pod, "aaaa1111"));
+	assert_int_equal(pod_inventory_count(inventory), 3);
+
+	/* containerd stops reporting batch-1: it is deleted, kept for the grace period. */
+	assert_int_equal(pod_inventory_apply_containers(inventory, bundles, 2, 20), 0);
+	pod = pod_inventory_find(inventory, "22222222-2222-3333-4444-555555555555");
+	assert_non_null(pod);
+	assert_int_equal(pod->deleted_at_ns, 20);
+	assert_int_equal(pod_inventory_count(inventory), 2);
+	assert_int_equal(pod_inventory_expire(inventory, 25, 10), 0);
+	assert_int_equal(pod_inventory_expire(inventory, 31, 10), 1);
+	assert_null(pod_inventory_find(inventory, "22222222-2222-3333-4444-555555555555"));
+	/* The web pod still has the PodList as a source when containerd forgets it. */
+	assert_int_equal(pod_inventory_apply_containers(inventory, NULL, 0, 40), 0);
+	pod = pod_inventory_find(inventory, "0c7d2f4a-1b3e-4c5d-9e8f-a1b2c3d4e5f6");
+	assert_int_equal(pod->deleted_at_ns, 0);
+	for (i = 0; i < 3; i++)
+		bundle_container_release(&bundles[i]);
+	pod_inventory_free(inventory);
+}
+
+static void restarted_container_keeps_both_ids(void **state)
+{
+	struct pod_inventory *inventory = pod_inventory_new();
+	struct bundle_container bundles[2];
+	const struct pod_info *pod;
+
+	(void)state;
+	bundles[0] = bundle("old1", "u", "p", "app", NULL);
+	bundles[1] = bundle("new2", "u", "p", "app", NULL);
+	assert_int_equal(pod_inventory_apply_containers(inventory, bundles, 1, 1), 0);
+	assert_int_equal(pod_inventory_apply_containers(inventory, bundles + 1, 1, 2), 0);
+	pod = pod_inventory_find(inventory, "u");
+	assert_string_equal(pod_find_container(pod, "old1")->name, "app");
+	assert_string_equal(pod_find_container(pod, "new2")->name, "app");
+	bundle_container_release(&bundles[0]);
+	bundle_container_release(&bundles[1]);
+	pod_inventory_free(inventory);
+}
+
+static void workload_identity_from_spec_env(void **state)
+{
+	const char *text =
+		"{\"items\":[{\"metadata\":{\"uid\":\"u\",\"name\":\"n\",\"namespace\":\"ns\","
+		"\"annotations\":{\"azure.workload.identity/inject-proxy-sidecar\":\"true\"}},"
+		"\"spec\":{\"containers\":[{\"name\":\"app\",\"env\":["
+		"{\"name\":\"AZURE_CLIENT_ID\",\"value\":\"cid\"},"
+		"{\"name\":\"AZURE_TENANT_ID\",\"value\":\"tid\"},"
+		"{\"name\":\"AZURE_FEDERATED_TOKEN_FILE\",\"value\":\"/var/run/secrets/azure/tokens/azure-identity-token\"},"
+		"{\"name\":\"OTHER\",\"valueFrom\":{}}]}]}}]}";
+	struct pod_inventory *inventory = pod_inventory_new();
+	const struct workload_identity_env *wi;
+	const struct pod_info *pod;
+	struct am_error err;
+
+	(void)state;
+	assert_int_equal(load(inventory, text, &err), 0);
+	pod = pod_inventory_find(inventory, "u");
+	assert_true(pod->proxy_sidecar);
+	assert_false(pod->workload_identity_label);
+	assert_true(pod_uses_workload_identity(pod));
+	wi = pod_workload_identity(pod, NULL);
+	assert_string_equal(wi->client_id, "cid");
+	assert_string_equal(wi->tenant_id, "tid");
+	assert_string_equal(wi->token_file, "/var/run/secrets/azure/tokens/azure-identity-token");
+	pod_inventory_free(inventory);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +329,9 @@ int main(void)
 		cmocka_unit_test(failed_load_keeps_previous_pods),
 		cmocka_unit_test(bounds_labels_and_containers),
 		cmocka_unit_test(load_file_errors),
+		cmocka_unit_test(merges_containerd_and_podlist),
+		cmocka_unit_test(restarted_container_keeps_both_ids),
+		cmocka_unit_test(workload_identity_from_spec_env),
 	};
 
 	return cmocka_run_group_tests_name("pods", tests, NULL, NULL);
