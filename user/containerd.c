@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "hostfs.h"
 #include "json_input.h"
@@ -16,8 +17,12 @@
 
 struct bad_bundle {
 	char *id;
-	long long mtime;
+	struct timespec mtime;
+	off_t size;
 };
+
+/* A config.json younger than this that does not parse may still be being written. */
+#define BUNDLE_SETTLE_NS 1000000000ll
 
 struct containerd_scan {
 	char *task_dir;
@@ -26,6 +31,8 @@ struct containerd_scan {
 	size_t capacity;
 	struct bad_bundle *bad; /* reported once, until their config.json changes */
 	size_t n_bad;
+	struct timespec scanned_mtime; /* the task directory's, at the last scan */
+	bool incomplete;	       /* the last scan met a bundle without config.json */
 };
 
 static char *dup_or_null(const char *s)
@@ -150,17 +157,34 @@ static struct bundle_container *known(struct containerd_scan *scan, const char *
 	return NULL;
 }
 
-static bool reported_bad(const struct containerd_scan *scan, const char *id, long long mtime)
+static bool same_file_state(const struct bad_bundle *bad, const struct stat *st)
+{
+	return bad->mtime.tv_sec == st->st_mtim.tv_sec && bad->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+	       bad->size == st->st_size;
+}
+
+static bool reported_bad(const struct containerd_scan *scan, const char *id, const struct stat *st)
 {
 	size_t i;
 
 	for (i = 0; i < scan->n_bad; i++)
-		if (strcmp(scan->bad[i].id, id) == 0 && scan->bad[i].mtime == mtime)
+		if (strcmp(scan->bad[i].id, id) == 0 && same_file_state(&scan->bad[i], st))
 			return true;
 	return false;
 }
 
-static void remember_bad(struct containerd_scan *scan, const char *id, long long mtime)
+static bool recently_written(const struct stat *st)
+{
+	struct timespec now;
+	long long age;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	age = (long long)(now.tv_sec - st->st_mtim.tv_sec) * 1000000000ll +
+	      (now.tv_nsec - st->st_mtim.tv_nsec);
+	return age < BUNDLE_SETTLE_NS;
+}
+
+static void remember_bad(struct containerd_scan *scan, const char *id, const struct stat *st)
 {
 	struct bad_bundle *grown;
 
@@ -171,7 +195,8 @@ static void remember_bad(struct containerd_scan *scan, const char *id, long long
 		return;
 	scan->bad = grown;
 	scan->bad[scan->n_bad].id = strdup(id);
-	scan->bad[scan->n_bad].mtime = mtime;
+	scan->bad[scan->n_bad].mtime = st->st_mtim;
+	scan->bad[scan->n_bad].size = st->st_size;
 	if (scan->bad[scan->n_bad].id)
 		scan->n_bad++;
 }
@@ -186,20 +211,28 @@ static int read_bundle(struct containerd_scan *scan, const char *id, struct bund
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/%s/config.json", scan->task_dir, id);
-	if (stat(path, &st) < 0)
-		return -errno; /* being created or removed right now */
-	if (reported_bad(scan, id, (long long)st.st_mtime))
+	if (stat(path, &st) < 0) {
+		/* Being created right now: look again at the next chance. */
+		scan->incomplete = true;
+		return -errno;
+	}
+	if (reported_bad(scan, id, &st))
 		return -EINVAL;
 	config = json_input_load_file(path, &err);
 	if (!config) {
-		rc = -EINVAL;
+		rc = errno == ENODATA ? -ENODATA : -EINVAL;
 	} else {
 		rc = containerd_bundle_parse(config, id, path, out, &err);
 		cJSON_Delete(config);
 	}
 	/* A bundle of another kind (no Kubernetes annotations) is not an error to report. */
 	if (rc && rc != -ENOENT) {
-		remember_bad(scan, id, (long long)st.st_mtime);
+		if (rc == -ENODATA && recently_written(&st)) {
+			/* Cut short and just written: look again at the next chance, say nothing yet. */
+			scan->incomplete = true;
+			return rc;
+		}
+		remember_bad(scan, id, &st);
 		if (report)
 			report(ctx, err.msg);
 	}
@@ -213,9 +246,15 @@ int containerd_scan_run(struct containerd_scan *scan, containerd_report_fn repor
 	struct dirent *dent;
 	DIR *dir;
 
+	struct stat dir_st;
+
 	dir = opendir(scan->task_dir);
 	if (!dir)
 		return -errno;
+	/* Taken before listing: a bundle added meanwhile changes it again. */
+	if (fstat(dirfd(dir), &dir_st) == 0)
+		scan->scanned_mtime = dir_st.st_mtim;
+	scan->incomplete = false;
 	while ((dent = readdir(dir))) {
 		struct bundle_container *seen, parsed;
 
@@ -249,6 +288,18 @@ int containerd_scan_run(struct containerd_scan *scan, containerd_report_fn repor
 	scan->n = n;
 	scan->capacity = capacity;
 	return (int)n;
+}
+
+bool containerd_scan_stale(const struct containerd_scan *scan)
+{
+	struct stat st;
+
+	if (scan->incomplete)
+		return true;
+	if (stat(scan->task_dir, &st) < 0)
+		return scan->n > 0;
+	return st.st_mtim.tv_sec != scan->scanned_mtime.tv_sec ||
+	       st.st_mtim.tv_nsec != scan->scanned_mtime.tv_nsec;
 }
 
 const struct bundle_container *containerd_scan_containers(const struct containerd_scan *scan,

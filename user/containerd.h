@@ -9,6 +9,7 @@
 #ifndef ACCESSMON_CONTAINERD_H
 #define ACCESSMON_CONTAINERD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
@@ -37,6 +38,11 @@ typedef void (*containerd_report_fn)(void *ctx, const char *message);
  * or -ENOENT when the directory does not exist (no containerd, or not yet).
  */
 int containerd_scan_run(struct containerd_scan *scan, containerd_report_fn report, void *ctx);
+/*
+ * True when a scan would find something new: the task directory changed since the
+ * last scan (a bundle was added or removed), or a bundle was half-written then.
+ */
+bool containerd_scan_stale(const struct containerd_scan *scan);
 const struct bundle_container *containerd_scan_containers(const struct containerd_scan *scan,
 							  size_t *n);
 

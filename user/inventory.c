@@ -15,7 +15,11 @@
 #include "json_input.h"
 #include "kubelet.h"
 
-#define CONTAINERD_RESCAN_NS (2ull * 1000000000ull)
+/*
+ * containerd's task directory is rescanned as soon as it changes (checked at every
+ * tick and on every miss: one stat), and in full now and then regardless.
+ */
+#define CONTAINERD_FULL_RESCAN_NS (30ull * 1000000000ull)
 #define MISS_RESCAN_MIN_NS (250ull * 1000000ull)
 
 struct inventory {
@@ -236,7 +240,9 @@ int inventory_load(struct inventory *inventory, uint64_t now_ns, unsigned int wa
 void inventory_tick(struct inventory *inventory, uint64_t now_ns)
 {
 	apply_kubelet(inventory, now_ns);
-	if (now_ns - inventory->last_containerd_scan_ns >= CONTAINERD_RESCAN_NS)
+	if (inventory->containerd &&
+	    (containerd_scan_stale(inventory->containerd) ||
+	     now_ns - inventory->last_containerd_scan_ns >= CONTAINERD_FULL_RESCAN_NS))
 		scan_containerd(inventory, now_ns);
 	pod_inventory_expire(inventory->pods, now_ns, INVENTORY_POD_GRACE_NS);
 }
@@ -245,7 +251,9 @@ void inventory_pod_miss(struct inventory *inventory, uint64_t now_ns)
 {
 	if (inventory->kubelet)
 		kubelet_client_refresh(inventory->kubelet);
-	if (now_ns - inventory->last_containerd_scan_ns >= MISS_RESCAN_MIN_NS)
+	if (inventory->containerd &&
+	    (containerd_scan_stale(inventory->containerd) ||
+	     now_ns - inventory->last_containerd_scan_ns >= MISS_RESCAN_MIN_NS))
 		scan_containerd(inventory, now_ns);
 }
 

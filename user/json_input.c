@@ -33,6 +33,7 @@ cJSON *json_input_parse(const char *source, const char *text, size_t len, struct
 
 	if (len == 0) {
 		am_error_set(err, "%s: empty input, expected a JSON document", source);
+		errno = ENODATA;
 		return NULL;
 	}
 	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
@@ -41,12 +42,15 @@ cJSON *json_input_parse(const char *source, const char *text, size_t len, struct
 	offset = end && end >= text && end <= text + len ? (size_t)(end - text) : len;
 	/* cJSON stops on the last byte it read when the document is cut short. */
 	position_of(text, offset, &line, &column);
-	if (offset + 1 >= len)
+	if (offset + 1 >= len) {
 		am_error_set(err, "%s:%zu:%zu: invalid JSON: input ends too early", source, line,
 			     column);
-	else
+		errno = ENODATA;
+	} else {
 		am_error_set(err, "%s:%zu:%zu: invalid JSON near byte %zu", source, line, column,
 			     offset);
+		errno = EINVAL;
+	}
 	return NULL;
 }
 

@@ -13,7 +13,11 @@
 
 #define JSON_INPUT_MAX_BYTES (64u << 20)
 
-/* Parses len bytes named `source`; NULL with err filled on failure. */
+/*
+ * Parses len bytes named `source`; NULL with err filled on failure, and errno
+ * ENODATA when the input is empty or cut short (a file still being written, say),
+ * EINVAL when it is wrong.
+ */
 cJSON *json_input_parse(const char *source, const char *text, size_t len, struct am_error *err);
 /* Reads and parses a file; NULL with err filled on failure. */
 cJSON *json_input_load_file(const char *path, struct am_error *err);

@@ -30,6 +30,8 @@
 #include "watch.h"
 
 #define POLL_INTERVAL_MS 100
+/* Readiness waits this long for the kubelet's first answer, when one is configured. */
+#define KUBELET_FIRST_ANSWER_WAIT_MS 3000
 #define CGROUP_CACHE_CAPACITY 65536
 #define PROCESS_CACHE_CAPACITY 32768
 /* A record from an unknown cgroup rescans the tree at most this often. */
@@ -359,7 +361,8 @@ int monitor_main(int argc, char **argv)
 		goto free_pipeline;
 	}
 	/* After the probes, so a host that cannot run them is told that first and alone. */
-	rc = inventory_load(monitor.inventory, clock_ns(CLOCK_BOOTTIME), 0, &err);
+	rc = inventory_load(monitor.inventory, clock_ns(CLOCK_BOOTTIME), KUBELET_FIRST_ANSWER_WAIT_MS,
+			    &err);
 	if (rc) {
 		fprintf(stderr, "accessmon: %s\n", err.msg);
 		status = 2;

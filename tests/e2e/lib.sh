@@ -18,7 +18,9 @@ BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD="$E2E_ROOT/$BUILD" ;; esac
 AM="$BUILD/accessmon"
 AM_OPEN="$BUILD/tests/helpers/am-open"
+AM_CONNECT="$BUILD/tests/helpers/am-connect"
 FAKE_HTTP="$E2E_ROOT/tests/helpers/fake_http.py"
+FAKE_KUBELET="$E2E_ROOT/tests/helpers/fake_kubelet.py"
 CGROUP2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 TAG="am$$"
 WORK=$(mktemp -d "/tmp/accessmon-e2e.XXXXXX")
@@ -27,6 +29,11 @@ OUT="$WORK/out.jsonl"
 ERR="$WORK/err.txt"
 PODS_JSON="$WORK/pods.json"
 echo '{"apiVersion":"v1","kind":"PodList","items":[]}' > "$PODS_JSON"
+# A fake node's root filesystem, for --host-root: containerd bundles, azure.json.
+NODE_ROOT="$WORK/node"
+BUNDLES="$NODE_ROOT/run/containerd/io.containerd.runtime.v2.task/k8s.io"
+# monitor_start passes --pods with the PodList unless this is 0.
+USE_PODLIST=1
 
 declare -A POD_UID POD_CID POD_CGROUP POD_NETNS POD_NAMESPACE SERVERS
 CREATED_CGROUPS=()
@@ -215,6 +222,61 @@ pod_serve() {
 	return 1
 }
 
+# node_tree_init: a node root with the host's /proc and an azure.json as AKS writes it.
+KUBELET_CLIENT_ID=5a1c2b3d-1111-2222-3333-444455556666
+node_tree_init() {
+	mkdir -p "$NODE_ROOT/etc/kubernetes" "$BUNDLES"
+	ln -sfn /proc "$NODE_ROOT/proc"
+	cat > "$NODE_ROOT/etc/kubernetes/azure.json" <<-EOF
+	{
+	    "cloud": "AzurePublicCloud",
+	    "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+	    "subscriptionId": "a1b2c3d4-e5f6-4711-8899-aabbccddeeff",
+	    "aadClientId": "msi",
+	    "aadClientSecret": "msi",
+	    "resourceGroup": "MC_rg-aks_aks-test_eastus",
+	    "location": "eastus",
+	    "vmType": "vmss",
+	    "primaryScaleSetName": "aks-nodepool1-12345678-vmss",
+	    "useManagedIdentityExtension": true,
+	    "userAssignedIdentityID": "$KUBELET_CLIENT_ID"
+	}
+	EOF
+}
+
+# pod_bundle NAME [ENV=VALUE...]: containerd's task bundle for the pod's container,
+# with the CRI annotations and the container's environment.
+pod_bundle() {
+	local name=$1 dir env_json
+	shift
+	dir="$BUNDLES/${POD_CID[$name]}"
+	mkdir -p "$dir"
+	env_json=$(printf '%s\n' "PATH=/usr/bin:/bin" "$@" | jq -R . | jq -s .)
+	jq -n --arg uid "${POD_UID[$name]}" --arg name "$name" --arg ns "${POD_NAMESPACE[$name]}" \
+		--argjson env "$env_json" \
+		'{ociVersion: "1.1.0", process: {args: ["/app"], env: $env},
+		  annotations: {"io.kubernetes.cri.container-type": "container",
+		    "io.kubernetes.cri.container-name": "app",
+		    "io.kubernetes.cri.image-name": "myreg.azurecr.io/app:1",
+		    "io.kubernetes.cri.sandbox-name": $name,
+		    "io.kubernetes.cri.sandbox-namespace": $ns,
+		    "io.kubernetes.cri.sandbox-uid": $uid}}' > "$dir/config.json"
+}
+
+# pod_down NAME: the pod goes away: bundle, processes, cgroup and network namespace.
+pod_down() {
+	local name=$1 cg=${POD_CGROUP[$1]} pid
+	rm -rf "${BUNDLES:?}/${POD_CID[$name]}"
+	if [ -f "$cg/cgroup.procs" ]; then
+		while read -r pid; do kill -KILL "$pid" 2>/dev/null; done < "$cg/cgroup.procs"
+	fi
+	for _ in $(seq 20); do
+		rmdir "$cg" 2>/dev/null && break
+		sleep 0.05
+	done
+	ip netns del "${POD_NETNS[$name]}" 2>/dev/null
+}
+
 # --- the monitor -----------------------------------------------------------
 
 # monitor_start [OPTIONS...]: starts the monitor with --events and the PodList.
@@ -222,7 +284,9 @@ monitor_start() {
 	local ready="$WORK/monitor.ready"
 	rm -f "$ready"
 	: > "$OUT"
-	"$AM" monitor --events --ready-file "$ready" --pods "$PODS_JSON" "$@" > "$OUT" 2> "$ERR" &
+	local -a podlist=()
+	[ "$USE_PODLIST" = 1 ] && podlist=(--pods "$PODS_JSON")
+	"$AM" monitor --events --ready-file "$ready" "${podlist[@]}" "$@" > "$OUT" 2> "$ERR" &
 	MONITOR_PID=$!
 	for _ in $(seq 200); do
 		[ -f "$ready" ] && return 0

@@ -9,6 +9,8 @@ import http.server
 import socket
 import sys
 
+from quiet_http import QuietServer
+
 
 class Handler(http.server.BaseHTTPRequestHandler):
     def _answer(self):
@@ -31,8 +33,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
+class Server(QuietServer):
+    pass
 
 
 def main():

@@ -109,19 +109,28 @@ static void follows_containerd_bundles(void **state)
 			    "job");
 
 	/* A broken bundle is reported once and skipped; the rest stay known. */
-	write_file(tree.root, TASKS "/ccc/config.json", "{\"annotations\": {");
+	write_file(tree.root, TASKS "/ccc/config.json", "{\"annotations\": oops}");
 	inventory_pod_miss(inventory, 3000000000ull);
 	inventory_pod_miss(inventory, 4000000000ull);
 	assert_int_equal(tree.n_reports, 1);
-	assert_non_null(strstr(tree.reports[0], "ccc/config.json:1:"));
+	assert_non_null(strstr(tree.reports[0], "ccc/config.json:1:17"));
 	assert_non_null(strstr(tree.reports[0], "invalid JSON"));
 	assert_int_equal(pod_inventory_count(pods), 2);
+
+	/* A bundle cut short while being written is looked at again, not reported. */
+	write_file(tree.root, TASKS "/ddd/config.json", "{\"annotations\": {");
+	inventory_pod_miss(inventory, 5000000000ull);
+	assert_int_equal(tree.n_reports, 1);
+	write_bundle(tree.root, "ddd", "uid-4", "settled", "app");
+	inventory_pod_miss(inventory, 6000000000ull);
+	assert_non_null(pod_inventory_find(pods, "uid-4"));
+	assert_int_equal(tree.n_reports, 1);
 
 	/* A deleted pod attributes for the grace period, then goes. */
 	snprintf(path, sizeof(path), "rm -rf '%s" TASKS "/aaa'", tree.root);
 	assert_int_equal(system(path), 0);
 	inventory_tick(inventory, 10000000000ull);
-	assert_int_equal(pod_inventory_count(pods), 1);
+	assert_int_equal(pod_inventory_count(pods), 2);
 	assert_non_null(pod_inventory_find(pods, "uid-1"));
 	inventory_tick(inventory, 10000000000ull + INVENTORY_POD_GRACE_NS + 1);
 	assert_null(pod_inventory_find(pods, "uid-1"));
