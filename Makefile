@@ -44,7 +44,7 @@ SKELETON := $(BUILD)/accessmon.skel.h
 
 # Modules with no kernel or libbpf dependency: unit-tested on their own.
 PURE_MODULES := jsonw cgroup_path cgroups pods json_input error options watch output pipeline \
-	processes containerd node_identity hostfs
+	processes containerd node_identity hostfs secrets
 # What unit tests link: everything but the kernel-facing and command modules.
 UNIT_MODULES := $(PURE_MODULES) kubelet inventory
 APP_MODULES := $(UNIT_MODULES) probes inventory_command monitor main
@@ -57,7 +57,7 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all run test check unit e2e deps vmlinux clean install
+.PHONY: all run test check unit e2e deps vmlinux clean install bench
 # Keep intermediate objects (the sanitizer build) between runs.
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -140,6 +140,17 @@ unit: $(UNIT_BINS) $(SAN_BINS)
 
 e2e: $(BUILD)/accessmon $(HELPERS)
 	$(Q)BUILD=$(BUILD) tests/run.sh e2e
+
+$(BUILD)/bench/loop: bench/loop.c
+	$(Q)mkdir -p $(BUILD)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+# Benchmarks: what the monitor costs other workloads, against a same-run baseline.
+bench:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/accessmon $(BUILD)/bench/loop
+	$(Q)BUILD=$(BUILD) bench/run.sh
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux/$(ARCH)/vmlinux.h

@@ -6,7 +6,14 @@
  *
  * events          ring buffer of struct am_*_record, sized by user space
  * counters        per-CPU counters indexed by enum am_counter (losses, truncations)
- * watched_files   struct am_file_key -> struct am_watch_value: the watch set
+ * watched_files   struct am_file_key -> struct am_watch_value: watched files
+ * watched_dirs    struct am_file_key -> struct am_watch_value: directories whose
+ *                 files are watched whatever they are replaced with (token rotation)
+ * watched_paths   struct am_path_key -> struct am_watch_value: absolute paths whose
+ *                 failed opens are reported
+ * path_scratch    one per-CPU struct am_path_key, to build a lookup key in
+ * watch_state     [0]: watched directories exist, [1]: watched paths exist; lets
+ *                 the open probes skip the work when a set is empty
  */
 #ifndef ACCESSMON_MAPS_BPF_H
 #define ACCESSMON_MAPS_BPF_H
@@ -39,5 +46,33 @@ AM_MAP struct {
 	__type(key, struct am_file_key);
 	__type(value, struct am_watch_value);
 } watched_files SEC(".maps");
+
+AM_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AM_WATCH_MAX_DIRS);
+	__type(key, struct am_file_key);
+	__type(value, struct am_watch_value);
+} watched_dirs SEC(".maps");
+
+AM_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AM_WATCH_MAX_PATHS);
+	__type(key, struct am_path_key);
+	__type(value, struct am_watch_value);
+} watched_paths SEC(".maps");
+
+AM_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct am_path_key);
+} path_scratch SEC(".maps");
+
+AM_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u32);
+} watch_state SEC(".maps");
 
 #endif /* ACCESSMON_MAPS_BPF_H */

@@ -1,25 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * Opens of watched files. The probe runs when open(2), openat(2) or openat2(2)
- * returns: the new fd leads to the struct file the kernel really opened, and its
- * (device, inode) is looked up in the watch set. Matching on identity instead of
- * on the path string means a relative path, a symlink, a hard link or a bind mount
- * cannot hide the file. Unwatched opens cost one fd-table walk and one hash lookup;
- * only matches read the path the opener passed, from the syscall's saved registers.
+ * Opens of watched files. The probe runs when an open returns: the new fd leads
+ * to the struct file the kernel really opened, and its (device, inode) is looked
+ * up in the watch set; then, up to AM_DIR_WALK_DEPTH parents, in the watched
+ * directories, so a token the kubelet has just rotated in (a new timestamped
+ * directory, new inodes) is caught before user space has seen it. Matching on
+ * identity means a relative path, a symlink, a hard link, a bind mount, another
+ * mount namespace or /proc/<pid>/root cannot hide the file. A failed open is
+ * reported when the absolute path it named is watched: probing is a signal too.
  *
  * Two hook sets do the same job; user space loads one:
- *  - the classic syscalls/sys_exit_open* tracepoints (cheapest: they only fire for
- *    these syscalls; they need tracefs to attach), or
+ *  - the classic syscalls/sys_exit_* tracepoints of open, openat, openat2, creat
+ *    and open_by_handle_at (cheapest: they fire only for these syscalls; they
+ *    need tracefs to attach), or
  *  - the BTF raw tracepoint sys_exit, which fires on every syscall and is filtered
  *    here by syscall number (the fallback when tracefs cannot be had).
+ * io_uring opens (IORING_OP_OPENAT, IORING_OP_OPENAT2) bypass the syscalls and are
+ * taken at the io_uring_complete tracepoint.
  */
 #include "common.bpf.h"
 #include <bpf/bpf_tracing.h>
 
 /* x86_64 syscall numbers. */
 #define NR_OPEN 2
+#define NR_CREAT 85
 #define NR_OPENAT 257
+#define NR_OPEN_BY_HANDLE_AT 304
 #define NR_OPENAT2 437
+
+#define O_WRONLY 01
+#define O_CREAT 0100
+#define O_TRUNC 01000
+
+#define IORING_OP_OPENAT_NR 18
+#define IORING_OP_OPENAT2_NR 28
 
 static __always_inline struct file *fd_to_file(long fd)
 {
@@ -36,58 +50,48 @@ static __always_inline struct file *fd_to_file(long fd)
 	return file;
 }
 
-static __always_inline void report_open(struct pt_regs *regs, long ret, __u16 syscall)
+static __always_inline bool watch_state_on(__u32 which)
 {
-	struct am_open_record *record;
-	struct am_watch_value *watch;
-	struct am_file_key key = {};
-	const char *user_path;
-	struct inode *inode;
-	struct file *file;
+	__u32 *on = bpf_map_lookup_elem(&watch_state, &which);
+
+	return on && *on;
+}
+
+static __always_inline bool name_is(const char *name, const char *want, int len)
+{
+	int i;
+
+	for (i = 0; i < len; i++)
+		if (name[i] != want[i])
+			return false;
+	return true;
+}
+
+/* Projected volumes hold ca.crt and namespace next to the token: only tokens count. */
+static __always_inline bool is_token_name(const char name[AM_NAME_LEN])
+{
+	return name_is(name, "token", sizeof("token")) ||
+	       name_is(name, "azure-identity-token", sizeof("azure-identity-token"));
+}
+
+struct open_call {
+	const char *user_path; /* NULL: the syscall names no path */
+	__u32 flags;
+	__u16 syscall;
+};
+
+static __always_inline void record_fill_path(struct am_open_record *record,
+					     const struct open_call *call)
+{
 	long copied;
 
-	if (ret < 0)
-		return;
-	file = fd_to_file(ret);
-	if (!file)
-		return;
-	inode = BPF_CORE_READ(file, f_inode);
-	key.inode = BPF_CORE_READ(inode, i_ino);
-	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	watch = bpf_map_lookup_elem(&watched_files, &key);
-	if (!watch)
-		return;
-
-	record = record_reserve(sizeof(*record), AM_REC_OPEN);
-	if (!record)
-		return;
-	task_fill(&record->task);
-	record->result = ret;
-	record->inode = key.inode;
-	record->dev = key.dev;
-	record->watch_id = watch->watch_id;
-	record->syscall = syscall;
 	record->path_flags = 0;
-	record->reserved = 0;
-	record->flags = 0;
-
-	/* Syscall arguments as saved on entry: di, si, dx, r10. */
-	if (syscall == AM_OPEN_SYSCALL_OPEN) {
-		user_path = (const char *)BPF_CORE_READ(regs, di);
-		record->flags = (__u32)BPF_CORE_READ(regs, si);
-	} else {
-		user_path = (const char *)BPF_CORE_READ(regs, si);
-		if (syscall == AM_OPEN_SYSCALL_OPENAT) {
-			record->flags = (__u32)BPF_CORE_READ(regs, dx);
-		} else {
-			__u64 how_flags = 0;
-
-			bpf_probe_read_user(&how_flags, sizeof(how_flags),
-					    (const void *)BPF_CORE_READ(regs, dx));
-			record->flags = (__u32)how_flags;
-		}
+	if (!call->user_path) {
+		record->path[0] = '\0';
+		record->path_flags |= AM_PATH_UNREADABLE;
+		return;
 	}
-	copied = bpf_probe_read_user_str(record->path, sizeof(record->path), user_path);
+	copied = bpf_probe_read_user_str(record->path, sizeof(record->path), call->user_path);
 	if (copied < 0) {
 		record->path[0] = '\0';
 		record->path_flags |= AM_PATH_UNREADABLE;
@@ -95,7 +99,156 @@ static __always_inline void report_open(struct pt_regs *regs, long ret, __u16 sy
 	} else if (copied == sizeof(record->path)) {
 		record->path_flags |= AM_PATH_TRUNCATED;
 	}
+}
+
+/* A successful open: the file, then its parents, against the watch set. */
+static __always_inline void match_file(struct file *file, long fd, const struct open_call *call)
+{
+	struct am_watch_value *watch;
+	struct am_open_record *record;
+	struct am_file_key key = {};
+	struct dentry *dentry, *parent;
+	char name[AM_NAME_LEN] = {};
+	struct inode *inode;
+	__u8 match = AM_MATCH_FILE;
+	__u64 file_inode;
+	__u32 file_dev;
+	int i;
+
+	inode = BPF_CORE_READ(file, f_inode);
+	key.inode = file_inode = BPF_CORE_READ(inode, i_ino);
+	key.dev = file_dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	watch = bpf_map_lookup_elem(&watched_files, &key);
+	dentry = BPF_CORE_READ(file, f_path.dentry);
+	if (!watch) {
+		if (!watch_state_on(0))
+			return;
+		match = AM_MATCH_DIR;
+		for (i = 0; i < AM_DIR_WALK_DEPTH; i++) {
+			parent = BPF_CORE_READ(dentry, d_parent);
+			if (!parent || parent == dentry)
+				return; /* the root of the file's mount */
+			if (i == 0)
+				bpf_probe_read_kernel_str(name, sizeof(name),
+							  BPF_CORE_READ(dentry, d_name.name));
+			dentry = parent;
+			inode = BPF_CORE_READ(dentry, d_inode);
+			key.inode = BPF_CORE_READ(inode, i_ino);
+			key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+			watch = bpf_map_lookup_elem(&watched_dirs, &key);
+			if (watch)
+				break;
+		}
+		if (!watch)
+			return;
+		if ((watch->flags & AM_WATCH_TOKENS_ONLY) && !is_token_name(name))
+			return;
+	}
+
+	record = record_reserve(sizeof(*record), AM_REC_OPEN);
+	if (!record)
+		return;
+	task_fill(&record->task);
+	record->result = fd;
+	record->inode = file_inode;
+	record->dev = file_dev;
+	record->watch_id = watch->watch_id;
+	record->flags = call->flags;
+	record->syscall = call->syscall;
+	record->match = match;
+	if (match == AM_MATCH_DIR)
+		__builtin_memcpy(record->name, name, sizeof(name));
+	else
+		bpf_probe_read_kernel_str(record->name, sizeof(record->name),
+					  BPF_CORE_READ(file, f_path.dentry, d_name.name));
+	record_fill_path(record, call);
 	bpf_ringbuf_submit(record, 0);
+}
+
+/* A failed open: the absolute path it named, against the watched paths. */
+static __always_inline void match_failed_path(long error, const struct open_call *call)
+{
+	struct am_watch_value *watch;
+	struct am_open_record *record;
+	struct am_path_key *key;
+	__u32 zero = 0;
+	long copied;
+
+	if (!call->user_path || !watch_state_on(1))
+		return;
+	key = bpf_map_lookup_elem(&path_scratch, &zero);
+	if (!key)
+		return;
+	__builtin_memset(key->path, 0, sizeof(key->path));
+	copied = bpf_probe_read_user_str(key->path, sizeof(key->path), call->user_path);
+	if (copied <= 1 || key->path[0] != '/')
+		return;
+	watch = bpf_map_lookup_elem(&watched_paths, key);
+	if (!watch)
+		return;
+	record = record_reserve(sizeof(*record), AM_REC_OPEN);
+	if (!record)
+		return;
+	task_fill(&record->task);
+	record->result = error;
+	record->inode = 0;
+	record->dev = 0;
+	record->watch_id = watch->watch_id;
+	record->flags = call->flags;
+	record->syscall = call->syscall;
+	record->match = AM_MATCH_PATH;
+	record->path_flags = 0;
+	record->name[0] = '\0';
+	bpf_probe_read_kernel(record->path, sizeof(record->path), key->path);
+	bpf_ringbuf_submit(record, 0);
+}
+
+/* Syscall arguments as saved on entry (x86_64: di, si, dx, r10). */
+static __always_inline void open_call_read(struct pt_regs *regs, __u16 syscall,
+					   struct open_call *call)
+{
+	call->syscall = syscall;
+	switch (syscall) {
+	case AM_OPEN_SYSCALL_OPEN:
+		call->user_path = (const char *)BPF_CORE_READ(regs, di);
+		call->flags = (__u32)BPF_CORE_READ(regs, si);
+		break;
+	case AM_OPEN_SYSCALL_CREAT:
+		call->user_path = (const char *)BPF_CORE_READ(regs, di);
+		call->flags = O_CREAT | O_WRONLY | O_TRUNC;
+		break;
+	case AM_OPEN_SYSCALL_OPEN_BY_HANDLE_AT:
+		call->user_path = NULL;
+		call->flags = (__u32)BPF_CORE_READ(regs, dx);
+		break;
+	case AM_OPEN_SYSCALL_OPENAT2: {
+		__u64 how_flags = 0;
+
+		call->user_path = (const char *)BPF_CORE_READ(regs, si);
+		bpf_probe_read_user(&how_flags, sizeof(how_flags),
+				    (const void *)BPF_CORE_READ(regs, dx));
+		call->flags = (__u32)how_flags;
+		break;
+	}
+	default:
+		call->user_path = (const char *)BPF_CORE_READ(regs, si);
+		call->flags = (__u32)BPF_CORE_READ(regs, dx);
+	}
+}
+
+static __always_inline void report_open(struct pt_regs *regs, long ret, __u16 syscall)
+{
+	struct open_call call;
+	struct file *file;
+
+	open_call_read(regs, syscall, &call);
+	if (ret < 0) {
+		match_failed_path(ret, &call);
+		return;
+	}
+	file = fd_to_file(ret);
+	if (file)
+		match_file(file, ret, &call);
 }
 
 static __always_inline struct pt_regs *current_regs(void)
@@ -124,6 +277,20 @@ int am_exit_openat2(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
+SEC("tracepoint/syscalls/sys_exit_creat")
+int am_exit_creat(struct trace_event_raw_sys_exit *ctx)
+{
+	report_open(current_regs(), ctx->ret, AM_OPEN_SYSCALL_CREAT);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_open_by_handle_at")
+int am_exit_open_by_handle_at(struct trace_event_raw_sys_exit *ctx)
+{
+	report_open(current_regs(), ctx->ret, AM_OPEN_SYSCALL_OPEN_BY_HANDLE_AT);
+	return 0;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(am_raw_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -135,5 +302,43 @@ int BPF_PROG(am_raw_sys_exit, struct pt_regs *regs, long ret)
 		report_open(regs, ret, AM_OPEN_SYSCALL_OPEN);
 	else if (nr == NR_OPENAT2)
 		report_open(regs, ret, AM_OPEN_SYSCALL_OPENAT2);
+	else if (nr == NR_CREAT)
+		report_open(regs, ret, AM_OPEN_SYSCALL_CREAT);
+	else if (nr == NR_OPEN_BY_HANDLE_AT)
+		report_open(regs, ret, AM_OPEN_SYSCALL_OPEN_BY_HANDLE_AT);
+	return 0;
+}
+
+/* struct io_kiocb before 5.19 kept the result in `result`, since then in `cqe.res`. */
+struct io_kiocb___old {
+	u8 opcode;
+	int result;
+} __attribute__((preserve_access_index));
+
+/*
+ * The request is the second argument on every kernel (5.15 to now), whatever
+ * follows it. A completed open's result is the fd it installed in the submitter's
+ * table, which io-wq workers share.
+ */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(am_io_uring_complete, void *ring, struct io_kiocb *req)
+{
+	struct open_call call = {.user_path = NULL, .flags = 0,
+				 .syscall = AM_OPEN_SYSCALL_IO_URING};
+	struct file *file;
+	__u8 opcode = BPF_CORE_READ(req, opcode);
+	int res;
+
+	if (opcode != IORING_OP_OPENAT_NR && opcode != IORING_OP_OPENAT2_NR)
+		return 0;
+	if (bpf_core_field_exists(req->cqe))
+		res = BPF_CORE_READ(req, cqe.res);
+	else
+		res = BPF_CORE_READ((struct io_kiocb___old *)req, result);
+	if (res < 0)
+		return 0;
+	file = fd_to_file(res);
+	if (file)
+		match_file(file, res, &call);
 	return 0;
 }

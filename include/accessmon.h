@@ -27,8 +27,17 @@
 #define AM_EXE_LEN 256
 #define AM_ARGS_LEN 512
 
+/* Bytes of a watched path (failed opens are matched on the path string). */
+#define AM_WATCH_PATH_LEN 256
+/* Bytes of the opened file's own name, sent with directory matches. */
+#define AM_NAME_LEN 64
+/* How many parents of an opened file are looked up in the watched directories. */
+#define AM_DIR_WALK_DEPTH 4
+
 /* Sizes of the maps user space fills. */
 #define AM_WATCH_MAX_FILES 16384
+#define AM_WATCH_MAX_DIRS 16384
+#define AM_WATCH_MAX_PATHS 16384
 
 enum am_record_type {
 	AM_REC_CONNECT = 1,	 /* connect(2) on a TCP or UDP socket, IPv4 or IPv6 */
@@ -47,6 +56,16 @@ enum am_open_syscall {
 	AM_OPEN_SYSCALL_OPEN = 1,
 	AM_OPEN_SYSCALL_OPENAT = 2,
 	AM_OPEN_SYSCALL_OPENAT2 = 3,
+	AM_OPEN_SYSCALL_CREAT = 4,
+	AM_OPEN_SYSCALL_OPEN_BY_HANDLE_AT = 5,
+	AM_OPEN_SYSCALL_IO_URING = 6, /* IORING_OP_OPENAT or IORING_OP_OPENAT2 */
+};
+
+/* How an open record matched the watch set. */
+enum am_match {
+	AM_MATCH_FILE = 1, /* the opened file is watched */
+	AM_MATCH_DIR = 2,  /* a parent directory of the opened file is watched */
+	AM_MATCH_PATH = 3, /* a failed open named a watched path */
 };
 
 /* Set in am_open_record.path_flags. */
@@ -82,19 +101,23 @@ struct am_connect_record {
 	__u8 addr[16]; /* network byte order; IPv4 in the first 4 bytes */
 };
 
-/* AM_REC_OPEN: a successful open whose file is in the watch set. */
+/*
+ * AM_REC_OPEN: an open of a watched file (by its identity or a watched parent
+ * directory's), or a failed open of a watched path.
+ */
 struct am_open_record {
 	struct am_record_header header;
 	struct am_task task;
 	__s64 result; /* the fd returned, or -errno */
-	__u64 inode;
-	__u32 dev; /* kernel encoding: major << 20 | minor */
+	__u64 inode;  /* 0 for a failed open */
+	__u32 dev;    /* kernel encoding: major << 20 | minor; 0 for a failed open */
 	__u32 watch_id;
-	__u32 flags; /* open flags as passed */
-	__u16 syscall; /* enum am_open_syscall */
+	__u32 flags;	 /* open flags as passed */
+	__u16 syscall;	 /* enum am_open_syscall */
 	__u8 path_flags; /* AM_PATH_* */
-	__u8 reserved;
+	__u8 match;	 /* enum am_match */
 	char path[AM_OPEN_PATH_LEN]; /* NUL-terminated, as the opener named it */
+	char name[AM_NAME_LEN];	     /* the opened file's own name, NUL-terminated */
 };
 
 /* AM_REC_CGROUP_MKDIR and AM_REC_CGROUP_RMDIR. */
@@ -143,9 +166,17 @@ struct am_file_key {
 	__u32 reserved;
 };
 
+/* Set in am_watch_value.flags of a watched directory. */
+#define AM_WATCH_TOKENS_ONLY 0x1 /* only files named "token" or "azure-identity-token" */
+
 struct am_watch_value {
-	__u32 watch_id; /* user space's index into its watch list */
-	__u32 reserved;
+	__u32 watch_id; /* user space's id of the watch entry */
+	__u32 flags;	/* AM_WATCH_* */
+};
+
+/* Key of the watched_paths map: a NUL-padded absolute path. */
+struct am_path_key {
+	char path[AM_WATCH_PATH_LEN];
 };
 
 /* Indexes of the per-CPU counters array. */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +28,7 @@
 #include "pods.h"
 #include "probes.h"
 #include "processes.h"
+#include "secrets.h"
 #include "watch.h"
 
 #define POLL_INTERVAL_MS 100
@@ -36,6 +38,10 @@
 #define PROCESS_CACHE_CAPACITY 32768
 /* A record from an unknown cgroup rescans the tree at most this often. */
 #define CGROUP_RESCAN_MIN_INTERVAL_NS (100ull * 1000000ull)
+/* The node's secrets are discovered again this often. */
+#define DISCOVERY_INTERVAL_NS (1000ull * 1000000ull)
+/* A watch entry that leaves the set keeps its id this long, for records in flight. */
+#define WATCH_GRACE_NS (30ull * 1000000000ull)
 
 static volatile sig_atomic_t stop_requested;
 
@@ -58,6 +64,8 @@ struct monitor {
 	struct probes *probes;
 	uint64_t lost_reported;
 	uint64_t last_rescan_ns;
+	uint64_t last_discovery_ns;
+	char last_discovery_message[AM_ERROR_LEN];
 };
 
 static uint64_t clock_ns(clockid_t clock)
@@ -123,35 +131,81 @@ static int find_cgroup_root(struct monitor *monitor)
 	return check_cgroup_root(monitor->cgroup_root);
 }
 
-static int load_watch_set(struct monitor *monitor)
+/* --watch paths: absolute, and there when the monitor starts. */
+static int check_watch_paths(struct monitor *monitor)
 {
-	struct am_error err = {{0}};
+	const char *host_root = monitor->options.sources.host_root;
 	size_t i;
 
 	for (i = 0; i < monitor->options.n_watch_paths; i++) {
-		if (!watch_list_add_path(monitor->watches, monitor->options.watch_paths[i], &err)) {
-			fprintf(stderr, "accessmon: --watch %s\n", err.msg);
+		const char *path = monitor->options.watch_paths[i];
+		struct stat st;
+		char *full;
+		int rc = 0;
+
+		if (path[0] != '/') {
+			fprintf(stderr, "accessmon: --watch %s: give an absolute path\n", path);
 			return -EINVAL;
 		}
+		full = host_path(host_root ? host_root : "/", path);
+		if (!full)
+			return -ENOMEM;
+		if (stat(full, &st) < 0) {
+			fprintf(stderr, "accessmon: --watch %s: %s\n", full, strerror(errno));
+			rc = -EINVAL;
+		}
+		free(full);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
 
-static int push_watch_set(struct monitor *monitor)
+static int sink_file(void *ctx, uint32_t kdev, uint64_t inode, uint32_t id, bool add)
 {
-	size_t i, n = watch_list_count(monitor->watches);
+	return probes_watch_file(ctx, kdev, inode, id, add);
+}
 
-	for (i = 0; i < n; i++) {
-		const struct watch_entry *entry = watch_list_get(monitor->watches, (uint32_t)i);
-		int rc = probes_watch_file(monitor->probes, entry->kdev, entry->inode, entry->id);
+static int sink_dir(void *ctx, uint32_t kdev, uint64_t inode, uint32_t id, uint32_t flags,
+		    bool add)
+{
+	return probes_watch_dir(ctx, kdev, inode, id, flags, add);
+}
 
-		if (rc) {
-			fprintf(stderr, "accessmon: watching %s failed: %s\n", entry->path,
-				strerror(-rc));
-			return rc;
-		}
-	}
-	return 0;
+static int sink_path(void *ctx, const char *path, uint32_t id, bool add)
+{
+	return probes_watch_path(ctx, path, id, add);
+}
+
+/* Says a discovery problem once, not at every round. */
+static void report_discovery(void *ctx, const char *message)
+{
+	struct monitor *monitor = ctx;
+
+	if (strcmp(monitor->last_discovery_message, message) == 0)
+		return;
+	snprintf(monitor->last_discovery_message, sizeof(monitor->last_discovery_message), "%s",
+		 message);
+	fprintf(stderr, "accessmon: %s\n", message);
+}
+
+/* One discovery round: the node's secrets now, synced to the kernel's maps. */
+static void refresh_watch_set(struct monitor *monitor, uint64_t now_ns)
+{
+	struct watch_sink sink = {sink_file, sink_dir, sink_path, monitor->probes};
+	size_t failures;
+
+	watch_list_begin(monitor->watches);
+	secrets_discover(monitor->watches, monitor->options.sources.host_root,
+			 monitor->options.watch_paths, monitor->options.n_watch_paths,
+			 report_discovery, monitor);
+	failures = watch_list_end(monitor->watches, &sink, now_ns, WATCH_GRACE_NS);
+	if (failures)
+		report_discovery(monitor, "some watch set updates failed in the kernel's maps; "
+					  "retrying every second");
+	probes_watch_state(monitor->probes, watch_list_has_dirs(monitor->watches),
+			   watch_list_has_paths(monitor->watches));
+	monitor->last_discovery_ns = now_ns;
 }
 
 static int on_record(void *ctx, const void *data, size_t size)
@@ -235,6 +289,7 @@ static int write_ready_file(const char *path)
 
 static int run(struct monitor *monitor)
 {
+	uint64_t now_ns;
 	int rc = 0;
 
 	while (!stop_requested) {
@@ -245,7 +300,10 @@ static int run(struct monitor *monitor)
 			break;
 		}
 		report_losses(monitor);
-		inventory_tick(monitor->inventory, clock_ns(CLOCK_BOOTTIME));
+		now_ns = clock_ns(CLOCK_BOOTTIME);
+		inventory_tick(monitor->inventory, now_ns);
+		if (now_ns - monitor->last_discovery_ns >= DISCOVERY_INTERVAL_NS)
+			refresh_watch_set(monitor, now_ns);
 		rc = pipeline_flush(monitor->pipeline);
 		if (rc) {
 			fprintf(stderr, "accessmon: writing records failed: %s\n", strerror(-rc));
@@ -314,7 +372,8 @@ int monitor_main(int argc, char **argv)
 	monitor.pods = pod_inventory_new();
 	monitor.cgroups = cgroup_cache_new(CGROUP_CACHE_CAPACITY);
 	monitor.processes = process_cache_new(PROCESS_CACHE_CAPACITY);
-	monitor.watches = watch_list_new(AM_WATCH_MAX_FILES);
+	monitor.watches = watch_list_new(monitor.options.sources.host_root,
+					 AM_WATCH_MAX_FILES + AM_WATCH_MAX_DIRS);
 	monitor.proc_dir = host_path(monitor.options.sources.host_root
 					     ? monitor.options.sources.host_root
 					     : "/",
@@ -327,7 +386,7 @@ int monitor_main(int argc, char **argv)
 	}
 	if (find_cgroup_root(&monitor))
 		goto free_state;
-	if (load_watch_set(&monitor)) {
+	if (check_watch_paths(&monitor)) {
 		status = 2;
 		goto free_state;
 	}
@@ -368,8 +427,7 @@ int monitor_main(int argc, char **argv)
 		status = 2;
 		goto close_probes;
 	}
-	if (push_watch_set(&monitor))
-		goto close_probes;
+	refresh_watch_set(&monitor, clock_ns(CLOCK_BOOTTIME));
 	/* After attaching, so a cgroup or process made meanwhile is seen by one or the other. */
 	if (cgroup_tree_scan(monitor.cgroups, monitor.cgroup_root, &err) < 0) {
 		fprintf(stderr, "accessmon: %s\n", err.msg);
@@ -378,13 +436,14 @@ int monitor_main(int argc, char **argv)
 	process_snapshot_proc(monitor.processes, monitor.proc_dir, monitor.cgroup_root);
 	fprintf(stderr,
 		"accessmon: attached at cgroup %s, opens seen by %s; %zu cgroups, %zu processes, "
-		"%zu pods known, %zu files watched\n",
+		"%zu pods known, %zu secrets watched%s\n",
 		monitor.cgroup_root,
 		probes_open_hook(monitor.probes) == OPEN_HOOK_TRACEPOINT
 			? "the syscalls/sys_exit_open* tracepoints"
 			: "the raw sys_exit tracepoint (tracefs unavailable: every syscall pays for it)",
 		cgroup_cache_count(monitor.cgroups), process_cache_count(monitor.processes),
-		pod_inventory_count(monitor.pods), watch_list_count(monitor.watches));
+		pod_inventory_count(monitor.pods), watch_list_count(monitor.watches),
+		probes_io_uring(monitor.probes) ? "" : "; io_uring opens not seen (no io_uring tracepoint)");
 	if (monitor.options.ready_file) {
 		rc = write_ready_file(monitor.options.ready_file);
 		if (rc) {

@@ -269,12 +269,61 @@ static void json_connect(struct jsonw *w, const struct am_connect_record *record
 	jsonw_object_end(w);
 }
 
-static void json_open(struct jsonw *w, const struct am_open_record *record,
-		      const struct watch_entry *watch)
+static const char *syscall_name(uint16_t syscall)
 {
-	char dev[24];
+	switch (syscall) {
+	case AM_OPEN_SYSCALL_OPEN:
+		return "open";
+	case AM_OPEN_SYSCALL_OPENAT:
+		return "openat";
+	case AM_OPEN_SYSCALL_OPENAT2:
+		return "openat2";
+	case AM_OPEN_SYSCALL_CREAT:
+		return "creat";
+	case AM_OPEN_SYSCALL_OPEN_BY_HANDLE_AT:
+		return "open_by_handle_at";
+	case AM_OPEN_SYSCALL_IO_URING:
+		return "io_uring";
+	default:
+		return "unknown";
+	}
+}
 
-	snprintf(dev, sizeof(dev), "%u:%u", record->dev >> 20, record->dev & 0xfffff);
+/* The watched file's path on the node: a directory match names the file inside it. */
+static void host_path_of(const struct am_open_record *record, const struct watch_entry *watch,
+			 char *out, size_t len)
+{
+	size_t name_len = strnlen(record->name, sizeof(record->name));
+
+	if (record->match == AM_MATCH_DIR && name_len)
+		snprintf(out, len, "%s/%.*s", watch->path, (int)name_len, record->name);
+	else
+		snprintf(out, len, "%s", watch->path);
+}
+
+static void json_owner_pod(struct jsonw *w, const struct event_view *view)
+{
+	const struct pod_info *owner = view->owner_pod;
+	const struct watch_entry *watch = view->watch;
+
+	jsonw_key(w, "owner_pod");
+	if (!watch || !watch->owner_uid[0]) {
+		jsonw_null(w);
+		return;
+	}
+	jsonw_object_begin(w);
+	jsonw_member_string(w, "uid", watch->owner_uid);
+	jsonw_member_string(w, "namespace", owner ? owner->namespace : NULL);
+	jsonw_member_string(w, "name", owner ? owner->name : NULL);
+	jsonw_object_end(w);
+}
+
+static void json_open(struct jsonw *w, const struct am_open_record *record,
+		      const struct event_view *view)
+{
+	const struct watch_entry *watch = view->watch;
+	char dev[24], host[AM_WATCH_PATH_LEN + AM_NAME_LEN + 2];
+
 	jsonw_key(w, "file");
 	jsonw_object_begin(w);
 	jsonw_key(w, "path");
@@ -282,12 +331,35 @@ static void json_open(struct jsonw *w, const struct am_open_record *record,
 		jsonw_null(w);
 	else
 		jsonw_string_n(w, record->path, strnlen(record->path, sizeof(record->path)));
-	jsonw_member_string(w, "host_path", watch ? watch->path : NULL);
-	jsonw_member_string(w, "dev", dev);
-	jsonw_member_uint(w, "inode", record->inode);
+	jsonw_key(w, "host_path");
+	if (watch) {
+		host_path_of(record, watch, host, sizeof(host));
+		jsonw_string(w, host);
+	} else {
+		jsonw_null(w);
+	}
+	jsonw_member_string(w, "kind",
+			    watch ? watch_kind_name(watch_kind_of(watch, record->name)) : NULL);
+	json_owner_pod(w, view);
+	if (record->match == AM_MATCH_PATH) {
+		jsonw_key(w, "dev");
+		jsonw_null(w);
+		jsonw_key(w, "inode");
+		jsonw_null(w);
+	} else {
+		snprintf(dev, sizeof(dev), "%u:%u", record->dev >> 20, record->dev & 0xfffff);
+		jsonw_member_string(w, "dev", dev);
+		jsonw_member_uint(w, "inode", record->inode);
+	}
 	jsonw_member_uint(w, "flags", record->flags);
 	jsonw_member_string(w, "access", access_mode(record->flags));
 	jsonw_member_int(w, "result", record->result);
+	if (record->result < 0) {
+		const char *name = strerrorname_np((int)-record->result);
+
+		jsonw_member_string(w, "error", name ? name : "unknown");
+	}
+	jsonw_member_string(w, "syscall", syscall_name(record->syscall));
 	if (record->path_flags & AM_PATH_TRUNCATED) {
 		jsonw_key(w, "path_truncated");
 		jsonw_bool(w, true);
@@ -350,16 +422,31 @@ void output_event(struct jsonw *w, enum output_format format, const struct event
 					     protocol_name(record->protocol));
 		} else if (header->type == AM_REC_OPEN) {
 			const struct am_open_record *record = (const void *)header;
+			char host[AM_WATCH_PATH_LEN + AM_NAME_LEN + 2];
 
 			textw_raw(w, " file=");
 			textw_escaped(w, record->path, strnlen(record->path, sizeof(record->path)));
-			if (view->watch && strcmp(view->watch->path, record->path) != 0) {
-				textw_raw(w, " (");
-				textw_escaped(w, view->watch->path, strlen(view->watch->path));
-				textw_raw(w, ")");
+			if (view->watch) {
+				host_path_of(record, view->watch, host, sizeof(host));
+				if (strcmp(host, record->path) != 0) {
+					textw_raw(w, " (");
+					textw_escaped(w, host, strlen(host));
+					textw_raw(w, ")");
+				}
+				textw_printf(w, " kind=%s",
+					     watch_kind_name(watch_kind_of(view->watch, record->name)));
+			}
+			if (view->owner_pod && view->owner_pod->name) {
+				textw_raw(w, " owner=");
+				textw_escaped(w, view->owner_pod->namespace,
+					      strlen(view->owner_pod->namespace));
+				textw_raw(w, "/");
+				textw_escaped(w, view->owner_pod->name, strlen(view->owner_pod->name));
 			}
 			textw_printf(w, " %s result=%" PRId64, access_mode(record->flags),
 				     (int64_t)record->result);
+			if (record->result < 0 && strerrorname_np((int)-record->result))
+				textw_printf(w, " (%s)", strerrorname_np((int)-record->result));
 		}
 		return;
 	}
@@ -372,7 +459,7 @@ void output_event(struct jsonw *w, enum output_format format, const struct event
 	if (header->type == AM_REC_CONNECT || header->type == AM_REC_SEND)
 		json_connect(w, (const struct am_connect_record *)header);
 	else if (header->type == AM_REC_OPEN)
-		json_open(w, (const struct am_open_record *)header, view->watch);
+		json_open(w, (const struct am_open_record *)header, view);
 	jsonw_object_end(w);
 }
 

@@ -30,6 +30,7 @@ struct event_view {
 	const struct pod_info *pod;	   /* NULL: host process, or pod not in the inventory */
 	const struct container_info *container;
 	const struct watch_entry *watch; /* open records */
+	const struct pod_info *owner_pod; /* the pod whose volume the opened file is in */
 	const struct process_info *process; /* NULL: not in the process cache */
 	const struct process_info *ancestors[EVENT_MAX_ANCESTORS]; /* nearest first */
 	size_t n_ancestors;

@@ -199,9 +199,13 @@ static void handle_event(struct pipeline *pipeline, const struct am_record_heade
 	view.container = cgroup ? cgroup->container : NULL;
 	view.process = process;
 	ancestors_fill(pipeline, &view, task);
-	if (header->type == AM_REC_OPEN)
+	if (header->type == AM_REC_OPEN) {
 		view.watch = watch_list_get(pipeline->state.watches,
 					    ((const struct am_open_record *)header)->watch_id);
+		if (view.watch && view.watch->owner_uid[0])
+			view.owner_pod = pod_inventory_find(pipeline->state.pods,
+							    view.watch->owner_uid);
+	}
 	jsonw_reset(&pipeline->line);
 	output_event(&pipeline->line, pipeline->config.format, &view);
 	write_line(pipeline);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "accessmon.skel.h"
@@ -33,6 +34,7 @@ struct probes {
 	uint64_t *counter_values;
 	probes_record_fn on_record;
 	void *on_record_ctx;
+	bool io_uring;
 };
 
 static bool verbose_libbpf;
@@ -96,8 +98,25 @@ static int choose_open_hook(struct probes *probes, const struct probes_config *c
 	bpf_program__set_autoload(probes->skel->progs.am_exit_open, tracepoint);
 	bpf_program__set_autoload(probes->skel->progs.am_exit_openat, tracepoint);
 	bpf_program__set_autoload(probes->skel->progs.am_exit_openat2, tracepoint);
+	bpf_program__set_autoload(probes->skel->progs.am_exit_creat, tracepoint);
+	bpf_program__set_autoload(probes->skel->progs.am_exit_open_by_handle_at, tracepoint);
 	bpf_program__set_autoload(probes->skel->progs.am_raw_sys_exit, !tracepoint);
 	return 0;
+}
+
+/* Whether the running kernel has a BTF tracepoint (a kernel without io_uring has none). */
+static bool kernel_has_tracepoint(const char *name)
+{
+	char type_name[128];
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool found;
+
+	if (!btf)
+		return false;
+	snprintf(type_name, sizeof(type_name), "btf_trace_%s", name);
+	found = btf__find_by_name_kind(btf, type_name, BTF_KIND_TYPEDEF) > 0;
+	btf__free(btf);
+	return found;
 }
 
 static int attach_cgroup_programs(struct probes *probes, const char *cgroup_root,
@@ -175,6 +194,8 @@ struct probes *probes_open(const struct probes_config *config, probes_record_fn 
 	rc = choose_open_hook(probes, config, err);
 	if (rc)
 		goto close;
+	probes->io_uring = kernel_has_tracepoint("io_uring_complete");
+	bpf_program__set_autoload(probes->skel->progs.am_io_uring_complete, probes->io_uring);
 	rc = accessmon_bpf__load(probes->skel);
 	if (rc) {
 		am_error_set(err, "loading the BPF programs failed: %s%s", strerror(-rc),
@@ -239,15 +260,74 @@ void probes_close(struct probes *probes)
 	free(probes);
 }
 
-int probes_watch_file(struct probes *probes, uint32_t kdev, uint64_t inode, uint32_t watch_id)
+static int watch_identity(struct bpf_map *map, uint32_t kdev, uint64_t inode, uint32_t watch_id,
+			  uint32_t flags, bool add)
 {
 	struct am_file_key key = {.inode = inode, .dev = kdev};
-	struct am_watch_value value = {.watch_id = watch_id};
+	struct am_watch_value value = {.watch_id = watch_id, .flags = flags};
+	int rc;
 
-	if (bpf_map__update_elem(probes->skel->maps.watched_files, &key, sizeof(key), &value,
-				 sizeof(value), BPF_ANY))
-		return -errno;
+	if (add)
+		rc = bpf_map__update_elem(map, &key, sizeof(key), &value, sizeof(value), BPF_ANY);
+	else
+		rc = bpf_map__delete_elem(map, &key, sizeof(key), 0);
+	if (rc && !(rc == -ENOENT && !add))
+		return rc;
 	return 0;
+}
+
+int probes_watch_file(struct probes *probes, uint32_t kdev, uint64_t inode, uint32_t watch_id,
+		      bool add)
+{
+	return watch_identity(probes->skel->maps.watched_files, kdev, inode, watch_id, 0, add);
+}
+
+int probes_watch_dir(struct probes *probes, uint32_t kdev, uint64_t inode, uint32_t watch_id,
+		     uint32_t flags, bool add)
+{
+	return watch_identity(probes->skel->maps.watched_dirs, kdev, inode, watch_id, flags, add);
+}
+
+int probes_watch_path(struct probes *probes, const char *path, uint32_t watch_id, bool add)
+{
+	struct am_watch_value value = {.watch_id = watch_id};
+	struct am_path_key key;
+	int rc;
+
+	if (strlen(path) >= sizeof(key.path))
+		return -ENAMETOOLONG;
+	memset(&key, 0, sizeof(key));
+	strcpy(key.path, path);
+	if (add)
+		rc = bpf_map__update_elem(probes->skel->maps.watched_paths, &key, sizeof(key),
+					  &value, sizeof(value), BPF_ANY);
+	else
+		rc = bpf_map__delete_elem(probes->skel->maps.watched_paths, &key, sizeof(key), 0);
+	if (rc && !(rc == -ENOENT && !add))
+		return rc;
+	return 0;
+}
+
+int probes_watch_state(struct probes *probes, bool dirs, bool paths)
+{
+	uint32_t key, value;
+	int rc;
+
+	key = 0;
+	value = dirs;
+	rc = bpf_map__update_elem(probes->skel->maps.watch_state, &key, sizeof(key), &value,
+				  sizeof(value), BPF_ANY);
+	if (rc)
+		return rc;
+	key = 1;
+	value = paths;
+	return bpf_map__update_elem(probes->skel->maps.watch_state, &key, sizeof(key), &value,
+				    sizeof(value), BPF_ANY);
+}
+
+bool probes_io_uring(const struct probes *probes)
+{
+	return probes->io_uring;
 }
 
 int probes_poll(struct probes *probes, int timeout_ms)

@@ -30,7 +30,16 @@ struct probes *probes_open(const struct probes_config *config, probes_record_fn 
 			   void *ctx, struct am_error *err);
 void probes_close(struct probes *probes);
 
-int probes_watch_file(struct probes *probes, uint32_t kdev, uint64_t inode, uint32_t watch_id);
+/* Adds (add) or removes a watched file, directory or path in the kernel's maps. */
+int probes_watch_file(struct probes *probes, uint32_t kdev, uint64_t inode, uint32_t watch_id,
+		      bool add);
+int probes_watch_dir(struct probes *probes, uint32_t kdev, uint64_t inode, uint32_t watch_id,
+		     uint32_t flags, bool add);
+int probes_watch_path(struct probes *probes, const char *path, uint32_t watch_id, bool add);
+/* Tells the open probes whether any directory or path is watched. */
+int probes_watch_state(struct probes *probes, bool dirs, bool paths);
+/* Whether io_uring opens are seen (the kernel has the io_uring_complete tracepoint). */
+bool probes_io_uring(const struct probes *probes);
 /* Waits up to timeout_ms for records and hands each to on_record. */
 int probes_poll(struct probes *probes, int timeout_ms);
 /* Hands over every record already in the ring buffer, without waiting. */

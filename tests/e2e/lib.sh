@@ -19,6 +19,7 @@ case "$BUILD" in /*) ;; *) BUILD="$E2E_ROOT/$BUILD" ;; esac
 AM="$BUILD/accessmon"
 AM_OPEN="$BUILD/tests/helpers/am-open"
 AM_CONNECT="$BUILD/tests/helpers/am-connect"
+AM_URING_OPEN="$BUILD/tests/helpers/am-uring-open"
 FAKE_HTTP="$E2E_ROOT/tests/helpers/fake_http.py"
 FAKE_KUBELET="$E2E_ROOT/tests/helpers/fake_kubelet.py"
 CGROUP2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
@@ -261,6 +262,57 @@ pod_bundle() {
 		    "io.kubernetes.cri.sandbox-name": $name,
 		    "io.kubernetes.cri.sandbox-namespace": $ns,
 		    "io.kubernetes.cri.sandbox-uid": $uid}}' > "$dir/config.json"
+}
+
+# pod_volumes NAME: the pod's volumes directory under the fake node root.
+pod_volumes() {
+	echo "$NODE_ROOT/var/lib/kubelet/pods/${POD_UID[$1]}/volumes"
+}
+
+# volume_write DIR STAMP FILE=CONTENT...: one atomic volume update as the kubelet
+# does it: a new timestamped directory, the ..data symlink swapped to it, the
+# visible names pointing through ..data, the previous timestamped directory gone.
+volume_write() {
+	local dir=$1 stamp=$2 old pair
+	shift 2
+	mkdir -p "$dir/$stamp"
+	for pair in "$@"; do
+		printf '%s' "${pair#*=}" > "$dir/$stamp/${pair%%=*}"
+	done
+	old=$(readlink "$dir/..data" 2>/dev/null)
+	ln -sfn "$stamp" "$dir/..data_tmp"
+	mv -T "$dir/..data_tmp" "$dir/..data"
+	for pair in "$@"; do
+		[ -L "$dir/${pair%%=*}" ] || ln -s "..data/${pair%%=*}" "$dir/${pair%%=*}"
+	done
+	if [ -n "$old" ] && [ "$old" != "$stamp" ]; then
+		rm -rf "${dir:?}/$old"
+	fi
+}
+
+# pod_projected NAME VOLUME FILE=CONTENT...: a projected volume (token volume).
+pod_projected() {
+	local name=$1 volume=$2
+	shift 2
+	volume_write "$(pod_volumes "$name")/kubernetes.io~projected/$volume" \
+		"..$(date -u +%Y_%m_%d_%H_%M_%S).$RANDOM$RANDOM" "$@"
+}
+
+# pod_secret NAME VOLUME KEY=VALUE...: a Secret volume.
+pod_secret() {
+	local name=$1 volume=$2
+	shift 2
+	volume_write "$(pod_volumes "$name")/kubernetes.io~secret/$volume" \
+		"..$(date -u +%Y_%m_%d_%H_%M_%S).$RANDOM$RANDOM" "$@"
+}
+
+# pod_csi_secret NAME VOLUME FILE CONTENT: a Secrets Store CSI volume's mount.
+pod_csi_secret() {
+	local dir
+	dir="$(pod_volumes "$1")/kubernetes.io~csi/$2"
+	mkdir -p "$dir/mount"
+	echo '{"driverName":"secrets-store.csi.k8s.io","specVolID":"'"$2"'"}' > "$dir/vol_data.json"
+	printf '%s' "$4" > "$dir/mount/$3"
 }
 
 # pod_down NAME: the pod goes away: bundle, processes, cgroup and network namespace.

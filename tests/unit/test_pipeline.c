@@ -58,7 +58,7 @@ static struct fixture *fixture_new(bool events, enum output_format format)
 	f->cgroups = cgroup_cache_new(64);
 	f->processes = process_cache_new(64);
 	f->pods = pod_inventory_new();
-	f->watches = watch_list_new(8);
+	f->watches = watch_list_new("/", 8);
 	root = json_input_parse("podlist", podlist, strlen(podlist), &err);
 	assert_non_null(root);
 	assert_int_equal(pod_inventory_apply_podlist(f->pods, root, "podlist", POD_SOURCE_PODLIST, 1,
@@ -261,35 +261,138 @@ static void ipv6_send(void **state)
 	fixture_free(f);
 }
 
-static void open_of_watched_file(void **state)
+static int sink_ok(void *ctx, uint32_t kdev, uint64_t inode, uint32_t id, bool add)
 {
-	struct fixture *f = fixture_new(true, OUTPUT_JSON);
-	struct am_open_record record = {0};
-	const struct watch_entry *watch;
-	struct am_error err;
-	cJSON *line, *file;
+	(void)ctx, (void)kdev, (void)inode, (void)id, (void)add;
+	return 0;
+}
 
-	(void)state;
-	watch = watch_list_add_path(f->watches, "/proc/self/exe", &err);
-	assert_non_null(watch);
+static int sink_dir_ok(void *ctx, uint32_t kdev, uint64_t inode, uint32_t id, uint32_t flags,
+		       bool add)
+{
+	(void)flags;
+	return sink_ok(ctx, kdev, inode, id, add);
+}
+
+static int sink_path_ok(void *ctx, const char *path, uint32_t id, bool add)
+{
+	(void)ctx, (void)path, (void)id, (void)add;
+	return 0;
+}
+
+static const struct watch_entry *watch_one(struct fixture *f, const struct watch_spec *spec)
+{
+	struct watch_sink sink = {sink_ok, sink_dir_ok, sink_path_ok, NULL};
+	struct am_error err;
+	size_t i;
+
+	watch_list_begin(f->watches);
+	assert_int_equal(watch_list_want(f->watches, spec, &err), 0);
+	watch_list_end(f->watches, &sink, 1, 1);
+	for (i = 0; i < 8; i++) {
+		const struct watch_entry *entry = watch_list_get(f->watches, (uint32_t)i);
+
+		if (entry && strcmp(entry->path, spec->path) == 0)
+			return entry;
+	}
+	fail();
+	return NULL;
+}
+
+static struct am_open_record open_record(const struct watch_entry *watch, uint8_t match)
+{
+	struct am_open_record record = {0};
+
 	header_fill(&record.header, AM_REC_OPEN, sizeof(record), 1);
 	record.task.cgroup_id = 1;
 	strcpy(record.task.comm, "cat");
 	record.result = 3;
-	record.inode = watch->inode;
+	record.inode = 1234;
 	record.dev = (8u << 20) | 1;
 	record.watch_id = watch->id;
 	record.flags = 02; /* O_RDWR */
+	record.syscall = AM_OPEN_SYSCALL_OPENAT;
+	record.match = match;
+	return record;
+}
+
+static void open_of_watched_file(void **state)
+{
+	struct fixture *f = fixture_new(true, OUTPUT_JSON);
+	struct watch_spec spec = {.kind = WATCH_NODE_CLOUD_CONFIG, .path = "/proc/self/exe",
+				  .identity = WATCH_FILE_IDENTITY, .by_path = true};
+	const struct watch_entry *watch = watch_one(f, &spec);
+	struct am_open_record record = open_record(watch, AM_MATCH_FILE);
+	cJSON *line, *file;
+
+	(void)state;
 	strcpy(record.path, "../x/exe");
 	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record)), 0);
 	line = only_line(f);
 	file = cJSON_GetObjectItem(line, "file");
 	assert_string_equal(string_at(file, NULL, "path"), "../x/exe");
 	assert_string_equal(string_at(file, NULL, "host_path"), "/proc/self/exe");
+	assert_string_equal(string_at(file, NULL, "kind"), "node-cloud-config");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(file, "owner_pod")));
 	assert_string_equal(string_at(file, NULL, "dev"), "8:1");
 	assert_string_equal(string_at(file, NULL, "access"), "read-write");
+	assert_string_equal(string_at(file, NULL, "syscall"), "openat");
 	assert_int_equal(number_at(file, NULL, "result"), 3);
 	assert_int_equal(number_at(file, NULL, "flags"), 2);
+	assert_null(cJSON_GetObjectItem(file, "error"));
+	cJSON_Delete(line);
+	fixture_free(f);
+}
+
+static void rotated_token_in_another_pods_volume(void **state)
+{
+	struct fixture *f = fixture_new(true, OUTPUT_JSON);
+	struct watch_spec spec = {.kind = WATCH_PROJECTED_TOKENS,
+				  .path = "/var/lib/kubelet/pods/" POD_UID
+					  "/volumes/kubernetes.io~projected/azure-identity-token",
+				  .owner_uid = POD_UID, .identity = WATCH_DIR_IDENTITY};
+	const struct watch_entry *watch = watch_one(f, &spec);
+	struct am_open_record record = open_record(watch, AM_MATCH_DIR);
+	cJSON *line, *file;
+
+	(void)state;
+	strcpy(record.path, "/var/run/secrets/azure/tokens/azure-identity-token");
+	strcpy(record.name, "azure-identity-token");
+	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record)), 0);
+	line = only_line(f);
+	file = cJSON_GetObjectItem(line, "file");
+	assert_string_equal(string_at(file, NULL, "kind"), "workload-identity-token");
+	assert_string_equal(string_at(file, NULL, "host_path"),
+			    "/var/lib/kubelet/pods/" POD_UID
+			    "/volumes/kubernetes.io~projected/azure-identity-token/azure-identity-token");
+	assert_string_equal(string_at(file, "owner_pod", "name"), "web");
+	assert_string_equal(string_at(file, "owner_pod", "namespace"), "shop");
+	assert_string_equal(string_at(file, "owner_pod", "uid"), POD_UID);
+	cJSON_Delete(line);
+	fixture_free(f);
+}
+
+static void failed_open_of_watched_path(void **state)
+{
+	struct fixture *f = fixture_new(true, OUTPUT_JSON);
+	struct watch_spec spec = {.kind = WATCH_KUBELET_CREDENTIALS,
+				  .path = "/var/lib/kubelet/kubeconfig", .by_path = true};
+	const struct watch_entry *watch = watch_one(f, &spec);
+	struct am_open_record record = open_record(watch, AM_MATCH_PATH);
+	cJSON *line, *file;
+
+	(void)state;
+	record.result = -13;
+	record.inode = 0;
+	record.dev = 0;
+	strcpy(record.path, "/var/lib/kubelet/kubeconfig");
+	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record)), 0);
+	line = only_line(f);
+	file = cJSON_GetObjectItem(line, "file");
+	assert_string_equal(string_at(file, NULL, "kind"), "kubelet-credentials");
+	assert_string_equal(string_at(file, NULL, "error"), "EACCES");
+	assert_int_equal(number_at(file, NULL, "result"), -13);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(file, "inode")));
 	cJSON_Delete(line);
 	fixture_free(f);
 }
@@ -375,6 +478,8 @@ int main(void)
 		cmocka_unit_test(unknown_cgroup_asks_the_source),
 		cmocka_unit_test(ipv6_send),
 		cmocka_unit_test(open_of_watched_file),
+		cmocka_unit_test(rotated_token_in_another_pods_volume),
+		cmocka_unit_test(failed_open_of_watched_path),
 		cmocka_unit_test(malformed_records_are_counted),
 		cmocka_unit_test(events_off_writes_nothing_but_losses),
 		cmocka_unit_test(text_format_is_one_safe_line),

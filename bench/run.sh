@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# accessmon benchmarks: what the monitor costs the workloads beside it.
+#
+# Every figure is measured against a baseline taken in the same run, the workload
+# pinned to CPU 0 and the monitor to CPU 1, configurations interleaved, REPS
+# repetitions (median, min and max). Writes a markdown table to stdout and to
+# $BUILD/bench/results.md.
+#
+#   bench/run.sh            (root; `make bench` builds and runs it)
+#   REPS=7 bench/run.sh
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+REPS=${REPS:-5}
+GETPPID_N=${GETPPID_N:-2000000}
+OPEN_N=${OPEN_N:-200000}
+AM="$BUILD/accessmon"
+LOOP="$BUILD/bench/loop"
+OUT_DIR="$BUILD/bench"
+WORK=$(mktemp -d /tmp/accessmon-bench.XXXXXX)
+MONITOR_PID=""
+
+cleanup() {
+	[ -n "$MONITOR_PID" ] && kill -INT "$MONITOR_PID" 2>/dev/null && wait "$MONITOR_PID" 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+[ "$(id -u)" = 0 ] || { echo "bench: run as root (it loads BPF programs)" >&2; exit 1; }
+[ "$(nproc)" -ge 2 ] || { echo "bench: needs two CPUs (workload and monitor apart)" >&2; exit 1; }
+mkdir -p "$OUT_DIR"
+echo "unwatched" > "$WORK/unwatched"
+echo "secret" > "$WORK/watched"
+
+start_monitor() {
+	rm -f "$WORK/ready"
+	taskset -c 1 "$AM" monitor --ready-file "$WORK/ready" --no-containerd \
+		--watch "$WORK/watched" "$@" > /dev/null 2> "$WORK/monitor.err" &
+	MONITOR_PID=$!
+	for _ in $(seq 200); do
+		[ -f "$WORK/ready" ] && return 0
+		sleep 0.05
+	done
+	echo "bench: monitor did not start: $(cat "$WORK/monitor.err")" >&2
+	exit 1
+}
+
+stop_monitor() {
+	[ -n "$MONITOR_PID" ] || return 0
+	kill -INT "$MONITOR_PID"
+	wait "$MONITOR_PID"
+	MONITOR_PID=""
+}
+
+declare -A samples
+configs=(baseline tracepoint raw)
+for rep in $(seq "$REPS"); do
+	for config in "${configs[@]}"; do
+		case "$config" in
+		baseline) ;;
+		tracepoint) start_monitor --open-hook tracepoint ;;
+		raw) start_monitor --open-hook raw ;;
+		esac
+		samples[$config,getppid]+=" $(taskset -c 0 "$LOOP" getppid "$GETPPID_N")"
+		samples[$config,open]+=" $(taskset -c 0 "$LOOP" open "$WORK/unwatched" "$OPEN_N")"
+		stop_monitor
+	done
+	echo "bench: repetition $rep of $REPS done" >&2
+done
+
+# stats "v1 v2 ...": median min max
+stats() {
+	tr ' ' '\n' <<< "$1" | grep . | sort -n | awk '{ v[NR] = $1 } END {
+		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%.1f %.1f %.1f", m, v[1], v[NR] }'
+}
+
+{
+	echo "| configuration | getppid ns (median [min-max]) | added ns | openat+close ns (median [min-max]) | added ns | added % |"
+	echo "|---|---|---|---|---|---|"
+	read -r base_g _ _ <<< "$(stats "${samples[baseline,getppid]}")"
+	read -r base_o _ _ <<< "$(stats "${samples[baseline,open]}")"
+	for config in "${configs[@]}"; do
+		read -r g gmin gmax <<< "$(stats "${samples[$config,getppid]}")"
+		read -r o omin omax <<< "$(stats "${samples[$config,open]}")"
+		awk -v c="$config" -v g="$g" -v gmin="$gmin" -v gmax="$gmax" -v bg="$base_g" \
+			-v o="$o" -v omin="$omin" -v omax="$omax" -v bo="$base_o" 'BEGIN {
+			printf "| %s | %.1f [%.1f-%.1f] | %+.1f | %.1f [%.1f-%.1f] | %+.1f | %+.1f%% |\n",
+				c, g, gmin, gmax, g - bg, o, omin, omax, o - bo, (o - bo) * 100 / bo }'
+	done
+	echo
+	echo "Machine: $(nproc) CPUs, $(uname -r), $REPS repetitions, workload on CPU 0, monitor on CPU 1."
+	echo "Unwatched opens; the monitor watches one other file and the node's secret paths."
+} | tee "$OUT_DIR/results.md"

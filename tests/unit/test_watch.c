@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Unit tests: the watch set's rounds and what they tell the kernel, and the
+ * discovery of a node's secrets on a fake kubelet tree, token rotation included.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "accessmon.h"
+#include "secrets.h"
+#include "watch.h"
+
+#define POD "0c7d2f4a-1b3e-4c5d-9e8f-a1b2c3d4e5f6"
+#define VOLUMES "/var/lib/kubelet/pods/" POD "/volumes"
+
+/* A fake kernel: what is installed, by kind. */
+struct fake_kernel {
+	int files, dirs, paths;
+	int adds, removes;
+	char last_path[AM_WATCH_PATH_LEN];
+	uint32_t last_dir_flags;
+	bool fail;
+};
+
+static int fake_file(void *ctx, uint32_t kdev, uint64_t inode, uint32_t id, bool add)
+{
+	struct fake_kernel *k = ctx;
+
+	(void)kdev, (void)inode, (void)id;
+	if (k->fail)
+		return -ENOMEM;
+	k->files += add ? 1 : -1;
+	add ? k->adds++ : k->removes++;
+	return 0;
+}
+
+static int fake_dir(void *ctx, uint32_t kdev, uint64_t inode, uint32_t id, uint32_t flags,
+		    bool add)
+{
+	struct fake_kernel *k = ctx;
+
+	(void)kdev, (void)inode, (void)id;
+	if (k->fail)
+		return -ENOMEM;
+	k->dirs += add ? 1 : -1;
+	k->last_dir_flags = flags;
+	add ? k->adds++ : k->removes++;
+	return 0;
+}
+
+static int fake_path(void *ctx, const char *path, uint32_t id, bool add)
+{
+	struct fake_kernel *k = ctx;
+
+	(void)id;
+	if (k->fail)
+		return -ENOMEM;
+	k->paths += add ? 1 : -1;
+	snprintf(k->last_path, sizeof(k->last_path), "%s", path);
+	add ? k->adds++ : k->removes++;
+	return 0;
+}
+
+static char root[64];
+
+static void write_file(const char *path, const char *text)
+{
+	char full[512], dir[512], *slash;
+	FILE *f;
+
+	snprintf(full, sizeof(full), "%s%s", root, path);
+	snprintf(dir, sizeof(dir), "%s", full);
+	for (slash = strchr(dir + strlen(root) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		mkdir(dir, 0755);
+		*slash = '/';
+	}
+	f = fopen(full, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void run(const char *fmt, ...)
+{
+	char command[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(command, sizeof(command), fmt, ap);
+	va_end(ap);
+	assert_int_equal(system(command), 0);
+}
+
+/* A projected volume as the kubelet writes it: ..data -> timestamped dir, names -> ..data. */
+static void projected_volume(const char *volume, const char *stamp, const char *token)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), VOLUMES "/kubernetes.io~projected/%s/%s/token", volume, stamp);
+	write_file(path, token);
+	snprintf(path, sizeof(path), VOLUMES "/kubernetes.io~projected/%s/%s/ca.crt", volume, stamp);
+	write_file(path, "ca");
+	run("cd '%s" VOLUMES "/kubernetes.io~projected/%s' && ln -sfn %s ..data_tmp && "
+	    "mv -T ..data_tmp ..data && ln -sfn ..data/token token && ln -sfn ..data/ca.crt ca.crt",
+	    root, volume, stamp);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	strcpy(root, "/tmp/accessmon-watch-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	run("rm -rf '%s'", root);
+	return 0;
+}
+
+static const struct watch_entry *find(struct watch_list *list, const char *path)
+{
+	uint32_t id;
+
+	for (id = 0; id < 1024; id++) {
+		const struct watch_entry *entry = watch_list_get(list, id);
+
+		if (entry && strcmp(entry->path, path) == 0)
+			return entry;
+	}
+	return NULL;
+}
+
+static size_t round_trip(struct watch_list *list, struct fake_kernel *kernel, uint64_t now)
+{
+	struct watch_sink sink = {fake_file, fake_dir, fake_path, kernel};
+
+	watch_list_begin(list);
+	secrets_discover(list, root, NULL, 0, NULL, NULL);
+	return watch_list_end(list, &sink, now, 10);
+}
+
+static void discovers_node_and_pod_secrets(void **state)
+{
+	struct watch_list *list = watch_list_new(root, 1024);
+	struct fake_kernel kernel = {0};
+	const struct watch_entry *entry;
+
+	(void)state;
+	write_file("/etc/kubernetes/azure.json", "{}");
+	write_file("/etc/kubernetes/certs/client.key", "key");
+	write_file("/var/lib/kubelet/pki/kubelet-client-current.pem", "pem");
+	projected_volume("kube-api-access-abcde", "..2026_11_28_10_00_00.000000001", "t1");
+	write_file(VOLUMES "/kubernetes.io~secret/db-password/..2026_11_28_10_00_00.1/password",
+		   "hunter2");
+	run("cd '%s" VOLUMES "/kubernetes.io~secret/db-password' && "
+	    "ln -s ..2026_11_28_10_00_00.1 ..data && ln -s ..data/password password",
+	    root);
+	write_file(VOLUMES "/kubernetes.io~csi/secrets-store-inline/vol_data.json",
+		   "{\"driverName\":\"secrets-store.csi.k8s.io\",\"specVolID\":\"x\"}");
+	write_file(VOLUMES "/kubernetes.io~csi/secrets-store-inline/mount/db-secret", "s");
+	write_file(VOLUMES "/kubernetes.io~csi/azure-disk/vol_data.json",
+		   "{\"driverName\":\"disk.csi.azure.com\"}");
+	write_file(VOLUMES "/kubernetes.io~csi/azure-disk/mount/data.bin", "d");
+
+	assert_int_equal(round_trip(list, &kernel, 1), 0);
+	entry = find(list, "/etc/kubernetes/azure.json");
+	assert_non_null(entry);
+	assert_int_equal(entry->kind, WATCH_NODE_CLOUD_CONFIG);
+	assert_true(entry->installed);
+	/* Absent, but watched by path: a probe for it is reported. */
+	entry = find(list, "/var/lib/kubelet/kubeconfig");
+	assert_non_null(entry);
+	assert_false(entry->installed);
+	assert_true(entry->path_installed);
+	assert_int_equal(find(list, "/etc/kubernetes/certs")->identity, WATCH_DIR_IDENTITY);
+	assert_int_equal(find(list, "/etc/kubernetes/certs/client.key")->kind, WATCH_NODE_TLS_KEY);
+	assert_non_null(find(list, "/var/lib/kubelet/pki/kubelet-client-current.pem"));
+
+	entry = find(list, VOLUMES "/kubernetes.io~projected/kube-api-access-abcde");
+	assert_non_null(entry);
+	assert_int_equal(entry->identity, WATCH_DIR_IDENTITY);
+	assert_int_equal(entry->flags, AM_WATCH_TOKENS_ONLY);
+	assert_string_equal(entry->owner_uid, POD);
+	assert_int_equal(watch_kind_of(entry, "token"), WATCH_SERVICE_ACCOUNT_TOKEN);
+	assert_non_null(find(list, VOLUMES "/kubernetes.io~projected/kube-api-access-abcde/token"));
+	assert_null(find(list, VOLUMES "/kubernetes.io~projected/kube-api-access-abcde/ca.crt"));
+	assert_int_equal(find(list, VOLUMES "/kubernetes.io~secret/db-password")->kind,
+			 WATCH_SECRET_VOLUME);
+	assert_non_null(find(list, VOLUMES "/kubernetes.io~secret/db-password/password"));
+	entry = find(list, VOLUMES "/kubernetes.io~csi/secrets-store-inline/mount");
+	assert_non_null(entry);
+	assert_int_equal(entry->kind, WATCH_CSI_SECRET);
+	/* A CSI disk is not a secret. */
+	assert_null(find(list, VOLUMES "/kubernetes.io~csi/azure-disk/mount"));
+	assert_true(watch_list_has_dirs(list));
+	assert_true(watch_list_has_paths(list));
+	/* The kernel was told about everything installed, and paths under the host root too. */
+	assert_int_equal(kernel.dirs, 5);
+	assert_true(kernel.files >= 1);
+	watch_list_free(list);
+}
+
+static void rotation_keeps_the_directory_and_follows_the_file(void **state)
+{
+	struct watch_list *list = watch_list_new(root, 1024);
+	struct fake_kernel kernel = {0};
+	const struct watch_entry *dir;
+	uint64_t inode;
+	int adds;
+
+	(void)state;
+	projected_volume("azure-identity-token", "..2026_11_28_10_00_00.1", "t1");
+	assert_int_equal(round_trip(list, &kernel, 1), 0);
+	dir = find(list, VOLUMES "/kubernetes.io~projected/azure-identity-token");
+	inode = dir->inode;
+	adds = kernel.adds;
+	/* A second round with nothing changed tells the kernel nothing. */
+	assert_int_equal(round_trip(list, &kernel, 2), 0);
+	assert_int_equal(kernel.adds, adds);
+	/* Rotation: a new timestamped directory; the volume directory stays. */
+	projected_volume("azure-identity-token", "..2026_11_28_11_00_00.2", "t2");
+	run("rm -rf '%s" VOLUMES "/kubernetes.io~projected/azure-identity-token/..2026_11_28_10_00_00.1'",
+	    root);
+	assert_int_equal(round_trip(list, &kernel, 3), 0);
+	assert_int_equal(find(list, VOLUMES "/kubernetes.io~projected/azure-identity-token")->inode,
+			 inode);
+	assert_int_equal(kernel.adds, adds);
+	watch_list_free(list);
+}
+
+static void pods_leave_after_grace(void **state)
+{
+	struct watch_list *list = watch_list_new(root, 1024);
+	struct fake_kernel kernel = {0};
+	size_t before;
+	uint32_t id;
+
+	(void)state;
+	projected_volume("kube-api-access-x", "..2026_11_28_10_00_00.1", "t1");
+	assert_int_equal(round_trip(list, &kernel, 100), 0);
+	before = watch_list_count(list);
+	id = find(list, VOLUMES "/kubernetes.io~projected/kube-api-access-x")->id;
+	run("rm -rf '%s/var/lib/kubelet/pods/" POD "'", root);
+	assert_int_equal(round_trip(list, &kernel, 105), 0);
+	assert_int_equal(watch_list_count(list), before - 2);
+	assert_int_equal(kernel.dirs, 0); /* and the node's TLS directories do not exist here */
+	/* Records in flight still resolve during the grace period... */
+	assert_non_null(watch_list_get(list, id));
+	/* ...and the id is free after it. */
+	assert_int_equal(round_trip(list, &kernel, 200), 0);
+	assert_null(watch_list_get(list, id));
+	watch_list_free(list);
+}
+
+static void kernel_failures_are_retried(void **state)
+{
+	struct watch_list *list = watch_list_new(root, 1024);
+	struct fake_kernel kernel = {.fail = true};
+
+	(void)state;
+	write_file("/etc/kubernetes/azure.json", "{}");
+	assert_true(round_trip(list, &kernel, 1) > 0);
+	assert_false(find(list, "/etc/kubernetes/azure.json")->installed);
+	kernel.fail = false;
+	assert_int_equal(round_trip(list, &kernel, 2), 0);
+	assert_true(find(list, "/etc/kubernetes/azure.json")->installed);
+	watch_list_free(list);
+}
+
+static void bad_specs_and_full_set(void **state)
+{
+	struct watch_list *list = watch_list_new("/", 2);
+	struct watch_spec spec = {.kind = WATCH_CUSTOM, .identity = WATCH_FILE_IDENTITY};
+	char long_path[AM_WATCH_PATH_LEN + 8];
+	struct am_error err;
+
+	(void)state;
+	watch_list_begin(list);
+	spec.path = "relative/path";
+	assert_int_equal(watch_list_want(list, &spec, &err), -EINVAL);
+	memset(long_path, 'a', sizeof(long_path) - 1);
+	long_path[0] = '/';
+	long_path[sizeof(long_path) - 1] = '\0';
+	spec.path = long_path;
+	assert_int_equal(watch_list_want(list, &spec, &err), -ENAMETOOLONG);
+	spec.path = "/a";
+	assert_int_equal(watch_list_want(list, &spec, &err), 0);
+	spec.path = "/b";
+	assert_int_equal(watch_list_want(list, &spec, &err), 0);
+	spec.path = "/c";
+	assert_int_equal(watch_list_want(list, &spec, &err), -ENOSPC);
+	assert_non_null(strstr(err.msg, "the watch set is full"));
+	/* The same path twice is one entry. */
+	spec.path = "/a";
+	assert_int_equal(watch_list_want(list, &spec, &err), 0);
+	assert_int_equal(watch_list_count(list), 2);
+	watch_list_free(list);
+}
+
+static void kinds_have_names(void **state)
+{
+	struct watch_entry entry = {.kind = WATCH_PROJECTED_TOKENS, .path = "/v/kube-api-access-x"};
+
+	(void)state;
+	assert_string_equal(watch_kind_name(WATCH_NODE_CLOUD_CONFIG), "node-cloud-config");
+	assert_string_equal(watch_kind_name(WATCH_CSI_SECRET), "csi-secret");
+	assert_int_equal(watch_kind_of(&entry, "azure-identity-token"),
+			 WATCH_WORKLOAD_IDENTITY_TOKEN);
+	assert_int_equal(watch_kind_of(&entry, ""), WATCH_SERVICE_ACCOUNT_TOKEN);
+	entry.path = "/v/azure-identity-token/azure-identity-token";
+	assert_int_equal(watch_kind_of(&entry, NULL), WATCH_WORKLOAD_IDENTITY_TOKEN);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(discovers_node_and_pod_secrets, setup, teardown),
+		cmocka_unit_test_setup_teardown(rotation_keeps_the_directory_and_follows_the_file,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(pods_leave_after_grace, setup, teardown),
+		cmocka_unit_test_setup_teardown(kernel_failures_are_retried, setup, teardown),
+		cmocka_unit_test(bad_specs_and_full_set),
+		cmocka_unit_test(kinds_have_names),
+	};
+
+	return cmocka_run_group_tests_name("watch", tests, NULL, NULL);
+}
