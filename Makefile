@@ -30,6 +30,11 @@ TEST_PACKAGES := libcmocka-dev valgrind curl jq iproute2 python3 util-linux libc
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
+# SANITIZE=1 builds everything (the monitor too) under ASan and UBSan.
+ifdef SANITIZE
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
 CFLAGS += -std=gnu11 $(WARNINGS) -MMD -MP -D_GNU_SOURCE -DACCESSMON_VERSION='"$(VERSION)"' \
 	-Iinclude -Iuser -I$(BUILD)
 LDLIBS := -lbpf -lelf -lz -lcjson -lcurl -lpthread
@@ -44,7 +49,8 @@ SKELETON := $(BUILD)/accessmon.skel.h
 
 # Modules with no kernel or libbpf dependency: unit-tested on their own.
 PURE_MODULES := jsonw cgroup_path cgroups pods json_input error options watch output pipeline \
-	processes containerd node_identity hostfs secrets
+	processes containerd node_identity hostfs secrets dns dns_cache http tls destinations \
+	service_tags flows
 # What unit tests link: everything but the kernel-facing and command modules.
 UNIT_MODULES := $(PURE_MODULES) kubelet inventory
 APP_MODULES := $(UNIT_MODULES) probes inventory_command monitor main
@@ -88,7 +94,7 @@ $(BUILD)/obj/%.o: user/%.c | $(BUILD)/obj
 
 $(BUILD)/accessmon: $(APP_OBJECTS)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # Unit tests: each links every pure module; the sanitizer build compiles them again.
 $(BUILD)/tests/%: tests/unit/%.c $(patsubst %,$(BUILD)/obj/%.o,$(UNIT_MODULES)) | $(BUILD)/tests

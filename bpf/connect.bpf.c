@@ -8,56 +8,107 @@
  * connect4/connect6 see connect(2) on TCP and UDP sockets; sendmsg4/sendmsg6 see
  * sendto(2)/sendmsg(2) with an explicit address on unconnected UDP sockets. Every
  * program returns 1: accessmon observes, it never blocks.
+ *
+ * A socket whose bytes matter is marked here, in socket storage, for the packet
+ * hooks in net.bpf.c: IMDS and WireServer (the HTTP request), port 443 (the TLS
+ * ClientHello), DNS over TCP (the answers), DNS over UDP (who asked, since the
+ * answers arrive in softirq context). The mark survives any later NAT.
  */
 #include "common.bpf.h"
 
 #define AF_INET 2
 #define AF_INET6 10
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
 
-static __always_inline void report_v4(struct bpf_sock_addr *ctx, __u16 type)
+#define IMDS_IP4 0xa9fea9feu	   /* 169.254.169.254 */
+#define WIRESERVER_IP4 0xa83f8110u /* 168.63.129.16 */
+
+static __always_inline __u8 capture_for(__u8 family, __u32 ip4_host, __u16 port, __u8 protocol)
+{
+	if (protocol == IPPROTO_UDP && port == 53)
+		return AM_CAPTURE_DNS_UDP;
+	if (protocol != IPPROTO_TCP)
+		return 0;
+	if (family == 4 && ip4_host == IMDS_IP4 && port == 80)
+		return AM_CAPTURE_HTTP;
+	if (family == 4 && ip4_host == WIRESERVER_IP4 && (port == 80 || port == 32526))
+		return AM_CAPTURE_HTTP;
+	if (port == 443)
+		return AM_CAPTURE_TLS;
+	if (port == 53)
+		return AM_CAPTURE_DNS_TCP;
+	return 0;
+}
+
+/* Marks the socket for capture, remembering who connected it. */
+static __always_inline __u8 mark_socket(struct bpf_sock_addr *ctx, __u8 capture, __u32 pid)
+{
+	struct am_flow_state *state;
+	struct bpf_sock *sk = ctx->sk;
+
+	if (!capture || !sk)
+		return 0;
+	state = bpf_sk_storage_get(&flows, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!state) {
+		counter_add(AM_CNT_FLOW_STORAGE, 1);
+		return 0;
+	}
+	state->pid = pid;
+	state->capture = capture;
+	state->response_seen = 0;
+	state->hello_seen = 0;
+	state->captured_out = 0;
+	state->captured_in = 0;
+	return capture;
+}
+
+static __always_inline void report(struct bpf_sock_addr *ctx, __u16 type, __u8 family,
+				   const __u32 words[4])
 {
 	struct am_connect_record *record = record_reserve(sizeof(*record), type);
-	__u32 ip4;
+	__u16 port = bpf_ntohs((__u16)ctx->user_port);
+	__u8 protocol = ctx->protocol;
 
 	if (!record)
 		return;
 	task_fill(&record->task);
-	record->family = 4;
-	record->protocol = ctx->protocol;
-	record->port = bpf_ntohs((__u16)ctx->user_port);
-	record->reserved = 0;
+	record->family = family;
+	record->protocol = protocol;
+	record->port = port;
+	record->reserved[0] = record->reserved[1] = record->reserved[2] = 0;
 	__builtin_memset(record->addr, 0, sizeof(record->addr));
-	ip4 = ctx->user_ip4;
-	__builtin_memcpy(record->addr, &ip4, sizeof(ip4));
+	if (family == 4)
+		__builtin_memcpy(record->addr, &words[3], 4);
+	else
+		__builtin_memcpy(record->addr, words, 16);
+	record->cookie = bpf_get_socket_cookie(ctx);
+	record->capture = mark_socket(ctx, capture_for(family, bpf_ntohl(words[3]), port, protocol),
+				      record->task.pid);
 	bpf_ringbuf_submit(record, 0);
+}
+
+static __always_inline void report_v4(struct bpf_sock_addr *ctx, __u16 type)
+{
+	__u32 words[4] = {0, 0, 0, ctx->user_ip4};
+
+	report(ctx, type, 4, words);
 }
 
 static __always_inline void report_v6(struct bpf_sock_addr *ctx, __u16 type)
 {
-	struct am_connect_record *record = record_reserve(sizeof(*record), type);
 	__u32 words[4];
 
-	if (!record)
-		return;
-	task_fill(&record->task);
 	/* The context only allows 4-byte reads of user_ip6. */
 	words[0] = ctx->user_ip6[0];
 	words[1] = ctx->user_ip6[1];
 	words[2] = ctx->user_ip6[2];
 	words[3] = ctx->user_ip6[3];
-	record->protocol = ctx->protocol;
-	record->port = bpf_ntohs((__u16)ctx->user_port);
-	record->reserved = 0;
-	__builtin_memset(record->addr, 0, sizeof(record->addr));
 	/* ::ffff:a.b.c.d is an IPv4 destination reached through an IPv6 socket. */
-	if (words[0] == 0 && words[1] == 0 && words[2] == bpf_htonl(0x0000ffff)) {
-		record->family = 4;
-		__builtin_memcpy(record->addr, &words[3], sizeof(words[3]));
-	} else {
-		record->family = 6;
-		__builtin_memcpy(record->addr, words, sizeof(words));
-	}
-	bpf_ringbuf_submit(record, 0);
+	if (words[0] == 0 && words[1] == 0 && words[2] == bpf_htonl(0x0000ffff))
+		report(ctx, type, 4, words);
+	else
+		report(ctx, type, 6, words);
 }
 
 SEC("cgroup/connect4")

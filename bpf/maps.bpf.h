@@ -14,6 +14,8 @@
  * path_scratch    one per-CPU struct am_path_key, to build a lookup key in
  * watch_state     [0]: watched directories exist, [1]: watched paths exist; lets
  *                 the open probes skip the work when a set is empty
+ * flows           socket storage: struct am_flow_state for sockets whose bytes
+ *                 are captured (IMDS, WireServer, TLS, DNS over TCP)
  */
 #ifndef ACCESSMON_MAPS_BPF_H
 #define ACCESSMON_MAPS_BPF_H
@@ -74,5 +76,12 @@ AM_MAP struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } watch_state SEC(".maps");
+
+AM_MAP struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct am_flow_state);
+} flows SEC(".maps");
 
 #endif /* ACCESSMON_MAPS_BPF_H */

@@ -48,6 +48,8 @@ enum am_record_type {
 	AM_REC_EXEC = 6,	 /* a process called execve(2) successfully */
 	AM_REC_FORK = 7,	 /* a new process (not a thread) was created */
 	AM_REC_EXIT = 8,	 /* the last thread of a process exited */
+	AM_REC_PAYLOAD = 9,	 /* the first bytes of a packet that matters (HTTP, TLS, DNS) */
+	AM_REC_FLOW_CLOSE = 10,	 /* a captured TCP connection closed */
 	AM_REC_TYPE_MAX,
 };
 
@@ -90,6 +92,12 @@ struct am_task {
 	char comm[AM_COMM_LEN];
 };
 
+/* Set in am_connect_record.capture: what the kernel captures on this socket. */
+#define AM_CAPTURE_HTTP 0x1    /* request bytes out, response status in (IMDS, WireServer) */
+#define AM_CAPTURE_TLS 0x2     /* the first bytes out: the ClientHello */
+#define AM_CAPTURE_DNS_TCP 0x4 /* answer bytes in, DNS over TCP */
+#define AM_CAPTURE_DNS_UDP 0x8 /* none: remembers who asked, for the answers' records */
+
 /* AM_REC_CONNECT and AM_REC_SEND. */
 struct am_connect_record {
 	struct am_record_header header;
@@ -97,8 +105,66 @@ struct am_connect_record {
 	__u8 family;   /* 4 or 6; an IPv4-mapped IPv6 address is reported as 4 */
 	__u8 protocol; /* IPPROTO_TCP, IPPROTO_UDP, or another IP protocol number */
 	__u16 port;    /* destination port, host byte order */
-	__u32 reserved;
+	__u8 capture;  /* AM_CAPTURE_* set on the socket */
+	__u8 reserved[3];
+	__u64 cookie;  /* the socket's cookie: links payload and close records to it */
 	__u8 addr[16]; /* network byte order; IPv4 in the first 4 bytes */
+};
+
+/* Bytes of packet payload one payload record carries at most. */
+#define AM_PAYLOAD_LEN 1024
+/* Request bytes captured per HTTP connection at most; the rest is counted. */
+#define AM_HTTP_FLOW_CAPTURE 8192
+/* Answer bytes captured per DNS-over-TCP connection at most. */
+#define AM_DNS_TCP_FLOW_CAPTURE 8192
+
+enum am_payload_kind {
+	AM_PAYLOAD_HTTP_REQUEST = 1,  /* egress, AM_CAPTURE_HTTP */
+	AM_PAYLOAD_HTTP_RESPONSE = 2, /* ingress, the first segment of the answer */
+	AM_PAYLOAD_TLS_HELLO = 3,     /* egress, the first segment, AM_CAPTURE_TLS */
+	AM_PAYLOAD_DNS_UDP = 4,	      /* ingress, a UDP datagram from port 53 */
+	AM_PAYLOAD_DNS_TCP = 5,	      /* ingress, AM_CAPTURE_DNS_TCP */
+};
+
+/* Set in am_payload_record.flags. */
+#define AM_PAYLOAD_TRUNCATED 0x1 /* the packet had more than `captured` bytes */
+
+/* AM_REC_PAYLOAD: packet bytes of a socket that matters, from the cgroup skb hooks. */
+struct am_payload_record {
+	struct am_record_header header;
+	__u64 cookie;	 /* the socket's cookie */
+	__u64 cgroup_id; /* the socket's cgroup */
+	__u32 pid;	 /* the process that connected it, when known */
+	__u8 kind;	 /* enum am_payload_kind */
+	__u8 family;	 /* 4 or 6 */
+	__u8 protocol;
+	__u8 flags;	     /* AM_PAYLOAD_* */
+	__u16 sport;	     /* host byte order */
+	__u16 dport;	     /* host byte order */
+	__u32 seq;	     /* TCP sequence number of the first payload byte; 0 for UDP */
+	__u32 payload_len;   /* payload bytes in the packet */
+	__u32 captured;	     /* bytes in data */
+	__u32 reserved;
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u8 data[AM_PAYLOAD_LEN];
+};
+
+/* AM_REC_FLOW_CLOSE */
+struct am_flow_close_record {
+	struct am_record_header header;
+	__u64 cookie;
+};
+
+/* Per-socket state the kernel keeps for the sockets it captures (sk storage). */
+struct am_flow_state {
+	__u32 pid;
+	__u8 capture; /* AM_CAPTURE_* */
+	__u8 response_seen;
+	__u8 hello_seen;
+	__u8 reserved;
+	__u32 captured_out; /* request bytes captured so far */
+	__u32 captured_in;  /* answer bytes captured so far */
 };
 
 /*
@@ -183,6 +249,8 @@ struct am_path_key {
 enum am_counter {
 	AM_CNT_RINGBUF_FULL = 0, /* records lost: ring buffer reservation failed */
 	AM_CNT_OPEN_PATH_FAULT,	 /* open records sent without the opener's path */
+	AM_CNT_PAYLOAD_CUT,	 /* payload bytes not captured: past a record or a flow's limit */
+	AM_CNT_FLOW_STORAGE,	 /* sockets that could not get capture state */
 	AM_CNT_MAX,
 };
 

@@ -28,7 +28,9 @@
 #include "pods.h"
 #include "probes.h"
 #include "processes.h"
+#include "dns_cache.h"
 #include "secrets.h"
+#include "service_tags.h"
 #include "watch.h"
 
 #define POLL_INTERVAL_MS 100
@@ -36,6 +38,7 @@
 #define KUBELET_FIRST_ANSWER_WAIT_MS 3000
 #define CGROUP_CACHE_CAPACITY 65536
 #define PROCESS_CACHE_CAPACITY 32768
+#define DNS_CACHE_CAPACITY 65536
 /* A record from an unknown cgroup rescans the tree at most this often. */
 #define CGROUP_RESCAN_MIN_INTERVAL_NS (100ull * 1000000ull)
 /* The node's secrets are discovered again this often. */
@@ -60,6 +63,8 @@ struct monitor {
 	struct cgroup_cache *cgroups;
 	struct process_cache *processes;
 	struct watch_list *watches;
+	struct dns_cache *dns;
+	struct service_tags *service_tags;
 	struct pipeline *pipeline;
 	struct probes *probes;
 	uint64_t lost_reported;
@@ -313,6 +318,7 @@ static int run(struct monitor *monitor)
 	/* What the kernel already handed over is still reported before exit. */
 	probes_drain(monitor->probes);
 	report_losses(monitor);
+	pipeline_finish(monitor->pipeline);
 	pipeline_flush(monitor->pipeline);
 	return rc < 0 ? 1 : 0;
 }
@@ -372,6 +378,7 @@ int monitor_main(int argc, char **argv)
 	monitor.pods = pod_inventory_new();
 	monitor.cgroups = cgroup_cache_new(CGROUP_CACHE_CAPACITY);
 	monitor.processes = process_cache_new(PROCESS_CACHE_CAPACITY);
+	monitor.dns = dns_cache_new(DNS_CACHE_CAPACITY);
 	monitor.watches = watch_list_new(monitor.options.sources.host_root,
 					 AM_WATCH_MAX_FILES + AM_WATCH_MAX_DIRS);
 	monitor.proc_dir = host_path(monitor.options.sources.host_root
@@ -380,6 +387,7 @@ int monitor_main(int argc, char **argv)
 				     "/proc");
 	monitor.inventory = inventory_from_options(&monitor.options.sources, monitor.pods);
 	if (!monitor.pods || !monitor.cgroups || !monitor.processes || !monitor.watches ||
+	    !monitor.dns ||
 	    !monitor.proc_dir || !monitor.inventory) {
 		fprintf(stderr, "accessmon: out of memory\n");
 		goto free_state;
@@ -390,6 +398,18 @@ int monitor_main(int argc, char **argv)
 		status = 2;
 		goto free_state;
 	}
+	if (monitor.options.service_tags_file) {
+		monitor.service_tags = service_tags_load(monitor.options.service_tags_file, &err);
+		if (!monitor.service_tags) {
+			fprintf(stderr, "accessmon: --service-tags %s\n", err.msg);
+			status = 2;
+			goto free_state;
+		}
+		fprintf(stderr, "accessmon: service tags: %zu prefixes in %zu tags from %s\n",
+			service_tags_prefix_count(monitor.service_tags),
+			service_tags_tag_count(monitor.service_tags),
+			monitor.options.service_tags_file);
+	}
 
 	pipeline_config.events = monitor.options.events;
 	pipeline_config.format = monitor.options.format;
@@ -399,6 +419,8 @@ int monitor_main(int argc, char **argv)
 	state.processes = monitor.processes;
 	state.pods = monitor.pods;
 	state.watches = monitor.watches;
+	state.dns = monitor.dns;
+	state.service_tags = monitor.service_tags;
 	monitor.pipeline = pipeline_new(&pipeline_config, &state, stdout);
 	if (!monitor.pipeline) {
 		fprintf(stderr, "accessmon: out of memory\n");
@@ -465,6 +487,8 @@ free_state:
 	inventory_free(monitor.inventory);
 	watch_list_free(monitor.watches);
 	process_cache_free(monitor.processes);
+	dns_cache_free(monitor.dns);
+	service_tags_free(monitor.service_tags);
 	cgroup_cache_free(monitor.cgroups);
 	pod_inventory_free(monitor.pods);
 	free(monitor.proc_dir);

@@ -24,6 +24,7 @@ enum {
 	OPT_KUBELET_INSECURE,
 	OPT_KUBELET_INTERVAL,
 	OPT_NO_CONTAINERD,
+	OPT_SERVICE_TAGS,
 };
 
 #define SOURCE_LONG_OPTIONS                                                                    \
@@ -142,6 +143,7 @@ static const struct option long_options[] = {
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"open-hook", required_argument, NULL, OPT_OPEN_HOOK},
 	{"ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE},
+	{"service-tags", required_argument, NULL, OPT_SERVICE_TAGS},
 	SOURCE_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
@@ -164,6 +166,9 @@ void monitor_usage(FILE *out)
 	      "  --events              write every reported event, not only alerts\n"
 	      "  --watch PATH          report opens of this file, by any path that reaches it\n"
 	      "                        (repeatable)\n" SOURCE_USAGE
+	      "  --service-tags FILE   Microsoft's ServiceTags_Public JSON (or .json.gz): names\n"
+	      "                        the Azure service of destinations no DNS answer or TLS\n"
+	      "                        server name names\n"
 	      "  --cgroup-root DIR     cgroup v2 mount (default: found in /proc/mounts)\n"
 	      "  --ready-file PATH     create PATH once every probe is attached; removed on exit\n"
 	      "  --format json|text    JSON lines (default) or one readable line per record\n"
@@ -253,6 +258,9 @@ int monitor_options_parse(int argc, char **argv, struct monitor_options *options
 			break;
 		case OPT_READY_FILE:
 			options->ready_file = optarg;
+			break;
+		case OPT_SERVICE_TAGS:
+			options->service_tags_file = optarg;
 			break;
 		case OPT_FORMAT:
 			rc = parse_format(optarg, &options->format, err);

@@ -47,6 +47,7 @@ struct monitor_options {
 	struct source_options sources;
 	const char *cgroup_root; /* NULL: found in /proc/mounts */
 	const char *ready_file;
+	const char *service_tags_file;
 	const char **watch_paths;
 	size_t n_watch_paths;
 };

@@ -10,7 +10,11 @@
 #include <time.h>
 
 #include "cgroups.h"
+#include "dns.h"
+#include "flows.h"
+#include "http.h"
 #include "pods.h"
+#include "service_tags.h"
 #include "processes.h"
 #include "watch.h"
 
@@ -49,18 +53,21 @@ const char *protocol_name(uint8_t protocol)
 	}
 }
 
-static const char *record_type_name(uint16_t type)
+static const char *view_kind_name(enum view_kind kind)
 {
-	switch (type) {
-	case AM_REC_CONNECT:
+	switch (kind) {
+	case VIEW_CONNECT:
 		return "connect";
-	case AM_REC_SEND:
+	case VIEW_SEND:
 		return "send";
-	case AM_REC_OPEN:
+	case VIEW_OPEN:
 		return "open";
-	default:
-		return "unknown";
+	case VIEW_HTTP:
+		return "http";
+	case VIEW_DNS:
+		return "dns";
 	}
+	return "unknown";
 }
 
 static const char *access_mode(uint32_t flags)
@@ -256,7 +263,8 @@ void output_pod_json(struct jsonw *w, const struct pod_info *pod,
 	pod_details_json(w, pod, container);
 }
 
-static void json_connect(struct jsonw *w, const struct am_connect_record *record)
+static void json_dst(struct jsonw *w, const struct am_connect_record *record,
+		     const struct naming *naming)
 {
 	char ip[48];
 
@@ -266,7 +274,184 @@ static void json_connect(struct jsonw *w, const struct am_connect_record *record
 	jsonw_member_string(w, "ip", ip);
 	jsonw_member_uint(w, "port", record->port);
 	jsonw_member_string(w, "proto", protocol_name(record->protocol));
+	jsonw_member_string(w, "host", naming && naming->host[0] ? naming->host : NULL);
+	jsonw_member_string(w, "name_source", name_source_name(naming ? naming->source : NAME_NONE));
+	jsonw_member_string(w, "service",
+			    naming ? destination_service_name(naming->cls.service) : NULL);
+	jsonw_member_string(w, "resource",
+			    naming && naming->cls.resource[0] ? naming->cls.resource : NULL);
+	jsonw_member_string(w, "cloud", naming ? destination_cloud_name(naming->cls.cloud) : NULL);
+	if (naming && naming->tag) {
+		jsonw_member_string(w, "service_tag", naming->tag->name);
+		jsonw_member_string(w, "region", naming->tag->region);
+	}
 	jsonw_object_end(w);
+}
+
+static void json_optional(struct jsonw *w, const char *key, bool present, const char *value)
+{
+	jsonw_member_string(w, key, present ? value : NULL);
+}
+
+static void json_http(struct jsonw *w, const struct event_view *view)
+{
+	const struct http_request *http = view->http;
+	const char *msi_res_id;
+
+	jsonw_key(w, "http");
+	jsonw_object_begin(w);
+	if (!http) {
+		jsonw_member_string(w, "parse_error", view->http_error);
+		jsonw_object_end(w);
+		if (view->naming && view->naming->cls.service == SERVICE_IMDS) {
+			jsonw_key(w, "imds");
+			jsonw_object_begin(w);
+			jsonw_member_string(w, "category", "other");
+			jsonw_member_string(w, "parse_error", view->http_error);
+			jsonw_object_end(w);
+		}
+		return;
+	}
+	jsonw_member_string(w, "method", http->method);
+	jsonw_member_string(w, "path", http->path);
+	jsonw_member_string(w, "version", http->version);
+	jsonw_member_string(w, "host", http->host[0] ? http->host : NULL);
+	jsonw_key(w, "metadata_header");
+	jsonw_bool(w, http->metadata_header);
+	jsonw_key(w, "status");
+	if (view->http_status > 0)
+		jsonw_uint(w, (uint64_t)view->http_status);
+	else
+		jsonw_null(w);
+	jsonw_key(w, "truncated");
+	jsonw_bool(w, http->truncated);
+	jsonw_key(w, "query");
+	jsonw_object_begin(w);
+	json_optional(w, "resource", http->has_resource, http->resource);
+	json_optional(w, "api-version", http->api_version[0], http->api_version);
+	json_optional(w, "client_id", http->has_client_id, http->client_id);
+	json_optional(w, "object_id", http->has_object_id, http->object_id);
+	json_optional(w, "msi_res_id", http->has_msi_res_id, http->msi_res_id);
+	json_optional(w, "mi_res_id", http->has_mi_res_id, http->mi_res_id);
+	jsonw_object_end(w);
+	jsonw_object_end(w);
+	if (!view->naming || view->naming->cls.service != SERVICE_IMDS)
+		return;
+	msi_res_id = http->has_msi_res_id ? http->msi_res_id
+					  : (http->has_mi_res_id ? http->mi_res_id : NULL);
+	jsonw_key(w, "imds");
+	jsonw_object_begin(w);
+	jsonw_member_string(w, "category", imds_category_name(imds_classify(http->path)));
+	json_optional(w, "resource", http->has_resource, http->resource);
+	json_optional(w, "client_id", http->has_client_id, http->client_id);
+	json_optional(w, "object_id", http->has_object_id, http->object_id);
+	jsonw_member_string(w, "msi_res_id", msi_res_id);
+	jsonw_key(w, "metadata_header");
+	jsonw_bool(w, http->metadata_header);
+	jsonw_object_end(w);
+}
+
+static const char *dns_type_name(uint16_t type)
+{
+	switch (type) {
+	case DNS_TYPE_A:
+		return "A";
+	case DNS_TYPE_AAAA:
+		return "AAAA";
+	case DNS_TYPE_CNAME:
+		return "CNAME";
+	default:
+		return "other";
+	}
+}
+
+static void json_dns(struct jsonw *w, const struct event_view *view)
+{
+	const struct dns_message *dns = view->dns;
+	char ip[48];
+	size_t i;
+
+	jsonw_key(w, "dns");
+	jsonw_object_begin(w);
+	if (!dns) {
+		jsonw_member_string(w, "parse_error", view->dns_error);
+		jsonw_object_end(w);
+		return;
+	}
+	jsonw_member_string(w, "question", dns->question);
+	jsonw_member_uint(w, "rcode", dns->rcode);
+	jsonw_key(w, "answers");
+	jsonw_array_begin(w);
+	for (i = 0; i < dns->n_records; i++) {
+		const struct dns_record *record = &dns->records[i];
+
+		jsonw_object_begin(w);
+		jsonw_member_string(w, "name", record->name);
+		jsonw_member_string(w, "type", dns_type_name(record->type));
+		jsonw_member_uint(w, "ttl", record->ttl);
+		if (record->type == DNS_TYPE_CNAME) {
+			jsonw_member_string(w, "data", record->target);
+		} else {
+			format_ip(record->family, record->addr, ip);
+			jsonw_member_string(w, "data", ip);
+		}
+		jsonw_object_end(w);
+	}
+	jsonw_array_end(w);
+	jsonw_object_end(w);
+}
+
+static void text_dst(struct jsonw *w, const struct am_connect_record *record,
+		     const struct naming *naming)
+{
+	char ip[48];
+
+	format_ip(record->family, record->addr, ip);
+	if (record->family == 6)
+		textw_printf(w, " -> [%s]:%u/%s", ip, record->port, protocol_name(record->protocol));
+	else
+		textw_printf(w, " -> %s:%u/%s", ip, record->port, protocol_name(record->protocol));
+	if (!naming)
+		return;
+	if (naming->host[0]) {
+		textw_raw(w, " host=");
+		textw_escaped(w, naming->host, strlen(naming->host));
+	}
+	if (destination_service_name(naming->cls.service))
+		textw_printf(w, " service=%s", destination_service_name(naming->cls.service));
+	if (naming->cls.resource[0]) {
+		textw_raw(w, " resource=");
+		textw_escaped(w, naming->cls.resource, strlen(naming->cls.resource));
+	}
+	if (naming->source != NAME_NONE)
+		textw_printf(w, " (%s)", name_source_name(naming->source));
+}
+
+static void text_http(struct jsonw *w, const struct event_view *view)
+{
+	const struct http_request *http = view->http;
+
+	if (!http) {
+		textw_raw(w, " unreadable request: ");
+		textw_escaped(w, view->http_error, strlen(view->http_error));
+		return;
+	}
+	textw_raw(w, " ");
+	textw_escaped(w, http->method, strlen(http->method));
+	textw_raw(w, " ");
+	textw_escaped(w, http->path, strlen(http->path));
+	if (http->has_resource) {
+		textw_raw(w, " resource=");
+		textw_escaped(w, http->resource, strlen(http->resource));
+	}
+	if (http->has_client_id) {
+		textw_raw(w, " client_id=");
+		textw_escaped(w, http->client_id, strlen(http->client_id));
+	}
+	if (view->http_status > 0)
+		textw_printf(w, " status=%d", view->http_status);
+	if (http->truncated)
+		textw_raw(w, " truncated");
 }
 
 static const char *syscall_name(uint16_t syscall)
@@ -400,66 +585,106 @@ static void text_who(struct jsonw *w, const struct event_view *view)
 	}
 }
 
+static void text_open(struct jsonw *w, const struct event_view *view)
+{
+	const struct am_open_record *record = view->open;
+	char host[AM_WATCH_PATH_LEN + AM_NAME_LEN + 2];
+
+	textw_raw(w, " file=");
+	textw_escaped(w, record->path, strnlen(record->path, sizeof(record->path)));
+	if (view->watch) {
+		host_path_of(record, view->watch, host, sizeof(host));
+		if (strcmp(host, record->path) != 0) {
+			textw_raw(w, " (");
+			textw_escaped(w, host, strlen(host));
+			textw_raw(w, ")");
+		}
+		textw_printf(w, " kind=%s", watch_kind_name(watch_kind_of(view->watch, record->name)));
+	}
+	if (view->owner_pod && view->owner_pod->name) {
+		textw_raw(w, " owner=");
+		textw_escaped(w, view->owner_pod->namespace, strlen(view->owner_pod->namespace));
+		textw_raw(w, "/");
+		textw_escaped(w, view->owner_pod->name, strlen(view->owner_pod->name));
+	}
+	textw_printf(w, " %s result=%" PRId64, access_mode(record->flags), (int64_t)record->result);
+	if (record->result < 0 && strerrorname_np((int)-record->result))
+		textw_printf(w, " (%s)", strerrorname_np((int)-record->result));
+}
+
+static void text_dns(struct jsonw *w, const struct event_view *view)
+{
+	char ip[48];
+	size_t i;
+
+	if (!view->dns) {
+		textw_raw(w, " unreadable answer: ");
+		textw_escaped(w, view->dns_error, strlen(view->dns_error));
+		return;
+	}
+	textw_raw(w, " ");
+	textw_escaped(w, view->dns->question, strlen(view->dns->question));
+	for (i = 0; i < view->dns->n_records; i++) {
+		const struct dns_record *record = &view->dns->records[i];
+
+		if (record->type == DNS_TYPE_CNAME) {
+			textw_raw(w, " CNAME ");
+			textw_escaped(w, record->target, strlen(record->target));
+		} else {
+			format_ip(record->family, record->addr, ip);
+			textw_printf(w, " %s", ip);
+		}
+	}
+}
+
 void output_event(struct jsonw *w, enum output_format format, const struct event_view *view)
 {
-	const struct am_record_header *header = view->header;
 	char time_text[RFC3339_LEN];
 
 	format_rfc3339(view->time_ns, time_text);
 	if (format == OUTPUT_TEXT) {
-		textw_printf(w, "%s %-7s", time_text, record_type_name(header->type));
+		textw_printf(w, "%s %-7s", time_text, view_kind_name(view->kind));
 		text_who(w, view);
-		if (header->type == AM_REC_CONNECT || header->type == AM_REC_SEND) {
-			const struct am_connect_record *record = (const void *)header;
-			char ip[48];
-
-			format_ip(record->family, record->addr, ip);
-			if (record->family == 6)
-				textw_printf(w, " -> [%s]:%u/%s", ip, record->port,
-					     protocol_name(record->protocol));
-			else
-				textw_printf(w, " -> %s:%u/%s", ip, record->port,
-					     protocol_name(record->protocol));
-		} else if (header->type == AM_REC_OPEN) {
-			const struct am_open_record *record = (const void *)header;
-			char host[AM_WATCH_PATH_LEN + AM_NAME_LEN + 2];
-
-			textw_raw(w, " file=");
-			textw_escaped(w, record->path, strnlen(record->path, sizeof(record->path)));
-			if (view->watch) {
-				host_path_of(record, view->watch, host, sizeof(host));
-				if (strcmp(host, record->path) != 0) {
-					textw_raw(w, " (");
-					textw_escaped(w, host, strlen(host));
-					textw_raw(w, ")");
-				}
-				textw_printf(w, " kind=%s",
-					     watch_kind_name(watch_kind_of(view->watch, record->name)));
-			}
-			if (view->owner_pod && view->owner_pod->name) {
-				textw_raw(w, " owner=");
-				textw_escaped(w, view->owner_pod->namespace,
-					      strlen(view->owner_pod->namespace));
-				textw_raw(w, "/");
-				textw_escaped(w, view->owner_pod->name, strlen(view->owner_pod->name));
-			}
-			textw_printf(w, " %s result=%" PRId64, access_mode(record->flags),
-				     (int64_t)record->result);
-			if (record->result < 0 && strerrorname_np((int)-record->result))
-				textw_printf(w, " (%s)", strerrorname_np((int)-record->result));
+		switch (view->kind) {
+		case VIEW_CONNECT:
+		case VIEW_SEND:
+			text_dst(w, view->dst, view->naming);
+			break;
+		case VIEW_HTTP:
+			text_dst(w, view->dst, view->naming);
+			text_http(w, view);
+			break;
+		case VIEW_OPEN:
+			text_open(w, view);
+			break;
+		case VIEW_DNS:
+			text_dns(w, view);
+			break;
 		}
 		return;
 	}
 
 	jsonw_object_begin(w);
-	jsonw_member_string(w, "type", record_type_name(header->type));
+	jsonw_member_string(w, "type", view_kind_name(view->kind));
 	jsonw_member_string(w, "time", time_text);
 	json_proc(w, view);
 	json_cgroup_and_pod(w, view);
-	if (header->type == AM_REC_CONNECT || header->type == AM_REC_SEND)
-		json_connect(w, (const struct am_connect_record *)header);
-	else if (header->type == AM_REC_OPEN)
-		json_open(w, (const struct am_open_record *)header, view);
+	switch (view->kind) {
+	case VIEW_CONNECT:
+	case VIEW_SEND:
+		json_dst(w, view->dst, view->naming);
+		break;
+	case VIEW_HTTP:
+		json_dst(w, view->dst, view->naming);
+		json_http(w, view);
+		break;
+	case VIEW_OPEN:
+		json_open(w, view->open, view);
+		break;
+	case VIEW_DNS:
+		json_dns(w, view);
+		break;
+	}
 	jsonw_object_end(w);
 }
 

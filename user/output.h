@@ -17,12 +17,31 @@ struct pod_info;
 struct container_info;
 struct watch_entry;
 struct process_info;
+struct naming;
+struct http_request;
+struct dns_message;
 
 #define EVENT_MAX_ANCESTORS 8
 
+enum view_kind {
+	VIEW_CONNECT = 1,
+	VIEW_SEND,
+	VIEW_OPEN,
+	VIEW_HTTP, /* a request to IMDS or WireServer */
+	VIEW_DNS,  /* an answer a process received */
+};
+
 /* A decoded record with everything the pipeline learnt about it. */
 struct event_view {
-	const struct am_record_header *header;
+	enum view_kind kind;
+	const struct am_connect_record *dst; /* connect, send, http: where it went */
+	const struct naming *naming;	     /* ... and what that is */
+	const struct am_open_record *open;
+	const struct http_request *http; /* NULL with http_error set: unreadable */
+	int http_status;		 /* -1: no answer seen */
+	const char *http_error;
+	const struct dns_message *dns; /* NULL with dns_error set: unreadable */
+	const char *dns_error;
 	uint64_t time_ns; /* wall clock, ns since the epoch */
 	const struct am_task *task;
 	int64_t boot_to_wall_ns; /* for process start times */

@@ -3,6 +3,7 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +11,11 @@
 #include "jsonw.h"
 #include "output.h"
 #include "pods.h"
+#include "dns.h"
+#include "dns_cache.h"
+#include "flows.h"
 #include "processes.h"
+#include "service_tags.h"
 #include "watch.h"
 
 struct pipeline {
@@ -19,9 +24,19 @@ struct pipeline {
 	struct pipeline_hooks hooks;
 	FILE *out;
 	struct jsonw line;
+	struct flow_table *flows;
+	struct dns_message *dns_message; /* scratch: large */
 	uint64_t last_expire_ns;
+	uint64_t last_advance_ns;
 	struct pipeline_stats stats;
 };
+
+static void on_flow_http(void *ctx, const struct flow *flow, const struct http_request *request,
+			 int status, const char *error, uint64_t time_ns);
+static void on_flow_released(void *ctx, struct flow *flow);
+static void on_flow_fallback(void *ctx, struct flow *flow);
+static void on_flow_dns(void *ctx, const struct flow *flow, const uint8_t *message, size_t len,
+			uint64_t time_ns);
 
 struct pipeline *pipeline_new(const struct pipeline_config *config,
 			      const struct pipeline_state *state, FILE *out)
@@ -30,10 +45,24 @@ struct pipeline *pipeline_new(const struct pipeline_config *config,
 
 	if (!pipeline)
 		return NULL;
+	struct flow_callbacks callbacks = {
+		.http = on_flow_http,
+		.released = on_flow_released,
+		.dns = on_flow_dns,
+		.fallback = on_flow_fallback,
+		.ctx = pipeline,
+	};
+
 	pipeline->config = *config;
 	pipeline->state = *state;
 	pipeline->out = out;
 	jsonw_init(&pipeline->line);
+	pipeline->flows = flow_table_new(PIPELINE_MAX_FLOWS, &callbacks);
+	pipeline->dns_message = malloc(sizeof(*pipeline->dns_message));
+	if (!pipeline->flows || !pipeline->dns_message) {
+		pipeline_free(pipeline);
+		return NULL;
+	}
 	return pipeline;
 }
 
@@ -41,6 +70,8 @@ void pipeline_free(struct pipeline *pipeline)
 {
 	if (!pipeline)
 		return;
+	flow_table_free(pipeline->flows);
+	free(pipeline->dns_message);
 	jsonw_release(&pipeline->line);
 	free(pipeline);
 }
@@ -67,6 +98,10 @@ static size_t record_size_of(uint16_t type)
 		return sizeof(struct am_fork_record);
 	case AM_REC_EXIT:
 		return sizeof(struct am_exit_record);
+	case AM_REC_PAYLOAD:
+		return sizeof(struct am_payload_record);
+	case AM_REC_FLOW_CLOSE:
+		return sizeof(struct am_flow_close_record);
 	default:
 		return 0;
 	}
@@ -179,36 +214,202 @@ static void ancestors_fill(struct pipeline *pipeline, struct event_view *view,
 	}
 }
 
-static void handle_event(struct pipeline *pipeline, const struct am_record_header *header,
-			 const struct am_task *task)
+/* Fills what every view of a task has in common, then writes the record. */
+static void emit_view(struct pipeline *pipeline, struct event_view *view,
+		      const struct am_task *task, uint64_t boot_ns)
 {
 	const struct cgroup_entry *cgroup;
-	const struct process_info *process;
-	struct event_view view = {0};
 
 	if (!pipeline->config.events)
 		return;
-	cgroup = attribute(pipeline, task->cgroup_id, header->time_ns);
-	process = process_of(pipeline, task->pid, header->time_ns);
-	view.header = header;
-	view.time_ns = header->time_ns + (uint64_t)pipeline->config.boot_to_wall_ns;
-	view.task = task;
-	view.boot_to_wall_ns = pipeline->config.boot_to_wall_ns;
-	view.cgroup = cgroup;
-	view.pod = cgroup ? cgroup->pod : NULL;
-	view.container = cgroup ? cgroup->container : NULL;
-	view.process = process;
-	ancestors_fill(pipeline, &view, task);
-	if (header->type == AM_REC_OPEN) {
-		view.watch = watch_list_get(pipeline->state.watches,
-					    ((const struct am_open_record *)header)->watch_id);
-		if (view.watch && view.watch->owner_uid[0])
-			view.owner_pod = pod_inventory_find(pipeline->state.pods,
-							    view.watch->owner_uid);
-	}
+	cgroup = attribute(pipeline, task->cgroup_id, boot_ns);
+	view->time_ns = boot_ns + (uint64_t)pipeline->config.boot_to_wall_ns;
+	view->task = task;
+	view->boot_to_wall_ns = pipeline->config.boot_to_wall_ns;
+	view->cgroup = cgroup;
+	view->pod = cgroup ? cgroup->pod : NULL;
+	view->container = cgroup ? cgroup->container : NULL;
+	view->process = process_of(pipeline, task->pid, boot_ns);
+	ancestors_fill(pipeline, view, task);
 	jsonw_reset(&pipeline->line);
-	output_event(&pipeline->line, pipeline->config.format, &view);
+	output_event(&pipeline->line, pipeline->config.format, view);
 	write_line(pipeline);
+}
+
+/* Whose DNS cache: the pod's, or for host processes their cgroup's. */
+static void dns_owner(struct pipeline *pipeline, uint64_t cgroup_id, uint64_t boot_ns,
+		      char out[DNS_CACHE_OWNER_MAX])
+{
+	const struct cgroup_entry *cgroup = attribute(pipeline, cgroup_id, boot_ns);
+
+	if (cgroup && cgroup->ref.is_pod)
+		snprintf(out, DNS_CACHE_OWNER_MAX, "%s", cgroup->ref.pod_uid);
+	else
+		snprintf(out, DNS_CACHE_OWNER_MAX, "cgroup:%llu", (unsigned long long)cgroup_id);
+}
+
+static void name_by_service_tag(struct pipeline *pipeline, const struct am_connect_record *record,
+				struct naming *naming)
+{
+	const struct service_tag *tag =
+		service_tags_lookup(pipeline->state.service_tags, record->family, record->addr);
+
+	if (!tag)
+		return;
+	naming->source = NAME_SERVICE_TAG;
+	naming->tag = tag;
+	naming->cls.service = tag->service;
+	naming->cls.cloud = CLOUD_PUBLIC;
+}
+
+/* What a destination is, from what is known when the connection starts. */
+static void name_destination(struct pipeline *pipeline, const struct am_connect_record *record,
+			     bool try_tags, struct naming *naming)
+{
+	char owner[DNS_CACHE_OWNER_MAX];
+	const char *host;
+
+	memset(naming, 0, sizeof(*naming));
+	naming->cls.service = destination_fixed(record->family, record->addr, record->port);
+	if (naming->cls.service != SERVICE_NONE) {
+		naming->source = NAME_FIXED;
+		return;
+	}
+	dns_owner(pipeline, record->task.cgroup_id, record->header.time_ns, owner);
+	host = dns_cache_lookup(pipeline->state.dns, owner, record->family, record->addr,
+				record->header.time_ns);
+	if (host) {
+		snprintf(naming->host, sizeof(naming->host), "%s", host);
+		naming->source = NAME_DNS;
+		destination_classify_host(naming->host, &naming->cls);
+		return;
+	}
+	if (try_tags)
+		name_by_service_tag(pipeline, record, naming);
+}
+
+static void emit_connect(struct pipeline *pipeline, const struct am_connect_record *record,
+			 const struct naming *naming)
+{
+	struct event_view view = {0};
+
+	view.kind = record->header.type == AM_REC_SEND ? VIEW_SEND : VIEW_CONNECT;
+	view.dst = record;
+	view.naming = naming;
+	emit_view(pipeline, &view, &record->task, record->header.time_ns);
+}
+
+static void handle_connect(struct pipeline *pipeline, const struct am_connect_record *record)
+{
+	bool hold = (record->capture & AM_CAPTURE_TLS) != 0;
+	struct naming naming;
+
+	name_destination(pipeline, record, !hold, &naming);
+	/* Unnamed TLS: its connect waits for the server name in the ClientHello. */
+	hold = hold && naming.source == NAME_NONE;
+	if ((record->capture & (AM_CAPTURE_HTTP | AM_CAPTURE_TLS | AM_CAPTURE_DNS_TCP)) &&
+	    record->cookie && flow_table_open(pipeline->flows, record, &naming, hold) && hold)
+		return;
+	emit_connect(pipeline, record, &naming);
+}
+
+static void handle_open(struct pipeline *pipeline, const struct am_open_record *record)
+{
+	struct event_view view = {0};
+
+	view.kind = VIEW_OPEN;
+	view.open = record;
+	view.watch = watch_list_get(pipeline->state.watches, record->watch_id);
+	if (view.watch && view.watch->owner_uid[0])
+		view.owner_pod = pod_inventory_find(pipeline->state.pods, view.watch->owner_uid);
+	emit_view(pipeline, &view, &record->task, record->header.time_ns);
+}
+
+/* A DNS answer a process received: learnt for naming, and reported. */
+static void handle_dns(struct pipeline *pipeline, const struct am_task *task, const uint8_t *data,
+		       size_t len, uint64_t boot_ns)
+{
+	struct event_view view = {0};
+	char owner[DNS_CACHE_OWNER_MAX];
+	struct am_error err;
+
+	view.kind = VIEW_DNS;
+	if (dns_parse(data, len, pipeline->dns_message, &err) == 0) {
+		dns_owner(pipeline, task->cgroup_id, boot_ns, owner);
+		dns_cache_learn(pipeline->state.dns, owner, pipeline->dns_message, boot_ns);
+		view.dns = pipeline->dns_message;
+	} else {
+		pipeline->stats.dns_errors++;
+		view.dns_error = err.msg;
+	}
+	emit_view(pipeline, &view, task, boot_ns);
+}
+
+/* The task behind a packet: what the kernel stored at connect, and the process cache. */
+static void task_of_packet(struct pipeline *pipeline, uint32_t pid, uint64_t cgroup_id,
+			   struct am_task *task)
+{
+	const struct process_info *process =
+		pid ? process_cache_lookup(pipeline->state.processes, pid) : NULL;
+
+	memset(task, 0, sizeof(*task));
+	task->pid = pid;
+	task->tid = pid;
+	task->cgroup_id = cgroup_id;
+	if (process) {
+		task->ppid = process->ppid;
+		task->uid = process->uid;
+		memcpy(task->comm, process->comm, sizeof(task->comm));
+	}
+}
+
+static void handle_payload(struct pipeline *pipeline, const struct am_payload_record *record)
+{
+	size_t captured = record->captured;
+
+	if (captured > AM_PAYLOAD_LEN) {
+		pipeline->stats.malformed++;
+		return;
+	}
+	if (record->kind == AM_PAYLOAD_DNS_UDP) {
+		struct am_task task;
+
+		task_of_packet(pipeline, record->pid, record->cgroup_id, &task);
+		handle_dns(pipeline, &task, record->data, captured, record->header.time_ns);
+		return;
+	}
+	flow_table_payload(pipeline->flows, record);
+}
+
+static void on_flow_http(void *ctx, const struct flow *flow, const struct http_request *request,
+			 int status, const char *error, uint64_t time_ns)
+{
+	struct pipeline *pipeline = ctx;
+	struct event_view view = {0};
+
+	view.kind = VIEW_HTTP;
+	view.dst = &flow->connect;
+	view.naming = &flow->naming;
+	view.http = request;
+	view.http_status = status;
+	view.http_error = error;
+	emit_view(pipeline, &view, &flow->connect.task, time_ns);
+}
+
+static void on_flow_released(void *ctx, struct flow *flow)
+{
+	emit_connect(ctx, &flow->connect, &flow->naming);
+}
+
+static void on_flow_fallback(void *ctx, struct flow *flow)
+{
+	name_by_service_tag(ctx, &flow->connect, &flow->naming);
+}
+
+static void on_flow_dns(void *ctx, const struct flow *flow, const uint8_t *message, size_t len,
+			uint64_t time_ns)
+{
+	handle_dns(ctx, &flow->connect.task, message, len, time_ns);
 }
 
 int pipeline_record(struct pipeline *pipeline, const void *data, size_t size)
@@ -227,13 +428,25 @@ int pipeline_record(struct pipeline *pipeline, const void *data, size_t size)
 	}
 	pipeline->stats.records[header->type]++;
 
+	/* Waiting requests and connects are reported by the records' clock, not the wall's. */
+	if (header->time_ns > pipeline->last_advance_ns + FLOW_ADVANCE_INTERVAL_NS) {
+		flow_table_advance(pipeline->flows, header->time_ns);
+		pipeline->last_advance_ns = header->time_ns;
+	}
 	switch (header->type) {
 	case AM_REC_CONNECT:
 	case AM_REC_SEND:
-		handle_event(pipeline, header, &((const struct am_connect_record *)data)->task);
+		handle_connect(pipeline, data);
 		break;
 	case AM_REC_OPEN:
-		handle_event(pipeline, header, &((const struct am_open_record *)data)->task);
+		handle_open(pipeline, data);
+		break;
+	case AM_REC_PAYLOAD:
+		handle_payload(pipeline, data);
+		break;
+	case AM_REC_FLOW_CLOSE:
+		flow_table_close(pipeline->flows, ((const struct am_flow_close_record *)data)->cookie,
+				 header->time_ns);
 		break;
 	case AM_REC_CGROUP_MKDIR:
 	case AM_REC_CGROUP_RMDIR:
@@ -268,6 +481,11 @@ void pipeline_events_lost(struct pipeline *pipeline, uint64_t boot_ns, uint64_t 
 	output_events_lost(&pipeline->line, pipeline->config.format,
 			   boot_ns + (uint64_t)pipeline->config.boot_to_wall_ns, lost, lost_total);
 	write_line(pipeline);
+}
+
+void pipeline_finish(struct pipeline *pipeline)
+{
+	flow_table_finish(pipeline->flows);
 }
 
 int pipeline_flush(struct pipeline *pipeline)

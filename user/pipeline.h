@@ -20,6 +20,13 @@ struct cgroup_cache;
 struct pod_inventory;
 struct process_cache;
 struct watch_list;
+struct dns_cache;
+struct service_tags;
+
+/* Captured connections followed at once at most; the least recent go first. */
+#define PIPELINE_MAX_FLOWS 65536
+/* How often, in record time, waiting requests and connects are looked at. */
+#define FLOW_ADVANCE_INTERVAL_NS (100ull * 1000000ull)
 
 /* How long an exited process stays in the cache. */
 #define PIPELINE_PROCESS_GRACE_NS (5ull * 1000000000ull)
@@ -38,6 +45,8 @@ struct pipeline_state {
 	struct process_cache *processes;
 	struct pod_inventory *pods;
 	const struct watch_list *watches;
+	struct dns_cache *dns;
+	const struct service_tags *service_tags; /* NULL: none loaded */
 };
 
 /*
@@ -59,6 +68,7 @@ struct pipeline_stats {
 	uint64_t written;
 	uint64_t write_errors;
 	uint64_t unknown_cgroup;
+	uint64_t dns_errors;
 };
 
 struct pipeline;
@@ -73,6 +83,8 @@ int pipeline_record(struct pipeline *pipeline, const void *data, size_t size);
 /* Reports records the kernel could not deliver: `lost` new ones, `lost_total` in all. */
 void pipeline_events_lost(struct pipeline *pipeline, uint64_t boot_ns, uint64_t lost,
 			  uint64_t lost_total);
+/* The end of the input: reports what was still waiting (requests, held connects). */
+void pipeline_finish(struct pipeline *pipeline);
 /* Flushes written records to the output. -errno when the output failed. */
 int pipeline_flush(struct pipeline *pipeline);
 const struct pipeline_stats *pipeline_stats(const struct pipeline *pipeline);

@@ -26,7 +26,7 @@
 struct probes {
 	struct accessmon_bpf *skel;
 	struct ring_buffer *ringbuf;
-	struct bpf_link *cgroup_links[4];
+	struct bpf_link *cgroup_links[6];
 	int cgroup_fd;
 	bool mounted_tracefs;
 	enum open_hook open_hook;
@@ -122,11 +122,13 @@ static bool kernel_has_tracepoint(const char *name)
 static int attach_cgroup_programs(struct probes *probes, const char *cgroup_root,
 				  struct am_error *err)
 {
-	struct bpf_program *programs[4] = {
+	struct bpf_program *programs[6] = {
 		probes->skel->progs.am_connect4,
 		probes->skel->progs.am_connect6,
 		probes->skel->progs.am_sendmsg4,
 		probes->skel->progs.am_sendmsg6,
+		probes->skel->progs.am_egress,
+		probes->skel->progs.am_ingress,
 	};
 	size_t i;
 
@@ -135,7 +137,7 @@ static int attach_cgroup_programs(struct probes *probes, const char *cgroup_root
 		am_error_set(err, "cgroup root %s: %s", cgroup_root, strerror(errno));
 		return -errno;
 	}
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 6; i++) {
 		probes->cgroup_links[i] = bpf_program__attach_cgroup(programs[i], probes->cgroup_fd);
 		if (!probes->cgroup_links[i]) {
 			int error = errno;
@@ -248,7 +250,7 @@ void probes_close(struct probes *probes)
 	if (!probes)
 		return;
 	ring_buffer__free(probes->ringbuf);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 6; i++)
 		bpf_link__destroy(probes->cgroup_links[i]);
 	if (probes->cgroup_fd >= 0)
 		close(probes->cgroup_fd);

@@ -22,6 +22,7 @@ AM_CONNECT="$BUILD/tests/helpers/am-connect"
 AM_URING_OPEN="$BUILD/tests/helpers/am-uring-open"
 FAKE_HTTP="$E2E_ROOT/tests/helpers/fake_http.py"
 FAKE_KUBELET="$E2E_ROOT/tests/helpers/fake_kubelet.py"
+FAKE_DNS="$E2E_ROOT/tests/helpers/fake_dns.py"
 CGROUP2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 TAG="am$$"
 WORK=$(mktemp -d "/tmp/accessmon-e2e.XXXXXX")
@@ -73,6 +74,7 @@ e2e_cleanup() {
 	for ns in "${CREATED_NETNS[@]}"; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
+		rm -rf "/etc/netns/$ns"
 	done
 	rm -rf "$WORK"
 }
@@ -204,12 +206,13 @@ pod_run() {
 	return $rc
 }
 
-# pod_serve NAME ADDRESS PORT: a fake HTTP endpoint inside the pod's network
-# namespace; it keeps serving until the end of the file's tests.
+# pod_serve NAME ADDRESS PORT [CERT KEY]: a fake HTTP (or HTTPS) endpoint inside the
+# pod's network namespace; it keeps serving until the end of the file's tests.
 pod_serve() {
 	local name=$1 address=$2 port=$3 ready="$WORK/ready.$1.$3.$RANDOM"
+	shift 3
 	[ -n "${SERVERS["$name $address $port"]:-}" ] && return 0
-	ip netns exec "${POD_NETNS[$name]}" python3 "$FAKE_HTTP" "$address" "$port" "$ready" \
+	ip netns exec "${POD_NETNS[$name]}" python3 "$FAKE_HTTP" "$address" "$port" "$ready" "$@" \
 		>/dev/null 2>&1 &
 	BACKGROUND_PIDS+=("$!")
 	for _ in $(seq 100); do
@@ -327,6 +330,30 @@ pod_down() {
 		sleep 0.05
 	done
 	ip netns del "${POD_NETNS[$name]}" 2>/dev/null
+}
+
+# pod_dns NAME ZONE_JSON: a fake DNS server at 127.0.0.53 in the pod's network
+# namespace, and the pod's resolv.conf pointing at it (ip netns exec binds
+# /etc/netns/<ns>/resolv.conf over /etc/resolv.conf).
+pod_dns() {
+	local name=$1 zone=$2 ns=${POD_NETNS[$1]} ready="$WORK/ready.dns.$1"
+	mkdir -p "/etc/netns/$ns"
+	printf 'nameserver 127.0.0.53\noptions timeout:1 attempts:1\n' > "/etc/netns/$ns/resolv.conf"
+	ip netns exec "$ns" python3 "$FAKE_DNS" 127.0.0.53 53 "$zone" "$ready" >/dev/null 2>&1 &
+	BACKGROUND_PIDS+=("$!")
+	for _ in $(seq 100); do
+		[ -f "$ready" ] && return 0
+		sleep 0.05
+	done
+	fail "fake DNS server in pod $name did not start"
+	return 1
+}
+
+# tls_cert: a throwaway certificate for fake HTTPS endpoints ($WORK/tls.crt, .key).
+tls_cert() {
+	[ -f "$WORK/tls.crt" ] && return 0
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=fake-azure \
+		-keyout "$WORK/tls.key" -out "$WORK/tls.crt" >/dev/null 2>&1
 }
 
 # --- the monitor -----------------------------------------------------------

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Test helper: a tiny HTTP server standing in for IMDS or any endpoint.
 
-fake_http.py ADDRESS PORT READY_FILE
+fake_http.py ADDRESS PORT READY_FILE [CERT KEY]
 Answers every GET or POST with 200 and a small JSON body, and touches READY_FILE
-once it listens, so tests never race the bind.
+once it listens, so tests never race the bind. With CERT and KEY it speaks HTTPS.
 """
 import http.server
 import socket
@@ -41,6 +41,11 @@ def main():
     address, port, ready = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     Server.address_family = socket.AF_INET6 if ":" in address else socket.AF_INET
     server = Server((address, port), Handler)
+    if len(sys.argv) == 6:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[4], sys.argv[5])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     with open(ready, "w") as f:
         f.write("ready\n")
     server.serve_forever()

@@ -1,0 +1,26 @@
+build-asan/obj/monitor.o: user/monitor.c user/monitor.h user/cgroups.h \
+ user/cgroup_path.h user/error.h user/hostfs.h user/inventory.h \
+ user/node_identity.h user/jsonw.h user/options.h user/pods.h \
+ user/pipeline.h include/accessmon.h user/probes.h user/processes.h \
+ user/dns_cache.h user/dns.h user/secrets.h user/watch.h \
+ user/service_tags.h user/destinations.h
+user/monitor.h:
+user/cgroups.h:
+user/cgroup_path.h:
+user/error.h:
+user/hostfs.h:
+user/inventory.h:
+user/node_identity.h:
+user/jsonw.h:
+user/options.h:
+user/pods.h:
+user/pipeline.h:
+include/accessmon.h:
+user/probes.h:
+user/processes.h:
+user/dns_cache.h:
+user/dns.h:
+user/secrets.h:
+user/watch.h:
+user/service_tags.h:
+user/destinations.h:
