@@ -26,7 +26,7 @@ msg = $(if $(V),,@printf '  %-8s %s\n' '$(1)' '$(2)';)
 BUILD_PACKAGES := gcc make clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
 	libcjson-dev libcurl4-openssl-dev
 TEST_PACKAGES := libcmocka-dev valgrind curl jq iproute2 python3 util-linux libcap2-bin procps \
-	openssl
+	openssl libclang-rt-14-dev
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
@@ -61,9 +61,14 @@ UNIT_BINS := $(patsubst %,$(BUILD)/tests/%,$(UNIT_TESTS))
 SAN_BINS := $(patsubst %,$(BUILD)/san/tests/%,$(UNIT_TESTS))
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
+# libFuzzer targets: name -> source, and the -D that picks a JSON document kind.
+FUZZ_TARGETS := dns http tls podlist bundle azure_json service_tags
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+FUZZ_SECONDS ?= 300
 HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all run test check unit e2e deps vmlinux clean install bench
+.PHONY: all run test check unit e2e deps vmlinux clean install bench fuzz fuzz-build
 # Keep intermediate objects (the sanitizer build) between runs.
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -99,7 +104,7 @@ $(BUILD)/accessmon: $(APP_OBJECTS)
 # Unit tests: each links every pure module; the sanitizer build compiles them again.
 $(BUILD)/tests/%: tests/unit/%.c $(patsubst %,$(BUILD)/obj/%.o,$(UNIT_MODULES)) | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -lcmocka -lcjson -lcurl -lpthread -o $@
+	$(Q)$(CC) $(CFLAGS) $^ -lcmocka -lcjson -lcurl -lpthread -lz -o $@
 
 $(BUILD)/san/obj/%.o: user/%.c | $(BUILD)/san/obj
 	$(call msg,CC-SAN,$@)
@@ -107,7 +112,7 @@ $(BUILD)/san/obj/%.o: user/%.c | $(BUILD)/san/obj
 
 $(BUILD)/san/tests/%: tests/unit/%.c $(patsubst %,$(BUILD)/san/obj/%.o,$(UNIT_MODULES)) | $(BUILD)/san/tests
 	$(call msg,CC-SAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -lcmocka -lcjson -lcurl -lpthread -o $@
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -lcmocka -lcjson -lcurl -lpthread -lz -o $@
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c | $(BUILD)/tests/helpers
 	$(call msg,CC,$@)
@@ -138,14 +143,42 @@ test:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory check
 
-check: $(BUILD)/accessmon $(UNIT_BINS) $(SAN_BINS) $(HELPERS)
-	$(Q)BUILD=$(BUILD) tests/run.sh
+check: $(BUILD)/accessmon $(UNIT_BINS) $(SAN_BINS) $(HELPERS) $(FUZZ_BINS)
+	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=5 tests/run.sh
 
 unit: $(UNIT_BINS) $(SAN_BINS)
 	$(Q)BUILD=$(BUILD) tests/run.sh unit
 
 e2e: $(BUILD)/accessmon $(HELPERS)
 	$(Q)BUILD=$(BUILD) tests/run.sh e2e
+
+$(BUILD)/fuzz/obj/%.o: user/%.c
+	$(Q)mkdir -p $(BUILD)/fuzz/obj
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(filter-out -Wformat=2,$(CFLAGS)) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+FUZZ_OBJECTS := $(patsubst %,$(BUILD)/fuzz/obj/%.o,$(PURE_MODULES))
+
+$(BUILD)/fuzz/fuzz_dns: fuzz/fuzz_dns.c $(FUZZ_OBJECTS)
+$(BUILD)/fuzz/fuzz_http: fuzz/fuzz_http.c $(FUZZ_OBJECTS)
+$(BUILD)/fuzz/fuzz_tls: fuzz/fuzz_tls.c $(FUZZ_OBJECTS)
+$(BUILD)/fuzz/fuzz_podlist: FUZZ_KIND := -DFUZZ_JSON_KIND=1
+$(BUILD)/fuzz/fuzz_bundle: FUZZ_KIND := -DFUZZ_JSON_KIND=2
+$(BUILD)/fuzz/fuzz_azure_json: FUZZ_KIND := -DFUZZ_JSON_KIND=3
+$(BUILD)/fuzz/fuzz_service_tags: FUZZ_KIND := -DFUZZ_JSON_KIND=4
+$(BUILD)/fuzz/fuzz_podlist $(BUILD)/fuzz/fuzz_bundle $(BUILD)/fuzz/fuzz_azure_json $(BUILD)/fuzz/fuzz_service_tags: fuzz/fuzz_json_inputs.c $(FUZZ_OBJECTS)
+
+$(FUZZ_BINS):
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $(FUZZ_KIND) -Iinclude -Iuser -D_GNU_SOURCE $^ -lcjson -lz -o $@
+
+fuzz-build: $(FUZZ_BINS)
+
+# Long fuzzing runs: FUZZ_SECONDS per target (make test runs each briefly).
+fuzz:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh fuzz
 
 $(BUILD)/bench/loop: bench/loop.c
 	$(Q)mkdir -p $(BUILD)/bench

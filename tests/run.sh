@@ -4,6 +4,7 @@
 #   tests/run.sh          everything
 #   tests/run.sh unit     unit tests: plain, under ASan+UBSan, and under valgrind
 #   tests/run.sh e2e      end-to-end tests on the live probes (root)
+#   tests/run.sh fuzz     every libFuzzer target for FUZZ_SECONDS (default 10)
 #
 # Expects the binaries `make check` builds, under $BUILD (default: build).
 set -u
@@ -91,15 +92,40 @@ run_e2e() {
 	rm -f "$log"
 }
 
+run_fuzz() {
+	local target corpus log rc
+	log=$(mktemp)
+	echo "fuzzing, ${FUZZ_SECONDS:-10} s a target (seed corpora in fuzz/corpus)"
+	for target in "$BUILD"/fuzz/fuzz_*; do
+		[ -x "$target" ] || continue
+		corpus=$(mktemp -d)
+		"$target" -max_total_time="${FUZZ_SECONDS:-10}" -timeout=5 -rss_limit_mb=2048 \
+			-print_final_stats=0 "$corpus" "fuzz/corpus/${target##*/fuzz_}" > "$log" 2>&1
+		rc=$?
+		rm -rf "$corpus"
+		if [ "$rc" = 0 ]; then
+			passed=$((passed + 1))
+			printf '  %-40s %s\n' "$(basename "$target")" "$(grep -Eo 'Done [0-9]+ runs' "$log" | tail -n 1)"
+		else
+			failed=$((failed + 1))
+			failed_suites+=("$(basename "$target")")
+			tail -n 40 "$log"
+		fi
+	done
+	rm -f "$log"
+}
+
 case "$what" in
 all)
 	run_unit
+	run_fuzz
 	run_e2e
 	;;
+fuzz) run_fuzz ;;
 unit) run_unit ;;
 e2e) run_e2e ;;
 *)
-	echo "usage: tests/run.sh [all|unit|e2e]" >&2
+	echo "usage: tests/run.sh [all|unit|e2e|fuzz]" >&2
 	exit 2
 	;;
 esac

@@ -97,6 +97,8 @@ static void report_pending(struct flow_table *table, struct flow *flow, size_t n
 				      i == 0 ? status : -1, NULL, flow->pending[i].time_ns);
 	if (n > flow->n_pending)
 		n = flow->n_pending;
+	if (!n)
+		return;
 	memmove(flow->pending, flow->pending + n, (flow->n_pending - n) * sizeof(*flow->pending));
 	flow->n_pending -= n;
 }

@@ -115,8 +115,13 @@ expect_records() {
 	got=$(records "$2" | wc -l)
 	if [ "$got" != "$1" ]; then
 		fail "$3: $got records match '$2', expected $1"
-		echo "    --- monitor output (last 20 lines):" >&2
-		tail -n 20 "$OUT" >&2
+		if [[ "$2" =~ proc\.pid\ ==\ ([0-9]+) ]]; then
+			echo "    --- records of pid ${BASH_REMATCH[1]}:" >&2
+			jq -c "select(.proc.pid == ${BASH_REMATCH[1]}) | del(.proc.ancestors, .proc.args, .cgroup)" "$OUT" >&2
+		else
+			echo "    --- monitor output (last 20 lines):" >&2
+			tail -n 20 "$OUT" >&2
+		fi
 		echo "    --- monitor stderr:" >&2
 		cat "$ERR" >&2
 		return 1
@@ -338,7 +343,7 @@ pod_down() {
 pod_dns() {
 	local name=$1 zone=$2 ns=${POD_NETNS[$1]} ready="$WORK/ready.dns.$1"
 	mkdir -p "/etc/netns/$ns"
-	printf 'nameserver 127.0.0.53\noptions timeout:1 attempts:1\n' > "/etc/netns/$ns/resolv.conf"
+	printf 'nameserver 127.0.0.53\noptions timeout:2 attempts:3\n' > "/etc/netns/$ns/resolv.conf"
 	ip netns exec "$ns" python3 "$FAKE_DNS" 127.0.0.53 53 "$zone" "$ready" >/dev/null 2>&1 &
 	BACKGROUND_PIDS+=("$!")
 	for _ in $(seq 100); do

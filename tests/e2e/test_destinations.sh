@@ -163,6 +163,7 @@ test_vault_and_registry_named_from_dns_answers() {
 	servers_up || return
 	monitor_start --host-root "$NODE_ROOT" || return
 	pod_run client curl -sk -o /dev/null https://kv-payments.vault.azure.net/secrets/db?api-version=7.4
+	expect_eq "$?" 0 "curl to the vault"
 	local vault=$LAST_PID
 	pod_run client curl -sk -o /dev/null https://myreg.azurecr.io/v2/
 	local registry=$LAST_PID

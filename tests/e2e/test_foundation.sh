@@ -168,9 +168,9 @@ test_text_format() {
 	pod_run web curl -s -o /dev/null http://169.254.169.254/metadata/instance
 	monitor_stop
 	local line
-	line=$(grep " pid=$LAST_PID " "$OUT")
+	line=$(grep " connect .* pid=$LAST_PID " "$OUT")
 	expect_eq "$(echo "$line" | grep -c .)" 1 "one text line for the connect"
-	expect_true grep -Eq "^[0-9T:.-]+Z connect +pod=shop/web container=app pid=$LAST_PID uid=0 comm=curl exe=/usr/bin/curl -> 169\.254\.169\.254:80/tcp$" <<< "$line"
+	expect_true grep -Eq "^[0-9T:.-]+Z connect +pod=shop/web container=app pid=$LAST_PID uid=0 comm=curl exe=/usr/bin/curl -> 169\.254\.169\.254:80/tcp service=imds \(fixed\)$" <<< "$line"
 }
 
 test_lost_events_are_counted_and_reported() {

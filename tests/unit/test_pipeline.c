@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "cgroups.h"
+#include "dns_cache.h"
 #include "json_input.h"
 #include "pipeline.h"
 #include "pods.h"
@@ -29,6 +30,7 @@
 	"cri-containerd-" CONTAINER ".scope"
 
 struct fixture {
+	struct dns_cache *dns;
 	struct cgroup_cache *cgroups;
 	struct process_cache *processes;
 	struct pod_inventory *pods;
@@ -66,7 +68,12 @@ static struct fixture *fixture_new(bool events, enum output_format format)
 			 0);
 	cJSON_Delete(root);
 	f->stream = open_memstream(&f->out, &f->out_len);
-	state = (struct pipeline_state){f->cgroups, f->processes, f->pods, f->watches};
+	f->dns = dns_cache_new(64);
+	state = (struct pipeline_state){.cgroups = f->cgroups,
+					.processes = f->processes,
+					.pods = f->pods,
+					.watches = f->watches,
+					.dns = f->dns};
 	f->pipeline = pipeline_new(&config, &state, f->stream);
 	return f;
 }
@@ -78,6 +85,7 @@ static void fixture_free(struct fixture *f)
 	free(f->out);
 	watch_list_free(f->watches);
 	process_cache_free(f->processes);
+	dns_cache_free(f->dns);
 	pod_inventory_free(f->pods);
 	cgroup_cache_free(f->cgroups);
 	free(f);
@@ -447,7 +455,8 @@ static void text_format_is_one_safe_line(void **state)
 	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record)), 0);
 	text = output(f);
 	assert_string_equal(text, "2025-11-28T10:04:10.000000123Z connect pod=shop/web container=app "
-				  "pid=4242 uid=1000 comm=evil\\x1b[2J\\x0a -> 169.254.169.254:80/tcp\n");
+				  "pid=4242 uid=1000 comm=evil\\x1b[2J\\x0a -> 169.254.169.254:80/tcp "
+				  "service=imds (fixed)\n");
 	fixture_free(f);
 }
 

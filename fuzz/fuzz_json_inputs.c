@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * libFuzzer targets for the JSON documents accessmon reads from outside: a
+ * PodList (or kubelet answer), a containerd bundle's config.json, azure.json and
+ * `az aks show` output, and the service tags. FUZZ_JSON_KIND picks one at build time.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "containerd.h"
+#include "json_input.h"
+#include "node_identity.h"
+#include "pods.h"
+#include "service_tags.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct am_error err;
+	cJSON *root = json_input_parse("fuzz", (const char *)data, size, &err);
+
+	if (!root)
+		return 0;
+#if FUZZ_JSON_KIND == 1
+	{
+		struct pod_inventory *pods = pod_inventory_new();
+
+		pod_inventory_apply_podlist(pods, root, "fuzz", POD_SOURCE_KUBELET, 1, &err);
+		pod_inventory_expire(pods, 100, 1);
+		pod_inventory_free(pods);
+	}
+#elif FUZZ_JSON_KIND == 2
+	{
+		struct bundle_container container;
+
+		if (containerd_bundle_parse(root, "id", "fuzz", &container, &err) == 0)
+			bundle_container_release(&container);
+	}
+#elif FUZZ_JSON_KIND == 3
+	{
+		struct node_identity node;
+
+		node_identity_init(&node);
+		node_identity_load_azure_json(&node, root, "fuzz", &err);
+		node_identity_load_cluster(&node, root, "fuzz", &err);
+		node_identity_release(&node);
+	}
+#else
+	service_tags_free(service_tags_from_json(root, "fuzz", &err));
+#endif
+	cJSON_Delete(root);
+	return 0;
+}
