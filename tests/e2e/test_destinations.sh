@@ -224,7 +224,7 @@ test_service_tags_name_the_service_as_a_last_resort() {
 }
 
 test_published_service_tags_load() {
-	monitor_start --host-root "$NODE_ROOT" --service-tags "$E2E_ROOT/../shared/data/ServiceTags_Public.full.json.gz" || return
+	monitor_start --host-root "$NODE_ROOT" --service-tags "$E2E_ROOT/tests/data/ServiceTags_Public.full.json.gz" || return
 	monitor_stop
 	expect_true grep -Eq "service tags: [0-9]{4,} prefixes" "$ERR"
 }
