@@ -50,7 +50,7 @@ SKELETON := $(BUILD)/accessmon.skel.h
 # Modules with no kernel or libbpf dependency: unit-tested on their own.
 PURE_MODULES := jsonw cgroup_path cgroups pods json_input error options watch output pipeline \
 	processes containerd node_identity hostfs secrets dns dns_cache http tls destinations \
-	service_tags flows
+	service_tags flows identities policy rules
 # What unit tests link: everything but the kernel-facing and command modules.
 UNIT_MODULES := $(PURE_MODULES) kubelet inventory
 APP_MODULES := $(UNIT_MODULES) probes inventory_command monitor main

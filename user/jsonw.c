@@ -260,6 +260,12 @@ void jsonw_null(struct jsonw *w)
 	put(w, "null", 4);
 }
 
+void jsonw_raw_value(struct jsonw *w, const char *json, size_t len)
+{
+	value_prefix(w);
+	put(w, json, len);
+}
+
 void jsonw_member_string(struct jsonw *w, const char *key, const char *s)
 {
 	jsonw_key(w, key);

@@ -29,6 +29,9 @@
 #include "probes.h"
 #include "processes.h"
 #include "dns_cache.h"
+#include "identities.h"
+#include "policy.h"
+#include "rules.h"
 #include "secrets.h"
 #include "service_tags.h"
 #include "watch.h"
@@ -47,11 +50,18 @@
 #define WATCH_GRACE_NS (30ull * 1000000000ull)
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
 
 static void on_stop_signal(int signo)
 {
 	(void)signo;
 	stop_requested = 1;
+}
+
+static void on_reload_signal(int signo)
+{
+	(void)signo;
+	reload_requested = 1;
 }
 
 struct monitor {
@@ -65,6 +75,9 @@ struct monitor {
 	struct watch_list *watches;
 	struct dns_cache *dns;
 	struct service_tags *service_tags;
+	struct identity_data *identities;
+	struct policy *policy;
+	struct rules_context rules;
 	struct pipeline *pipeline;
 	struct probes *probes;
 	uint64_t lost_reported;
@@ -292,6 +305,52 @@ static int write_ready_file(const char *path)
 	return 0;
 }
 
+/*
+ * Identity data and policy, from their files. On a reload, what fails to load
+ * leaves the previous data in force, and says why.
+ */
+static int load_detection(struct monitor *monitor, bool reload)
+{
+	struct identity_data *identities = NULL;
+	struct policy *policy;
+	struct am_error err;
+
+	if (monitor->options.identities_dir) {
+		identities = identity_data_load(monitor->options.identities_dir, &err);
+		if (!identities) {
+			fprintf(stderr, "accessmon: %s%s\n", err.msg,
+				reload ? "; keeping the identity data loaded before" : "");
+			return -EINVAL;
+		}
+		fprintf(stderr, "accessmon: identity data: loaded %s%s%s\n",
+			identities->loaded[0] ? identities->loaded : "nothing",
+			identities->missing[0] ? "; missing " : "", identities->missing);
+	}
+	if (monitor->options.policy_file) {
+		policy = policy_load(monitor->options.policy_file, &err);
+		if (!policy) {
+			fprintf(stderr, "accessmon: --policy %s%s\n", err.msg,
+				reload ? "; keeping the policy loaded before" : "");
+			identity_data_free(identities);
+			return -EINVAL;
+		}
+	} else {
+		policy = policy_default();
+	}
+	if (identities) {
+		identity_data_free(monitor->identities);
+		monitor->identities = identities;
+	}
+	policy_free(monitor->policy);
+	monitor->policy = policy;
+	monitor->rules.node = inventory_node(monitor->inventory);
+	monitor->rules.identities = monitor->identities;
+	monitor->rules.policy = monitor->policy;
+	if (reload && monitor->pipeline)
+		pipeline_set_rules_context(monitor->pipeline, &monitor->rules);
+	return 0;
+}
+
 static int run(struct monitor *monitor)
 {
 	uint64_t now_ns;
@@ -305,6 +364,11 @@ static int run(struct monitor *monitor)
 			break;
 		}
 		report_losses(monitor);
+		if (reload_requested) {
+			reload_requested = 0;
+			if (load_detection(monitor, true) == 0)
+				fprintf(stderr, "accessmon: reloaded identity data and policy\n");
+		}
 		now_ns = clock_ns(CLOCK_BOOTTIME);
 		inventory_tick(monitor->inventory, now_ns);
 		if (now_ns - monitor->last_discovery_ns >= DISCOVERY_INTERVAL_NS)
@@ -331,6 +395,8 @@ static void install_signals(void)
 	sigemptyset(&action.sa_mask);
 	sigaction(SIGINT, &action, NULL);
 	sigaction(SIGTERM, &action, NULL);
+	action.sa_handler = on_reload_signal;
+	sigaction(SIGHUP, &action, NULL);
 	action.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &action, NULL);
 }
@@ -411,7 +477,12 @@ int monitor_main(int argc, char **argv)
 			monitor.options.service_tags_file);
 	}
 
+	if (load_detection(&monitor, false)) {
+		status = 2;
+		goto free_state;
+	}
 	pipeline_config.events = monitor.options.events;
+	pipeline_config.rules = &monitor.rules;
 	pipeline_config.format = monitor.options.format;
 	pipeline_config.boot_to_wall_ns =
 		(int64_t)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME));
@@ -489,6 +560,8 @@ free_state:
 	process_cache_free(monitor.processes);
 	dns_cache_free(monitor.dns);
 	service_tags_free(monitor.service_tags);
+	identity_data_free(monitor.identities);
+	policy_free(monitor.policy);
 	cgroup_cache_free(monitor.cgroups);
 	pod_inventory_free(monitor.pods);
 	free(monitor.proc_dir);

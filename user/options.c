@@ -25,6 +25,8 @@ enum {
 	OPT_KUBELET_INTERVAL,
 	OPT_NO_CONTAINERD,
 	OPT_SERVICE_TAGS,
+	OPT_IDENTITIES,
+	OPT_POLICY,
 };
 
 #define SOURCE_LONG_OPTIONS                                                                    \
@@ -144,6 +146,8 @@ static const struct option long_options[] = {
 	{"open-hook", required_argument, NULL, OPT_OPEN_HOOK},
 	{"ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE},
 	{"service-tags", required_argument, NULL, OPT_SERVICE_TAGS},
+	{"identities", required_argument, NULL, OPT_IDENTITIES},
+	{"policy", required_argument, NULL, OPT_POLICY},
 	SOURCE_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
@@ -159,11 +163,17 @@ void monitor_usage(FILE *out)
 {
 	fputs("Usage: accessmon monitor [OPTIONS]\n"
 	      "\n"
-	      "Attach accessmon's kernel probes and stream records, one JSON object per\n"
-	      "line, on standard output. Diagnostics go to standard error.\n"
+	      "Attach accessmon's kernel probes and stream alerts (and with --events every\n"
+	      "event), one JSON object per line, on standard output. Diagnostics go to\n"
+	      "standard error. SIGHUP reloads --identities and --policy.\n"
 	      "\n"
 	      "Options:\n"
 	      "  --events              write every reported event, not only alerts\n"
+	      "  --identities DIR      the Azure CLI's JSON: role-assignments.json,\n"
+	      "                        identities.json, cluster.json, federated-credentials*.json,\n"
+	      "                        resources.json (each optional)\n"
+	      "  --policy FILE         allowed access and severity overrides (JSON); default: the\n"
+	      "                        built-in policy, which allows what AKS itself does\n"
 	      "  --watch PATH          report opens of this file, by any path that reaches it\n"
 	      "                        (repeatable)\n" SOURCE_USAGE
 	      "  --service-tags FILE   Microsoft's ServiceTags_Public JSON (or .json.gz): names\n"
@@ -261,6 +271,12 @@ int monitor_options_parse(int argc, char **argv, struct monitor_options *options
 			break;
 		case OPT_SERVICE_TAGS:
 			options->service_tags_file = optarg;
+			break;
+		case OPT_IDENTITIES:
+			options->identities_dir = optarg;
+			break;
+		case OPT_POLICY:
+			options->policy_file = optarg;
 			break;
 		case OPT_FORMAT:
 			rc = parse_format(optarg, &options->format, err);

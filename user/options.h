@@ -48,6 +48,8 @@ struct monitor_options {
 	const char *cgroup_root; /* NULL: found in /proc/mounts */
 	const char *ready_file;
 	const char *service_tags_file;
+	const char *identities_dir;
+	const char *policy_file;
 	const char **watch_paths;
 	size_t n_watch_paths;
 };

@@ -637,6 +637,17 @@ static void text_dns(struct jsonw *w, const struct event_view *view)
 	}
 }
 
+void output_subject_json(struct jsonw *w, const struct event_view *view)
+{
+	json_proc(w, view);
+	json_cgroup_and_pod(w, view);
+}
+
+void output_subject_text(struct jsonw *w, const struct event_view *view)
+{
+	text_who(w, view);
+}
+
 void output_event(struct jsonw *w, enum output_format format, const struct event_view *view)
 {
 	char time_text[RFC3339_LEN];

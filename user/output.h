@@ -62,6 +62,11 @@ void output_events_lost(struct jsonw *w, enum output_format format, uint64_t tim
 
 #define RFC3339_LEN 64
 
+/* The "proc", "cgroup", "pod" and "host" members of a record, into the open object. */
+void output_subject_json(struct jsonw *w, const struct event_view *view);
+/* "pod=ns/name container=c pid=... comm=..." or "host ...", for text lines. */
+void output_subject_text(struct jsonw *w, const struct event_view *view);
+
 /* The pod object of records and of the inventory (container may be NULL). */
 void output_pod_json(struct jsonw *w, const struct pod_info *pod,
 		     const struct container_info *container);

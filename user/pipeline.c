@@ -15,6 +15,7 @@
 #include "dns_cache.h"
 #include "flows.h"
 #include "processes.h"
+#include "rules.h"
 #include "service_tags.h"
 #include "watch.h"
 
@@ -25,6 +26,8 @@ struct pipeline {
 	FILE *out;
 	struct jsonw line;
 	struct flow_table *flows;
+	struct rules *rules;
+	struct jsonw event_json; /* an event's JSON record, for alerts' evidence */
 	struct dns_message *dns_message; /* scratch: large */
 	uint64_t last_expire_ns;
 	uint64_t last_advance_ns;
@@ -33,6 +36,7 @@ struct pipeline {
 
 static void on_flow_http(void *ctx, const struct flow *flow, const struct http_request *request,
 			 int status, const char *error, uint64_t time_ns);
+static void write_alert(void *ctx, struct jsonw *line);
 static void on_flow_released(void *ctx, struct flow *flow);
 static void on_flow_fallback(void *ctx, struct flow *flow);
 static void on_flow_dns(void *ctx, const struct flow *flow, const uint8_t *message, size_t len,
@@ -57,9 +61,14 @@ struct pipeline *pipeline_new(const struct pipeline_config *config,
 	pipeline->state = *state;
 	pipeline->out = out;
 	jsonw_init(&pipeline->line);
+	struct rules_sink sink = {.write = write_alert, .ctx = pipeline};
+
 	pipeline->flows = flow_table_new(PIPELINE_MAX_FLOWS, &callbacks);
 	pipeline->dns_message = malloc(sizeof(*pipeline->dns_message));
-	if (!pipeline->flows || !pipeline->dns_message) {
+	jsonw_init(&pipeline->event_json);
+	if (config->rules)
+		pipeline->rules = rules_new(config->rules, config->format, &sink);
+	if (!pipeline->flows || !pipeline->dns_message || (config->rules && !pipeline->rules)) {
 		pipeline_free(pipeline);
 		return NULL;
 	}
@@ -71,7 +80,9 @@ void pipeline_free(struct pipeline *pipeline)
 	if (!pipeline)
 		return;
 	flow_table_free(pipeline->flows);
+	rules_free(pipeline->rules);
 	free(pipeline->dns_message);
+	jsonw_release(&pipeline->event_json);
 	jsonw_release(&pipeline->line);
 	free(pipeline);
 }
@@ -214,13 +225,24 @@ static void ancestors_fill(struct pipeline *pipeline, struct event_view *view,
 	}
 }
 
-/* Fills what every view of a task has in common, then writes the record. */
+static void write_alert(void *ctx, struct jsonw *line)
+{
+	struct pipeline *pipeline = ctx;
+
+	textw_raw(line, "\n");
+	if (line->failed || fwrite(line->buf, 1, line->len, pipeline->out) != line->len)
+		pipeline->stats.write_errors++;
+	else
+		pipeline->stats.written++;
+}
+
+/* Fills what every view of a task has in common, then writes and judges the record. */
 static void emit_view(struct pipeline *pipeline, struct event_view *view,
 		      const struct am_task *task, uint64_t boot_ns)
 {
 	const struct cgroup_entry *cgroup;
 
-	if (!pipeline->config.events)
+	if (!pipeline->config.events && !pipeline->rules)
 		return;
 	cgroup = attribute(pipeline, task->cgroup_id, boot_ns);
 	view->time_ns = boot_ns + (uint64_t)pipeline->config.boot_to_wall_ns;
@@ -231,9 +253,22 @@ static void emit_view(struct pipeline *pipeline, struct event_view *view,
 	view->container = cgroup ? cgroup->container : NULL;
 	view->process = process_of(pipeline, task->pid, boot_ns);
 	ancestors_fill(pipeline, view, task);
-	jsonw_reset(&pipeline->line);
-	output_event(&pipeline->line, pipeline->config.format, view);
-	write_line(pipeline);
+	jsonw_reset(&pipeline->event_json);
+	output_event(&pipeline->event_json, OUTPUT_JSON, view);
+	if (pipeline->config.events) {
+		if (pipeline->config.format == OUTPUT_JSON) {
+			write_alert(pipeline, &pipeline->event_json);
+			pipeline->event_json.len--; /* the newline */
+			pipeline->event_json.buf[pipeline->event_json.len] = '\0';
+		} else {
+			jsonw_reset(&pipeline->line);
+			output_event(&pipeline->line, OUTPUT_TEXT, view);
+			write_line(pipeline);
+		}
+	}
+	if (pipeline->rules && !pipeline->event_json.failed)
+		rules_on_event(pipeline->rules, view, pipeline->event_json.buf,
+			       pipeline->event_json.len);
 }
 
 /* Whose DNS cache: the pod's, or for host processes their cgroup's. */
@@ -477,6 +512,9 @@ int pipeline_record(struct pipeline *pipeline, const void *data, size_t size)
 void pipeline_events_lost(struct pipeline *pipeline, uint64_t boot_ns, uint64_t lost,
 			  uint64_t lost_total)
 {
+	if (pipeline->rules)
+		rules_on_loss(pipeline->rules, boot_ns + (uint64_t)pipeline->config.boot_to_wall_ns,
+			      lost, lost_total);
 	jsonw_reset(&pipeline->line);
 	output_events_lost(&pipeline->line, pipeline->config.format,
 			   boot_ns + (uint64_t)pipeline->config.boot_to_wall_ns, lost, lost_total);
@@ -486,6 +524,14 @@ void pipeline_events_lost(struct pipeline *pipeline, uint64_t boot_ns, uint64_t 
 void pipeline_finish(struct pipeline *pipeline)
 {
 	flow_table_finish(pipeline->flows);
+	if (pipeline->rules)
+		rules_finish(pipeline->rules);
+}
+
+void pipeline_set_rules_context(struct pipeline *pipeline, const struct rules_context *context)
+{
+	if (pipeline->rules)
+		rules_set_context(pipeline->rules, context);
 }
 
 int pipeline_flush(struct pipeline *pipeline)

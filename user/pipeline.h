@@ -33,8 +33,12 @@ struct service_tags;
 /* Seconds a removed cgroup keeps attributing events that arrive late. */
 #define PIPELINE_CGROUP_GRACE_NS (60ull * 1000000000ull)
 
+struct rules_context;
+
 struct pipeline_config {
-	bool events; /* write event records (there are no alerts yet) */
+	bool events; /* write event records, not only alerts */
+	/* Detection: NULL writes no alerts (an --events-only run). */
+	const struct rules_context *rules;
 	enum output_format format;
 	int64_t boot_to_wall_ns; /* add to CLOCK_BOOTTIME to get wall clock time */
 };
@@ -83,6 +87,8 @@ int pipeline_record(struct pipeline *pipeline, const void *data, size_t size);
 /* Reports records the kernel could not deliver: `lost` new ones, `lost_total` in all. */
 void pipeline_events_lost(struct pipeline *pipeline, uint64_t boot_ns, uint64_t lost,
 			  uint64_t lost_total);
+/* New identity data or policy (a reload). */
+void pipeline_set_rules_context(struct pipeline *pipeline, const struct rules_context *context);
 /* The end of the input: reports what was still waiting (requests, held connects). */
 void pipeline_finish(struct pipeline *pipeline);
 /* Flushes written records to the output. -errno when the output failed. */

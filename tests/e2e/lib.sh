@@ -337,6 +337,25 @@ pod_down() {
 	ip netns del "${POD_NETNS[$name]}" 2>/dev/null
 }
 
+# host_run UNIT NETNS COMMAND...: a host process of systemd unit UNIT (its cgroup
+# under system.slice), run inside the test network namespace NETNS so that nothing
+# it sends leaves the test; LAST_PID is its pid.
+host_run() {
+	local unit=$1 ns=$2 cg="$CGROUP2/system.slice/$1"
+	shift 2
+	mkdir_tracked "$cg" || return 1
+	bash -c 'echo $$ > "$1"; echo $$ > "$2/cgroup.procs" || exit 125; ns=$3; shift 3; exec ip netns exec "$ns" "$@"' \
+		_ "$WORK/last.pid" "$cg" "$ns" "$@"
+	local rc=$?
+	LAST_PID=$(cat "$WORK/last.pid")
+	return $rc
+}
+
+# alerts [FILTER]: the rules of the alerts written (matching FILTER), sorted, one line.
+alerts() {
+	jq -r "select(.type == \"alert\" and (${1:-true})) | .rule" "$OUT" | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
 # pod_dns NAME ZONE_JSON: a fake DNS server at 127.0.0.53 in the pod's network
 # namespace, and the pod's resolv.conf pointing at it (ip netns exec binds
 # /etc/netns/<ns>/resolv.conf over /etc/resolv.conf).

@@ -1,0 +1,273 @@
+#!/usr/bin/env bash
+# End to end: the scenario corpus. A fake node (kubelet tree, containerd bundles,
+# azure.json, the Azure CLI's identity data), actions run in fake pods, and the
+# exact alerts expected: every attack gives exactly its alerts, every benign
+# look-alike none, under the built-in default policy.
+source "$(dirname "$0")/lib.sh"
+
+USE_PODLIST=1
+node_tree_init
+KUBELET_ID=$KUBELET_CLIENT_ID
+CSI_ID=c5d6e7f8-0000-1111-2222-333344445555
+CHECKOUT_ID=0e1f2a3b-4c5d-6e7f-8091-a2b3c4d5e6f7
+PROXY_ID=1a2b3c4d-5e6f-7081-92a3-b4c5d6e7f809
+SUB=/subscriptions/a1b2c3d4-e5f6-4711-8899-aabbccddeeff
+RG="$SUB/resourceGroups/rg-apps"
+
+# The pods: an attacker, a workload identity pod, a proxy-sidecar pod, the Key
+# Vault CSI provider, and the node itself (a netns for host processes).
+pod_define attacker shop
+pod_define checkout payments
+pod_define proxied payments
+pod_define aks-secrets-store-provider-azure-x7k2p kube-system
+for pod in attacker checkout proxied aks-secrets-store-provider-azure-x7k2p; do
+	pod_up "$pod"
+done
+pod_bundle attacker
+pod_bundle checkout "AZURE_CLIENT_ID=$CHECKOUT_ID" "AZURE_TENANT_ID=t" \
+	"AZURE_FEDERATED_TOKEN_FILE=/var/run/secrets/azure/tokens/azure-identity-token"
+pod_bundle proxied "AZURE_CLIENT_ID=$PROXY_ID"
+pod_bundle aks-secrets-store-provider-azure-x7k2p
+# Service accounts and annotations come from the PodList.
+tmp="$WORK/pods.tmp"
+jq '(.items[] | select(.metadata.name == "checkout") | .spec.serviceAccountName) = "checkout"
+  | (.items[] | select(.metadata.name == "checkout") | .metadata.labels["azure.workload.identity/use"]) = "true"
+  | (.items[] | select(.metadata.name == "proxied") | .metadata.annotations) = {"azure.workload.identity/inject-proxy-sidecar": "true"}
+  | (.items[] | select(.metadata.name == "proxied") | .metadata.labels["azure.workload.identity/use"]) = "true"' \
+	"$PODS_JSON" > "$tmp" && mv "$tmp" "$PODS_JSON"
+pod_projected checkout azure-identity-token azure-identity-token=checkout-wi-token
+pod_define node kube-node
+ip netns add "$TAG-node" && CREATED_NETNS+=("$TAG-node")
+POD_NETNS[node]="$TAG-node"
+ip -n "$TAG-node" link set lo up
+ip -n "$TAG-node" addr add 169.254.169.254/32 dev lo
+ip -n "$TAG-node" addr add 168.63.129.16/32 dev lo
+
+# The Azure CLI's view of the cluster, as `az ... -o json` prints it.
+IDS="$WORK/identities"
+mkdir -p "$IDS"
+cat > "$IDS/identities.json" <<JSON
+[{"name": "aks-test-agentpool", "clientId": "$KUBELET_ID", "principalId": "kubelet-principal",
+  "id": "$SUB/resourceGroups/MC_rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aks-test-agentpool", "tenantId": "t"},
+ {"name": "azurekeyvaultsecretsprovider-aks-test", "clientId": "$CSI_ID", "principalId": "csi-principal",
+  "id": "$SUB/resourceGroups/MC_rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/azurekeyvaultsecretsprovider-aks-test"},
+ {"name": "checkout-identity", "clientId": "$CHECKOUT_ID", "principalId": "checkout-principal",
+  "id": "$RG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/checkout-identity"},
+ {"name": "proxied-identity", "clientId": "$PROXY_ID", "principalId": "proxied-principal",
+  "id": "$RG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/proxied-identity"}]
+JSON
+cat > "$IDS/role-assignments.json" <<JSON
+[{"principalId": "kubelet-principal", "principalType": "ServicePrincipal", "roleDefinitionName": "AcrPull",
+  "roleDefinitionId": "$SUB/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d",
+  "scope": "$RG/providers/Microsoft.ContainerRegistry/registries/myreg"},
+ {"principalId": "csi-principal", "principalType": "ServicePrincipal", "roleDefinitionName": "Key Vault Secrets User",
+  "roleDefinitionId": "$SUB/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6",
+  "scope": "$RG/providers/Microsoft.KeyVault/vaults/kv-csi"},
+ {"principalId": "checkout-principal", "principalType": "ServicePrincipal",
+  "roleDefinitionId": "$SUB/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6",
+  "scope": "$RG"}]
+JSON
+cat > "$IDS/federated-credentials-checkout.json" <<JSON
+[{"id": "$RG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/checkout-identity/federatedIdentityCredentials/checkout",
+  "name": "checkout", "issuer": "https://oidc.example/", "subject": "system:serviceaccount:payments:checkout",
+  "audiences": ["api://AzureADTokenExchange"]}]
+JSON
+cat > "$IDS/resources.json" <<JSON
+[{"name": "kv-payments", "type": "Microsoft.KeyVault/vaults", "id": "$RG/providers/Microsoft.KeyVault/vaults/kv-payments"},
+ {"name": "kv-csi", "type": "Microsoft.KeyVault/vaults", "id": "$RG/providers/Microsoft.KeyVault/vaults/kv-csi"},
+ {"name": "myreg", "type": "Microsoft.ContainerRegistry/registries", "id": "$RG/providers/Microsoft.ContainerRegistry/registries/myreg"}]
+JSON
+cat > "$IDS/cluster.json" <<JSON
+{"name": "aks-test", "identityProfile": {"kubeletidentity": {"clientId": "$KUBELET_ID", "objectId": "kubelet-principal"}},
+ "addonProfiles": {"azureKeyvaultSecretsProvider": {"enabled": true, "identity": {"clientId": "$CSI_ID", "objectId": "csi-principal"}}}}
+JSON
+cat > "$WORK/zone.json" <<'JSON'
+{"kv-payments.vault.azure.net": {"A": ["127.77.0.10"]},
+ "kv-csi.vault.azure.net": {"A": ["127.77.0.11"]},
+ "myreg.azurecr.io": {"CNAME": "myreg.privatelink.azurecr.io"},
+ "myreg.privatelink.azurecr.io": {"A": ["127.77.1.5"]},
+ "login.microsoftonline.com": {"A": ["127.77.2.1"]}}
+JSON
+
+net_up() {
+	local pod
+	tls_cert || { fail "openssl failed"; return 1; }
+	for pod in "$@"; do
+		pod_dns "$pod" "$WORK/zone.json" || return 1
+		pod_serve "$pod" 169.254.169.254 80 || return 1
+		pod_serve "$pod" 168.63.129.16 80 || return 1
+		pod_serve "$pod" 0.0.0.0 443 "$WORK/tls.crt" "$WORK/tls.key" || return 1
+	done
+}
+
+detect_start() {
+	monitor_start --host-root "$NODE_ROOT" --identities "$IDS" "$@"
+}
+
+token() { # token RESOURCE [CLIENT_ID]
+	echo "http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=$1${2:+&client_id=$2}"
+}
+
+# --- attacks ---------------------------------------------------------------
+
+test_attack_kubelet_token_theft_then_vault_read() {
+	net_up attacker || return
+	detect_start || return
+	pod_run attacker curl -s -o /dev/null -H Metadata:true "$(token https://vault.azure.net "$KUBELET_ID")"
+	pod_run attacker curl -sk -o /dev/null https://kv-payments.vault.azure.net/secrets/db?api-version=7.4
+	monitor_stop
+	expect_eq "$(alerts)" "identity-theft-chain imds-token-request keyvault-unexpected" "alerts"
+	local token='.type == "alert" and .rule == "imds-token-request"'
+	expect_eq "$(field "$token" .severity)" critical "token theft severity"
+	expect_eq "$(field "$token" .identity.kind)" kubelet "identity kind"
+	expect_eq "$(field "$token" .identity.client_id)" "$KUBELET_ID" "identity"
+	expect_eq "$(field "$token" '.identity.roles[0].role')" AcrPull "the kubelet identity's roles"
+	expect_eq "$(field "$token" .pod.name)" attacker "pod"
+	expect_eq "$(field "$token" .proc.exe)" /usr/bin/curl "process"
+	expect_eq "$(field "$token" .target.resource)" https://vault.azure.net "target"
+	expect_eq "$(field "$token" '.techniques | join(",")')" MS-TA9028,MS-TA9033 "techniques"
+	expect_eq "$(field "$token" '.evidence[0].imds.client_id')" "$KUBELET_ID" "evidence"
+	expect_eq "$(field "$token" .count)" 1 "count"
+	local chain='.type == "alert" and .rule == "identity-theft-chain"'
+	expect_eq "$(field "$chain" .severity)" critical "chain severity"
+	expect_eq "$(field "$chain" '[.evidence[].type] | join(",")')" http,connect "the whole chain"
+	expect_eq "$(field "$chain" .target.resource)" kv-payments "chain target"
+	expect_true grep -q "asked IMDS for a token for https://vault.azure.net with the node's kubelet identity" <<< "$(field "$token" .summary)"
+}
+
+test_attack_azure_json_through_a_host_path() {
+	detect_start || return
+	pod_run attacker cat "$NODE_ROOT/etc/kubernetes/azure.json" >/dev/null
+	monitor_stop
+	expect_eq "$(alerts)" node-credential-read "alerts"
+	local match='.type == "alert"'
+	expect_eq "$(field "$match" .target.kind)" node-cloud-config "kind"
+	expect_eq "$(field "$match" '.techniques[0]')" MS-TA9026 "technique"
+	expect_eq "$(field "$match" .severity)" high "severity"
+}
+
+test_attack_foreign_workload_token_then_login() {
+	net_up attacker || return
+	detect_start || return
+	pod_run attacker cat "$(pod_volumes checkout)/kubernetes.io~projected/azure-identity-token/azure-identity-token" >/dev/null
+	pod_run attacker curl -sk -o /dev/null -X POST https://login.microsoftonline.com/t/oauth2/v2.0/token
+	monitor_stop
+	expect_eq "$(alerts)" "entra-login-unexpected foreign-token-read identity-theft-chain" "alerts"
+	expect_eq "$(field '.type == "alert" and .rule == "foreign-token-read"' .target.owner_pod.name)" checkout "owner"
+	expect_eq "$(field '.type == "alert" and .rule == "foreign-token-read"' .target.kind)" workload-identity-token "kind"
+}
+
+test_attack_registry_pull_with_a_stolen_token() {
+	net_up attacker || return
+	detect_start || return
+	pod_run attacker curl -s -o /dev/null -H Metadata:true "$(token https://containerregistry.azure.net "$KUBELET_ID")"
+	pod_run attacker curl -sk -o /dev/null -X POST https://myreg.azurecr.io/oauth2/exchange
+	monitor_stop
+	expect_eq "$(alerts)" "acr-unexpected identity-theft-chain imds-token-request" "alerts"
+	expect_eq "$(field '.type == "alert" and .rule == "acr-unexpected"' .target.resource)" myreg "registry"
+}
+
+test_attack_wireserver_probing() {
+	net_up attacker || return
+	detect_start || return
+	pod_run attacker curl -s -o /dev/null 'http://168.63.129.16/machine/?comp=goalstate'
+	monitor_stop
+	expect_eq "$(alerts)" wireserver-access "alerts"
+	expect_eq "$(field '.type == "alert"' .severity)" high "severity"
+}
+
+test_attack_repeats_fold_into_one_alert() {
+	net_up attacker || return
+	detect_start || return
+	for _ in 1 2 3; do
+		pod_run attacker curl -s -o /dev/null 'http://169.254.169.254/metadata/instance?api-version=2021-02-01'
+	done
+	monitor_stop
+	# The first at once, then the repeats folded into one with their count.
+	expect_eq "$(alerts)" "imds-access imds-access" "alerts"
+	expect_eq "$(jq -s '[.[] | select(.type == "alert")] | last | .count' "$OUT")" 3 "folded count"
+}
+
+# --- benign look-alikes ----------------------------------------------------
+
+test_benign_workload_identity_uses_its_own_identity() {
+	net_up checkout || return
+	detect_start || return
+	pod_run checkout cat "$(pod_volumes checkout)/kubernetes.io~projected/azure-identity-token/azure-identity-token" >/dev/null
+	pod_run checkout curl -sk -o /dev/null -X POST https://login.microsoftonline.com/t/oauth2/v2.0/token
+	pod_run checkout curl -sk -o /dev/null https://kv-payments.vault.azure.net/secrets/db?api-version=7.4
+	monitor_stop
+	expect_eq "$(alerts)" "" "no alerts"
+	expect_records 1 ".type == \"connect\" and .pod.name == \"checkout\" and .dst.resource == \"kv-payments\"" "the vault call was seen"
+}
+
+test_benign_proxy_sidecar_pod_calls_imds() {
+	net_up proxied || return
+	detect_start || return
+	pod_run proxied curl -s -o /dev/null -H Metadata:true "$(token https://vault.azure.net "$PROXY_ID")"
+	monitor_stop
+	expect_eq "$(alerts)" "" "no alerts"
+	expect_records 1 ".type == \"http\" and .pod.name == \"proxied\" and .imds.client_id == \"$PROXY_ID\"" "the request was seen"
+}
+
+test_benign_key_vault_csi_provider() {
+	net_up aks-secrets-store-provider-azure-x7k2p || return
+	detect_start || return
+	pod_run aks-secrets-store-provider-azure-x7k2p curl -s -o /dev/null -H Metadata:true "$(token https://vault.azure.net "$CSI_ID")"
+	pod_run aks-secrets-store-provider-azure-x7k2p curl -sk -o /dev/null https://kv-csi.vault.azure.net/secrets/s?api-version=7.4
+	monitor_stop
+	expect_eq "$(alerts)" "" "no alerts"
+}
+
+test_benign_kubelet_pulls_on_the_host() {
+	net_up node || return
+	detect_start || return
+	host_run kubelet.service "$TAG-node" curl -s -o /dev/null -H Metadata:true "$(token https://containerregistry.azure.net "$KUBELET_ID")"
+	local pid=$LAST_PID
+	monitor_stop
+	expect_eq "$(alerts)" "" "no alerts"
+	expect_records 1 ".type == \"http\" and .proc.pid == $pid and .host.unit == \"kubelet.service\"" "the kubelet's request was seen"
+}
+
+test_policy_file_allows_and_overrides() {
+	net_up attacker || return
+	cat > "$WORK/policy.json" <<'JSON'
+{"allow": [{"comment": "the shop's health checker reads instance metadata",
+            "rules": ["imds-access"], "namespace": "shop", "pod_name_prefix": "attack"}],
+ "severity": {"wireserver-access": "critical"}}
+JSON
+	detect_start --policy "$WORK/policy.json" || return
+	pod_run attacker curl -s -o /dev/null 'http://169.254.169.254/metadata/instance?api-version=2021-02-01'
+	pod_run attacker curl -s -o /dev/null 'http://168.63.129.16/machine/?comp=goalstate'
+	monitor_stop
+	expect_eq "$(alerts)" wireserver-access "alerts"
+	expect_eq "$(field '.type == "alert"' .severity)" critical "overridden severity"
+	echo '{"allow": [{"rules": ["no-such-rule"]}]}' > "$WORK/bad-policy.json"
+	"$AM" monitor --policy "$WORK/bad-policy.json" > /dev/null 2> "$WORK/policy.err"
+	expect_eq "$?" 2 "bad policy exit status"
+	expect_true grep -q 'allow\[0\].rules\[0\]: unknown rule "no-such-rule"' "$WORK/policy.err"
+}
+
+test_identity_data_reload_on_sighup() {
+	net_up checkout || return
+	local copy="$WORK/ids-reload"
+	cp -r "$IDS" "$copy"
+	echo '[]' > "$copy/role-assignments.json"
+	monitor_start --host-root "$NODE_ROOT" --identities "$copy" || return
+	expect_true grep -q "identity data: loaded role-assignments.json (0)" "$ERR"
+	pod_run checkout curl -sk -o /dev/null https://kv-payments.vault.azure.net/
+	# The role assignment arrives: reloaded without a restart.
+	cp "$IDS/role-assignments.json" "$copy/role-assignments.json"
+	kill -HUP "$MONITOR_PID"
+	sleep 0.5
+	echo '[{"oops": ' > "$copy/identities.json"
+	kill -HUP "$MONITOR_PID"
+	sleep 0.5
+	pod_run checkout curl -sk -o /dev/null https://kv-payments.vault.azure.net/secrets/x
+	monitor_stop
+	expect_eq "$(alerts)" keyvault-unexpected "one alert, before the reload only"
+	expect_true grep -q "reloaded identity data and policy" "$ERR"
+	expect_true grep -q "identities.json:.*invalid JSON.*keeping the identity data loaded before" "$ERR"
+}
+
+e2e_main detection

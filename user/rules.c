@@ -1,0 +1,923 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The detection rules; see rules.h and the README's "Rules". */
+#include "rules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "accessmon.h"
+#include "cgroups.h"
+#include "destinations.h"
+#include "flows.h"
+#include "http.h"
+#include "identities.h"
+#include "node_identity.h"
+#include "pods.h"
+#include "processes.h"
+#include "watch.h"
+
+/* Summaries and keys are bounded on purpose: a pod's names cannot make them grow. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+enum rule_id {
+	RULE_IMDS_TOKEN = 0,
+	RULE_IMDS_ACCESS,
+	RULE_WIRESERVER,
+	RULE_KEYVAULT,
+	RULE_ACR,
+	RULE_ENTRA_LOGIN,
+	RULE_NODE_CREDENTIAL,
+	RULE_FOREIGN_TOKEN,
+	RULE_CHAIN,
+	RULE_EVENTS_LOST,
+	RULE_COUNT,
+};
+
+static const struct {
+	const char *name;
+	const char *techniques[3];
+} rule_table[RULE_COUNT] = {
+	[RULE_IMDS_TOKEN] = {"imds-token-request", {"MS-TA9028", "MS-TA9033"}},
+	[RULE_IMDS_ACCESS] = {"imds-access", {"MS-TA9033"}},
+	[RULE_WIRESERVER] = {"wireserver-access", {"MS-TA9033"}},
+	[RULE_KEYVAULT] = {"keyvault-unexpected", {"MS-TA9020"}},
+	[RULE_ACR] = {"acr-unexpected", {"MS-TA9037"}},
+	[RULE_ENTRA_LOGIN] = {"entra-login-unexpected", {"MS-TA9016"}},
+	[RULE_NODE_CREDENTIAL] = {"node-credential-read", {"MS-TA9026"}},
+	[RULE_FOREIGN_TOKEN] = {"foreign-token-read", {"MS-TA9016"}},
+	[RULE_CHAIN] = {"identity-theft-chain", {"MS-TA9028", "MS-TA9020", "MS-TA9037"}},
+	[RULE_EVENTS_LOST] = {"events-lost", {NULL}},
+};
+
+#define FOLD_MAX 4096
+#define CHAIN_MAX 4096
+#define MAX_ROLES 16
+
+/* An alert once written: kept to fold repeats into it. */
+struct fold {
+	char key[512];
+	uint64_t first_ns, last_ns;
+	uint64_t count;
+	char *json_prefix; /* the JSON object up to its count, without the closing brace */
+	char *text_prefix; /* the text line up to its count */
+	enum severity severity;
+	bool used;
+};
+
+/* A pod that took a credential: the first half of a chain. */
+struct theft {
+	char pod_uid[48];
+	uint64_t time_ns;
+	char *evidence; /* the event's JSON */
+	char summary[384];
+	bool reported;
+	bool used;
+};
+
+struct rules {
+	struct rules_context context;
+	enum output_format format;
+	struct rules_sink sink;
+	struct fold *folds;
+	struct theft *thefts;
+	struct rules_stats stats;
+	struct jsonw line;
+	struct jsonw scratch;
+};
+
+const char *rule_name(int rule)
+{
+	return rule >= 0 && rule < RULE_COUNT ? rule_table[rule].name : NULL;
+}
+
+int rule_count(void)
+{
+	return RULE_COUNT;
+}
+
+struct rules *rules_new(const struct rules_context *context, enum output_format format,
+			const struct rules_sink *sink)
+{
+	struct rules *rules = calloc(1, sizeof(*rules));
+
+	if (!rules)
+		return NULL;
+	rules->folds = calloc(FOLD_MAX, sizeof(*rules->folds));
+	rules->thefts = calloc(CHAIN_MAX, sizeof(*rules->thefts));
+	if (!rules->folds || !rules->thefts) {
+		rules_free(rules);
+		return NULL;
+	}
+	rules->context = *context;
+	rules->format = format;
+	rules->sink = *sink;
+	jsonw_init(&rules->line);
+	jsonw_init(&rules->scratch);
+	return rules;
+}
+
+static void fold_release(struct fold *fold)
+{
+	free(fold->json_prefix);
+	free(fold->text_prefix);
+	memset(fold, 0, sizeof(*fold));
+}
+
+void rules_free(struct rules *rules)
+{
+	size_t i;
+
+	if (!rules)
+		return;
+	for (i = 0; rules->folds && i < FOLD_MAX; i++)
+		fold_release(&rules->folds[i]);
+	for (i = 0; rules->thefts && i < CHAIN_MAX; i++)
+		free(rules->thefts[i].evidence);
+	free(rules->folds);
+	free(rules->thefts);
+	jsonw_release(&rules->line);
+	jsonw_release(&rules->scratch);
+	free(rules);
+}
+
+void rules_set_context(struct rules *rules, const struct rules_context *context)
+{
+	rules->context = *context;
+}
+
+const struct rules_stats *rules_stats(const struct rules *rules)
+{
+	return &rules->stats;
+}
+
+/* --- identities ------------------------------------------------------------ */
+
+struct identity_view {
+	const char *kind; /* kubelet | addon | workload | node-system | service-principal | unknown */
+	const char *name;
+	const char *client_id;
+	const char *principal_id;
+	bool node; /* reachable through IMDS on this node */
+	bool own;  /* the pod's own workload identity */
+};
+
+static const struct managed_identity *node_entry(const struct node_identity *node,
+						 const char *client_id, const char *object_id,
+						 const char *resource_id)
+{
+	size_t i;
+
+	for (i = 0; node && i < node->n_identities; i++) {
+		const struct managed_identity *m = &node->identities[i];
+
+		if ((client_id && m->client_id && strcasecmp(client_id, m->client_id) == 0) ||
+		    (object_id && m->object_id && strcasecmp(object_id, m->object_id) == 0) ||
+		    (resource_id && m->resource_id && strcasecmp(resource_id, m->resource_id) == 0))
+			return m;
+	}
+	return NULL;
+}
+
+/* The node's identities come from azure.json/--cluster and from cluster.json. */
+static const struct managed_identity *node_identity_match(const struct rules *rules,
+							  const char *client_id,
+							  const char *object_id,
+							  const char *resource_id)
+{
+	const struct managed_identity *m =
+		node_entry(rules->context.node, client_id, object_id, resource_id);
+
+	if (!m && rules->context.identities && rules->context.identities->has_cluster)
+		m = node_entry(&rules->context.identities->cluster, client_id, object_id,
+			       resource_id);
+	return m;
+}
+
+/* The pod's own identity: its workload identity, by client id or federated subject. */
+static void own_identity(const struct rules *rules, const struct event_view *view,
+			 struct identity_view *out)
+{
+	const struct identity_data *data = rules->context.identities;
+	const struct workload_identity_env *wi;
+	const struct managed_identity_info *info = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (!view->pod)
+		return;
+	wi = pod_workload_identity(view->pod, view->container);
+	if (wi && wi->client_id)
+		info = identity_data_by_client_id(data, wi->client_id);
+	if (!info)
+		info = identity_data_by_subject(data, view->pod->namespace,
+						view->pod->service_account);
+	if (!info && !(wi && wi->client_id))
+		return;
+	out->kind = "workload";
+	out->own = true;
+	out->client_id = info ? info->client_id : wi->client_id;
+	out->name = info ? info->name : NULL;
+	out->principal_id = info ? info->principal_id : NULL;
+}
+
+/* The identity an IMDS token request selects. */
+static void selected_identity(const struct rules *rules, const struct event_view *view,
+			      const struct http_request *request, struct identity_view *out)
+{
+	const char *client = request->has_client_id ? request->client_id : NULL;
+	const char *object = request->has_object_id ? request->object_id : NULL;
+	const char *resource = request->has_msi_res_id ? request->msi_res_id
+			       : request->has_mi_res_id ? request->mi_res_id
+							: NULL;
+	const struct identity_data *data = rules->context.identities;
+	const struct managed_identity_info *info = NULL;
+	const struct managed_identity *node;
+	struct identity_view own;
+
+	memset(out, 0, sizeof(*out));
+	if (!client && !object && !resource) {
+		/* No selector: IMDS answers with the VM's own (system or sole) identity. */
+		out->kind = "node-system";
+		out->name = "the node's default identity";
+		out->node = true;
+		return;
+	}
+	node = node_identity_match(rules, client, object, resource);
+	if (client)
+		info = identity_data_by_client_id(data, client);
+	if (!info && object)
+		info = identity_data_by_principal(data, object);
+	if (!info && resource)
+		info = identity_data_by_resource_id(data, resource);
+	out->client_id = client ? client : (info ? info->client_id : (node ? node->client_id : NULL));
+	out->principal_id = info ? info->principal_id : (node ? node->object_id : object);
+	out->name = info ? info->name : (node ? node->name : NULL);
+	if (node) {
+		out->kind = node->kind;
+		out->node = true;
+		return;
+	}
+	own_identity(rules, view, &own);
+	if (own.kind && ((client && own.client_id && strcasecmp(client, own.client_id) == 0) ||
+			 (out->principal_id && own.principal_id &&
+			  strcasecmp(out->principal_id, own.principal_id) == 0))) {
+		out->kind = "workload";
+		out->own = true;
+		return;
+	}
+	out->kind = "unknown";
+}
+
+static void identity_json(struct jsonw *w, const struct rules *rules,
+			  const struct identity_view *identity)
+{
+	const struct identity_data *data = rules->context.identities;
+	size_t i, n = 0;
+
+	jsonw_key(w, "identity");
+	if (!identity || !identity->kind) {
+		jsonw_null(w);
+		return;
+	}
+	jsonw_object_begin(w);
+	jsonw_member_string(w, "name", identity->name);
+	jsonw_member_string(w, "client_id", identity->client_id);
+	jsonw_member_string(w, "principal_id", identity->principal_id);
+	jsonw_member_string(w, "kind", identity->kind);
+	jsonw_key(w, "roles");
+	jsonw_array_begin(w);
+	for (i = 0; data && identity->principal_id && i < data->n_assignments && n < MAX_ROLES;
+	     i++) {
+		const struct role_assignment *a = &data->assignments[i];
+
+		if (strcasecmp(a->principal_id, identity->principal_id) != 0)
+			continue;
+		jsonw_object_begin(w);
+		jsonw_member_string(w, "role", a->role);
+		jsonw_member_string(w, "scope", a->scope);
+		jsonw_object_end(w);
+		n++;
+	}
+	jsonw_array_end(w);
+	jsonw_object_end(w);
+}
+
+/* --- writing alerts ---------------------------------------------------------- */
+
+struct alert {
+	enum rule_id rule;
+	enum severity severity;
+	uint64_t time_ns;
+	const struct event_view *view; /* NULL: not about one process (events-lost) */
+	const struct identity_view *identity;
+	char summary[640];
+	char key[512];
+	/* target members, written by the rule */
+	void (*target)(struct jsonw *w, const void *arg);
+	const void *target_arg;
+	const char *evidence[2];
+	size_t evidence_len[2];
+	size_t n_evidence;
+};
+
+static void finish_line(struct rules *rules, struct jsonw *prefix, const struct fold *fold)
+{
+	char first[RFC3339_LEN], last[RFC3339_LEN];
+
+	jsonw_reset(&rules->line);
+	textw_raw(&rules->line, prefix->buf ? prefix->buf : "");
+	if (rules->format == OUTPUT_TEXT) {
+		if (fold->count > 1)
+			textw_printf(&rules->line, " (x%llu)", (unsigned long long)fold->count);
+	} else {
+		format_rfc3339(fold->first_ns, first);
+		format_rfc3339(fold->last_ns, last);
+		textw_printf(&rules->line, ",\"count\":%llu,\"first_seen\":\"%s\",\"last_seen\":\"%s\"}",
+			     (unsigned long long)fold->count, first, last);
+	}
+	rules->sink.write(rules->sink.ctx, &rules->line);
+}
+
+static void write_prefix(struct rules *rules, const struct alert *alert, struct jsonw *w)
+{
+	char time_text[RFC3339_LEN];
+	size_t i;
+
+	jsonw_reset(w);
+	format_rfc3339(alert->time_ns, time_text);
+	if (rules->format == OUTPUT_TEXT) {
+		textw_printf(w, "%s ALERT   %s %s", time_text, severity_name(alert->severity),
+			     rule_table[alert->rule].name);
+		if (alert->view)
+			output_subject_text(w, alert->view);
+		textw_raw(w, ": ");
+		textw_escaped(w, alert->summary, strlen(alert->summary));
+		return;
+	}
+	jsonw_object_begin(w);
+	jsonw_member_string(w, "type", "alert");
+	jsonw_member_string(w, "rule", rule_table[alert->rule].name);
+	jsonw_member_string(w, "severity", severity_name(alert->severity));
+	jsonw_member_string(w, "time", time_text);
+	jsonw_member_string(w, "summary", alert->summary);
+	if (alert->view) {
+		output_subject_json(w, alert->view);
+	} else {
+		jsonw_key(w, "pod");
+		jsonw_null(w);
+		jsonw_key(w, "proc");
+		jsonw_null(w);
+	}
+	identity_json(w, rules, alert->identity);
+	jsonw_key(w, "target");
+	jsonw_object_begin(w);
+	if (alert->target)
+		alert->target(w, alert->target_arg);
+	jsonw_object_end(w);
+	jsonw_key(w, "evidence");
+	jsonw_array_begin(w);
+	for (i = 0; i < alert->n_evidence; i++)
+		jsonw_raw_value(w, alert->evidence[i], alert->evidence_len[i]);
+	jsonw_array_end(w);
+	jsonw_key(w, "techniques");
+	jsonw_array_begin(w);
+	for (i = 0; i < 3 && rule_table[alert->rule].techniques[i]; i++)
+		jsonw_string(w, rule_table[alert->rule].techniques[i]);
+	jsonw_array_end(w);
+	/* The object stays open: count, first_seen, last_seen and "}" come with each write. */
+}
+
+static struct fold *fold_find(struct rules *rules, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < FOLD_MAX; i++)
+		if (rules->folds[i].used && strcmp(rules->folds[i].key, key) == 0)
+			return &rules->folds[i];
+	return NULL;
+}
+
+static struct fold *fold_slot(struct rules *rules)
+{
+	struct fold *oldest = &rules->folds[0];
+	size_t i;
+
+	for (i = 0; i < FOLD_MAX; i++) {
+		if (!rules->folds[i].used)
+			return &rules->folds[i];
+		if (rules->folds[i].first_ns < oldest->first_ns)
+			oldest = &rules->folds[i];
+	}
+	/* Full: the oldest window closes early. */
+	if (oldest->count > 1) {
+		struct jsonw prefix = {0};
+
+		prefix.buf = rules->format == OUTPUT_TEXT ? oldest->text_prefix : oldest->json_prefix;
+		finish_line(rules, &prefix, oldest);
+	}
+	fold_release(oldest);
+	return oldest;
+}
+
+/*
+ * Policy first; then the first of a kind is written, repeats are counted. False
+ * when the policy allows it: allowed access is no first step of a chain either.
+ */
+static bool raise_alert(struct rules *rules, struct alert *alert, const char *identity_kind)
+{
+	const struct event_view *view = alert->view;
+	struct policy_subject subject = {0};
+	struct fold *fold;
+
+	subject.rule = rule_table[alert->rule].name;
+	if (view) {
+		subject.host = !(view->cgroup && view->cgroup->ref.is_pod);
+		subject.host_unit = view->cgroup && view->cgroup->host_unit[0]
+					    ? view->cgroup->host_unit
+					    : NULL;
+		subject.namespace = view->pod ? view->pod->namespace : NULL;
+		subject.pod_name = view->pod ? view->pod->name : NULL;
+		subject.service_account = view->pod ? view->pod->service_account : NULL;
+		subject.proxy_sidecar = view->pod && view->pod->proxy_sidecar;
+		subject.container = view->container ? view->container->name : NULL;
+		subject.image = view->container ? view->container->image : NULL;
+		subject.exe = view->process ? view->process->exe : NULL;
+	}
+	subject.identity_kind = identity_kind;
+	if (policy_allows(rules->context.policy, &subject)) {
+		rules->stats.allowed++;
+		return false;
+	}
+	alert->severity = policy_severity(rules->context.policy, subject.rule, alert->severity);
+	rules->stats.alerts[alert->rule]++;
+	fold = fold_find(rules, alert->key);
+	if (fold) {
+		fold->count++;
+		fold->last_ns = alert->time_ns;
+		rules->stats.folded++;
+		return true;
+	}
+	fold = fold_slot(rules);
+	snprintf(fold->key, sizeof(fold->key), "%s", alert->key);
+	fold->used = true;
+	fold->count = 1;
+	fold->first_ns = fold->last_ns = alert->time_ns;
+	fold->severity = alert->severity;
+	write_prefix(rules, alert, &rules->scratch);
+	if (rules->format == OUTPUT_TEXT)
+		fold->text_prefix = strdup(rules->scratch.buf ? rules->scratch.buf : "");
+	else
+		fold->json_prefix = strdup(rules->scratch.buf ? rules->scratch.buf : "");
+	finish_line(rules, &rules->scratch, fold);
+	return true;
+}
+
+void rules_advance(struct rules *rules, uint64_t now_ns)
+{
+	size_t i;
+
+	for (i = 0; i < FOLD_MAX; i++) {
+		struct fold *fold = &rules->folds[i];
+		struct jsonw prefix = {0};
+
+		if (!fold->used || now_ns <= fold->first_ns ||
+		    now_ns - fold->first_ns < RULES_FOLD_WINDOW_NS)
+			continue;
+		if (fold->count > 1) {
+			prefix.buf = rules->format == OUTPUT_TEXT ? fold->text_prefix : fold->json_prefix;
+			finish_line(rules, &prefix, fold);
+		}
+		fold_release(fold);
+	}
+}
+
+void rules_finish(struct rules *rules)
+{
+	rules_advance(rules, UINT64_MAX);
+}
+
+/* --- the rules ------------------------------------------------------------- */
+
+static const char *pod_label(const struct event_view *view, char *buf, size_t len)
+{
+	if (view->pod && view->pod->name)
+		snprintf(buf, len, "pod %s/%s", view->pod->namespace, view->pod->name);
+	else if (view->cgroup && view->cgroup->ref.is_pod)
+		snprintf(buf, len, "pod %s", view->cgroup->ref.pod_uid);
+	else if (view->cgroup && view->cgroup->host_unit[0])
+		snprintf(buf, len, "host process (%s)", view->cgroup->host_unit);
+	else
+		snprintf(buf, len, "host process");
+	return buf;
+}
+
+static const char *program(const struct event_view *view)
+{
+	if (view->process && view->process->exe)
+		return view->process->exe;
+	return view->task->comm;
+}
+
+static void subject_key(const struct event_view *view, char *buf, size_t len)
+{
+	if (view->cgroup && view->cgroup->ref.is_pod)
+		snprintf(buf, len, "%s", view->cgroup->ref.pod_uid);
+	else
+		snprintf(buf, len, "cgroup:%llu", (unsigned long long)view->task->cgroup_id);
+}
+
+static struct theft *theft_of(struct rules *rules, const char *pod_uid, bool create)
+{
+	struct theft *free_slot = NULL, *oldest = &rules->thefts[0];
+	size_t i;
+
+	for (i = 0; i < CHAIN_MAX; i++) {
+		struct theft *t = &rules->thefts[i];
+
+		if (t->pod_uid[0] && strcmp(t->pod_uid, pod_uid) == 0)
+			return t;
+		if (!t->pod_uid[0] && !free_slot)
+			free_slot = t;
+		if (t->time_ns < oldest->time_ns)
+			oldest = t;
+	}
+	if (!create)
+		return NULL;
+	if (!free_slot) {
+		free(oldest->evidence);
+		memset(oldest, 0, sizeof(*oldest));
+		free_slot = oldest;
+	}
+	snprintf(free_slot->pod_uid, sizeof(free_slot->pod_uid), "%s", pod_uid);
+	return free_slot;
+}
+
+/* A pod took a credential: remembered as the first half of a chain. */
+static void note_theft(struct rules *rules, const struct event_view *view, const char *json,
+		       size_t len, const char *summary)
+{
+	struct theft *theft;
+
+	if (!view->cgroup || !view->cgroup->ref.is_pod)
+		return;
+	theft = theft_of(rules, view->cgroup->ref.pod_uid, true);
+	free(theft->evidence);
+	theft->evidence = strndup(json, len);
+	theft->time_ns = view->time_ns;
+	theft->reported = false;
+	snprintf(theft->summary, sizeof(theft->summary), "%s", summary);
+}
+
+static void target_chain(struct jsonw *w, const void *arg)
+{
+	const struct event_view *view = arg;
+
+	jsonw_member_string(w, "service", destination_service_name(view->naming->cls.service));
+	jsonw_member_string(w, "host", view->naming->host[0] ? view->naming->host : NULL);
+	jsonw_member_string(w, "resource",
+			    view->naming->cls.resource[0] ? view->naming->cls.resource : NULL);
+}
+
+/* A pod that took a credential reaches a service it could use it on. */
+static void note_use(struct rules *rules, const struct event_view *view, const char *json,
+		     size_t len)
+{
+	struct theft *theft;
+	struct alert alert = {0};
+	char who[320];
+
+	if (!view->cgroup || !view->cgroup->ref.is_pod)
+		return;
+	theft = theft_of(rules, view->cgroup->ref.pod_uid, false);
+	if (!theft || !theft->evidence || theft->reported || view->time_ns < theft->time_ns ||
+	    view->time_ns - theft->time_ns > RULES_CHAIN_WINDOW_NS)
+		return;
+	theft->reported = true;
+	alert.rule = RULE_CHAIN;
+	alert.severity = SEVERITY_CRITICAL;
+	alert.time_ns = view->time_ns;
+	alert.view = view;
+	snprintf(alert.summary, sizeof(alert.summary), "%s %s, then reached %s %s",
+		 pod_label(view, who, sizeof(who)), theft->summary,
+		 destination_service_name(view->naming->cls.service),
+		 view->naming->host[0] ? view->naming->host : "(unnamed)");
+	snprintf(alert.key, sizeof(alert.key), "chain|%s|%llu", theft->pod_uid,
+		 (unsigned long long)theft->time_ns);
+	alert.target = target_chain;
+	alert.target_arg = view;
+	alert.evidence[0] = theft->evidence;
+	alert.evidence_len[0] = strlen(theft->evidence);
+	alert.evidence[1] = json;
+	alert.evidence_len[1] = len;
+	alert.n_evidence = 2;
+	raise_alert(rules, &alert, NULL);
+}
+
+struct imds_target {
+	const struct http_request *request;
+	const struct event_view *view;
+};
+
+static void target_imds(struct jsonw *w, const void *arg)
+{
+	const struct imds_target *t = arg;
+
+	jsonw_member_string(w, "service", "imds");
+	jsonw_member_string(w, "category", t->request ? imds_category_name(imds_classify(
+								  t->request->path))
+						      : "other");
+	jsonw_member_string(w, "path", t->request ? t->request->path : NULL);
+	jsonw_member_string(w, "resource",
+			    t->request && t->request->has_resource ? t->request->resource : NULL);
+	jsonw_member_string(w, "parse_error", t->view->http_error);
+}
+
+static void imds_rules(struct rules *rules, const struct event_view *view, const char *json,
+		       size_t len)
+{
+	const struct http_request *request = view->http;
+	struct imds_target target = {request, view};
+	struct identity_view identity = {0};
+	struct alert alert = {0};
+	char who[320], key[96];
+
+	subject_key(view, key, sizeof(key));
+	alert.time_ns = view->time_ns;
+	alert.view = view;
+	alert.target = target_imds;
+	alert.target_arg = &target;
+	alert.evidence[0] = json;
+	alert.evidence_len[0] = len;
+	alert.n_evidence = 1;
+	pod_label(view, who, sizeof(who));
+	if (request && imds_classify(request->path) == IMDS_IDENTITY_TOKEN) {
+		char theft[384];
+
+		selected_identity(rules, view, request, &identity);
+		alert.rule = RULE_IMDS_TOKEN;
+		alert.identity = &identity;
+		alert.severity = identity.node ? SEVERITY_CRITICAL
+				 : identity.own ? SEVERITY_LOW
+						: SEVERITY_HIGH;
+		snprintf(theft, sizeof(theft), "asked IMDS for a token for %s with %s%s identity %s",
+			 request->has_resource ? request->resource : "(no resource)",
+			 identity.node ? "the node's " : (identity.own ? "its own " : "the "),
+			 identity.kind,
+			 identity.name ? identity.name
+				       : (identity.client_id ? identity.client_id : "(unspecified)"));
+		snprintf(alert.summary, sizeof(alert.summary), "%s (%s) %s", who, program(view), theft);
+		snprintf(alert.key, sizeof(alert.key), "%s|%s|%s|%s|%s", rule_table[alert.rule].name,
+			 key, identity.client_id ? identity.client_id : identity.kind,
+			 request->resource, program(view));
+		if (raise_alert(rules, &alert, identity.own ? "workload" : identity.kind) &&
+		    identity.node)
+			note_theft(rules, view, json, len, theft);
+		return;
+	}
+	alert.rule = RULE_IMDS_ACCESS;
+	alert.severity = SEVERITY_MEDIUM;
+	snprintf(alert.summary, sizeof(alert.summary), "%s (%s) read IMDS %s%s", who,
+		 program(view), request ? request->path : "with a request that could not be read",
+		 request ? "" : "");
+	snprintf(alert.key, sizeof(alert.key), "%s|%s|%s", rule_table[alert.rule].name, key,
+		 request ? imds_category_name(imds_classify(request->path)) : "unreadable");
+	raise_alert(rules, &alert, NULL);
+}
+
+static void target_destination(struct jsonw *w, const void *arg)
+{
+	const struct event_view *view = arg;
+	char ip[48];
+
+	format_ip(view->dst->family, view->dst->addr, ip);
+	jsonw_member_string(w, "service", destination_service_name(view->naming->cls.service));
+	jsonw_member_string(w, "host", view->naming->host[0] ? view->naming->host : NULL);
+	jsonw_member_string(w, "resource",
+			    view->naming->cls.resource[0] ? view->naming->cls.resource : NULL);
+	jsonw_member_string(w, "ip", ip);
+	jsonw_member_uint(w, "port", view->dst->port);
+	jsonw_member_string(w, "name_source", name_source_name(view->naming->source));
+}
+
+/* Whether the pod's own identity holds one of roles on the named resource. */
+static bool own_identity_may(const struct rules *rules, const struct identity_view *own,
+			     const char *type, const char *resource, const char *const *roles)
+{
+	const char *id = identity_data_resource_id(rules->context.identities, type, resource);
+
+	return own->principal_id && id &&
+	       identity_data_has_role(rules->context.identities, own->principal_id, id, roles);
+}
+
+static void connect_rules(struct rules *rules, const struct event_view *view, const char *json,
+			  size_t len)
+{
+	enum destination_service service = view->naming->cls.service;
+	const char *resource = view->naming->cls.resource;
+	struct identity_view own;
+	struct alert alert = {0};
+	char who[320], key[96];
+	bool may = false;
+
+	subject_key(view, key, sizeof(key));
+	pod_label(view, who, sizeof(who));
+	alert.time_ns = view->time_ns;
+	alert.view = view;
+	alert.target = target_destination;
+	alert.target_arg = view;
+	alert.evidence[0] = json;
+	alert.evidence_len[0] = len;
+	alert.n_evidence = 1;
+	own_identity(rules, view, &own);
+	alert.identity = own.kind ? &own : NULL;
+	switch (service) {
+	case SERVICE_WIRESERVER:
+		alert.rule = RULE_WIRESERVER;
+		alert.severity = SEVERITY_HIGH;
+		snprintf(alert.summary, sizeof(alert.summary),
+			 "%s (%s) reached WireServer (168.63.129.16:%u), which serves the VM agent's "
+			 "goal state and extension settings",
+			 who, program(view), view->dst->port);
+		break;
+	case SERVICE_KEYVAULT:
+	case SERVICE_MANAGED_HSM:
+		may = own_identity_may(rules, &own,
+				       service == SERVICE_KEYVAULT ? KEYVAULT_TYPE : MANAGED_HSM_TYPE,
+				       resource, KEYVAULT_DATA_ROLES);
+		note_use(rules, view, json, len);
+		if (may)
+			return;
+		alert.rule = RULE_KEYVAULT;
+		alert.severity = SEVERITY_HIGH;
+		snprintf(alert.summary, sizeof(alert.summary),
+			 "%s (%s) connected to Key Vault %s, on which %s holds no Key Vault data role",
+			 who, program(view), resource[0] ? resource : "(unnamed)",
+			 own.kind ? "its own identity" : "it has no identity of its own that");
+		break;
+	case SERVICE_ACR:
+	case SERVICE_ACR_DATA:
+		may = own_identity_may(rules, &own, REGISTRY_TYPE, resource, ACR_PULL_ROLES);
+		note_use(rules, view, json, len);
+		if (may)
+			return;
+		alert.rule = RULE_ACR;
+		alert.severity = SEVERITY_HIGH;
+		snprintf(alert.summary, sizeof(alert.summary),
+			 "%s (%s) connected to container registry %s, on which %s holds neither "
+			 "AcrPull nor AcrPush",
+			 who, program(view), resource[0] ? resource : "(unnamed)",
+			 own.kind ? "its own identity" : "it has no identity of its own that");
+		break;
+	case SERVICE_ENTRA_LOGIN:
+		note_use(rules, view, json, len);
+		if (view->pod && pod_uses_workload_identity(view->pod))
+			return;
+		alert.rule = RULE_ENTRA_LOGIN;
+		alert.severity = SEVERITY_MEDIUM;
+		snprintf(alert.summary, sizeof(alert.summary),
+			 "%s (%s) contacted the Entra login host %s without a workload identity",
+			 who, program(view), view->naming->host[0] ? view->naming->host : "");
+		break;
+	case SERVICE_RESOURCE_MANAGER:
+		note_use(rules, view, json, len);
+		return;
+	default:
+		return;
+	}
+	snprintf(alert.key, sizeof(alert.key), "%s|%s|%s|%s", rule_table[alert.rule].name, key,
+		 resource, program(view));
+	raise_alert(rules, &alert, NULL);
+}
+
+static void target_file(struct jsonw *w, const void *arg)
+{
+	const struct event_view *view = arg;
+	const struct am_open_record *record = view->open;
+
+	jsonw_member_string(w, "kind", watch_kind_name(watch_kind_of(view->watch, record->name)));
+	jsonw_member_string(w, "host_path", view->watch->path);
+	jsonw_key(w, "path");
+	jsonw_string_n(w, record->path, strnlen(record->path, sizeof(record->path)));
+	jsonw_key(w, "owner_pod");
+	if (view->watch->owner_uid[0]) {
+		jsonw_object_begin(w);
+		jsonw_member_string(w, "uid", view->watch->owner_uid);
+		jsonw_member_string(w, "namespace", view->owner_pod ? view->owner_pod->namespace : NULL);
+		jsonw_member_string(w, "name", view->owner_pod ? view->owner_pod->name : NULL);
+		jsonw_object_end(w);
+	} else {
+		jsonw_null(w);
+	}
+	jsonw_member_int(w, "result", record->result);
+}
+
+static void open_rules(struct rules *rules, const struct event_view *view, const char *json,
+		       size_t len)
+{
+	enum watch_kind kind = watch_kind_of(view->watch, view->open->name);
+	bool pod = view->cgroup && view->cgroup->ref.is_pod;
+	bool failed = view->open->result < 0;
+	struct alert alert = {0};
+	char who[320], key[96], theft[384];
+
+	subject_key(view, key, sizeof(key));
+	pod_label(view, who, sizeof(who));
+	alert.time_ns = view->time_ns;
+	alert.view = view;
+	alert.target = target_file;
+	alert.target_arg = view;
+	alert.evidence[0] = json;
+	alert.evidence_len[0] = len;
+	alert.n_evidence = 1;
+	switch (kind) {
+	case WATCH_NODE_CLOUD_CONFIG:
+	case WATCH_KUBELET_CREDENTIALS:
+	case WATCH_NODE_TLS_KEY:
+		if (!pod)
+			return;
+		alert.rule = RULE_NODE_CREDENTIAL;
+		alert.severity = failed ? SEVERITY_MEDIUM : SEVERITY_HIGH;
+		if (!failed && kind == WATCH_NODE_CLOUD_CONFIG && rules->context.node &&
+		    rules->context.node->uses_service_principal)
+			alert.severity = SEVERITY_CRITICAL;
+		snprintf(theft, sizeof(theft), "%s the node's %s %s", failed ? "tried to read" : "read",
+			 watch_kind_name(kind), view->watch->path);
+		break;
+	case WATCH_SERVICE_ACCOUNT_TOKEN:
+	case WATCH_WORKLOAD_IDENTITY_TOKEN:
+	case WATCH_PROJECTED_TOKENS:
+	case WATCH_SECRET_VOLUME:
+	case WATCH_CSI_SECRET:
+		if (!view->watch->owner_uid[0] ||
+		    (pod && strcmp(view->watch->owner_uid, view->cgroup->ref.pod_uid) == 0))
+			return; /* its own */
+		alert.rule = RULE_FOREIGN_TOKEN;
+		alert.severity = failed ? SEVERITY_MEDIUM : SEVERITY_HIGH;
+		snprintf(theft, sizeof(theft), "%s the %s of pod %s%s%s",
+			 failed ? "tried to read" : "read", watch_kind_name(kind),
+			 view->owner_pod && view->owner_pod->name ? view->owner_pod->namespace
+								  : view->watch->owner_uid,
+			 view->owner_pod && view->owner_pod->name ? "/" : "",
+			 view->owner_pod && view->owner_pod->name ? view->owner_pod->name : "");
+		break;
+	default:
+		return;
+	}
+	snprintf(alert.summary, sizeof(alert.summary), "%s (%s) %s", who, program(view), theft);
+	snprintf(alert.key, sizeof(alert.key), "%s|%s|%s|%s", rule_table[alert.rule].name, key,
+		 view->watch->path, failed ? "failed" : "read");
+	if (raise_alert(rules, &alert, NULL) && !failed)
+		note_theft(rules, view, json, len, theft);
+}
+
+void rules_on_event(struct rules *rules, const struct event_view *view, const char *event_json,
+		    size_t event_json_len)
+{
+	bool pod = view->cgroup && view->cgroup->ref.is_pod;
+
+	rules_advance(rules, view->time_ns);
+	switch (view->kind) {
+	case VIEW_HTTP:
+		if (pod && view->naming && view->naming->cls.service == SERVICE_IMDS)
+			imds_rules(rules, view, event_json, event_json_len);
+		break;
+	case VIEW_CONNECT:
+		if (pod && view->naming && view->dst->protocol == 6)
+			connect_rules(rules, view, event_json, event_json_len);
+		break;
+	case VIEW_OPEN:
+		if (view->watch)
+			open_rules(rules, view, event_json, event_json_len);
+		break;
+	default:
+		break;
+	}
+}
+
+static void target_loss(struct jsonw *w, const void *arg)
+{
+	const uint64_t *lost = arg;
+
+	jsonw_member_uint(w, "lost", lost[0]);
+	jsonw_member_uint(w, "lost_total", lost[1]);
+}
+
+void rules_on_loss(struct rules *rules, uint64_t time_ns, uint64_t lost, uint64_t lost_total)
+{
+	uint64_t counts[2] = {lost, lost_total};
+	struct alert alert = {0};
+
+	rules_advance(rules, time_ns);
+	alert.rule = RULE_EVENTS_LOST;
+	alert.severity = SEVERITY_HIGH;
+	alert.time_ns = time_ns;
+	alert.target = target_loss;
+	alert.target_arg = counts;
+	snprintf(alert.summary, sizeof(alert.summary),
+		 "%llu events were lost in the kernel (%llu in all): alerts may be missing, their "
+		 "absence proves nothing",
+		 (unsigned long long)lost, (unsigned long long)lost_total);
+	snprintf(alert.key, sizeof(alert.key), "events-lost");
+	raise_alert(rules, &alert, NULL);
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Detection: each event is joined with the identities its pod may use and what
+ * those identities may do, and an alert is raised only where access is
+ * unexpected. The rules, their severities, Threat Matrix techniques and
+ * conditions are in the README ("Rules"). Repeats within a window fold into one
+ * alert with a count. Time is the records' own, so a replay alerts as live did.
+ */
+#ifndef ACCESSMON_RULES_H
+#define ACCESSMON_RULES_H
+
+#include <stdint.h>
+
+#include "jsonw.h"
+#include "options.h"
+#include "output.h"
+#include "policy.h"
+
+struct identity_data;
+struct node_identity;
+
+/* Repeats of an alert within this window fold into it. */
+#define RULES_FOLD_WINDOW_NS (60ull * 1000000000ull)
+/* A theft followed by a use within this window is one identity-theft chain. */
+#define RULES_CHAIN_WINDOW_NS (600ull * 1000000000ull)
+
+struct rules_context {
+	const struct node_identity *node;	 /* from azure.json and --cluster */
+	const struct identity_data *identities; /* --identities; NULL: none */
+	const struct policy *policy;
+};
+
+/* Where alerts go: one line each. */
+struct rules_sink {
+	void (*write)(void *ctx, struct jsonw *line);
+	void *ctx;
+};
+
+struct rules_stats {
+	uint64_t alerts[16];
+	uint64_t allowed;
+	uint64_t folded;
+};
+
+struct rules;
+
+struct rules *rules_new(const struct rules_context *context, enum output_format format,
+			const struct rules_sink *sink);
+void rules_free(struct rules *rules);
+/* New identity data or policy (a reload): alerts from now on use them. */
+void rules_set_context(struct rules *rules, const struct rules_context *context);
+
+/* One event; event_json is its record, for the alert's evidence. */
+void rules_on_event(struct rules *rules, const struct event_view *view, const char *event_json,
+		    size_t event_json_len);
+/* The kernel could not deliver `lost` records. */
+void rules_on_loss(struct rules *rules, uint64_t time_ns, uint64_t lost, uint64_t lost_total);
+/* The records' clock reached now_ns (wall): folded alerts whose window ended go out. */
+void rules_advance(struct rules *rules, uint64_t now_ns);
+void rules_finish(struct rules *rules);
+const struct rules_stats *rules_stats(const struct rules *rules);
+
+/* Rule names, for policies and the README. */
+const char *rule_name(int rule);
+int rule_count(void);
+
+#endif /* ACCESSMON_RULES_H */
