@@ -62,7 +62,7 @@ SAN_BINS := $(patsubst %,$(BUILD)/san/tests/%,$(UNIT_TESTS))
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 # libFuzzer targets: name -> source, and the -D that picks a JSON document kind.
-FUZZ_TARGETS := dns http tls podlist bundle azure_json service_tags
+FUZZ_TARGETS := dns http tls podlist bundle azure_json service_tags policy identities
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 FUZZ_SECONDS ?= 300
@@ -166,7 +166,9 @@ $(BUILD)/fuzz/fuzz_podlist: FUZZ_KIND := -DFUZZ_JSON_KIND=1
 $(BUILD)/fuzz/fuzz_bundle: FUZZ_KIND := -DFUZZ_JSON_KIND=2
 $(BUILD)/fuzz/fuzz_azure_json: FUZZ_KIND := -DFUZZ_JSON_KIND=3
 $(BUILD)/fuzz/fuzz_service_tags: FUZZ_KIND := -DFUZZ_JSON_KIND=4
-$(BUILD)/fuzz/fuzz_podlist $(BUILD)/fuzz/fuzz_bundle $(BUILD)/fuzz/fuzz_azure_json $(BUILD)/fuzz/fuzz_service_tags: fuzz/fuzz_json_inputs.c $(FUZZ_OBJECTS)
+$(BUILD)/fuzz/fuzz_policy: FUZZ_KIND := -DFUZZ_JSON_KIND=5
+$(BUILD)/fuzz/fuzz_identities: FUZZ_KIND := -DFUZZ_JSON_KIND=6
+$(BUILD)/fuzz/fuzz_podlist $(BUILD)/fuzz/fuzz_bundle $(BUILD)/fuzz/fuzz_azure_json $(BUILD)/fuzz/fuzz_service_tags $(BUILD)/fuzz/fuzz_policy $(BUILD)/fuzz/fuzz_identities: fuzz/fuzz_json_inputs.c $(FUZZ_OBJECTS)
 
 $(FUZZ_BINS):
 	$(call msg,FUZZ,$@)

@@ -2,12 +2,15 @@
 /*
  * libFuzzer targets for the JSON documents accessmon reads from outside: a
  * PodList (or kubelet answer), a containerd bundle's config.json, azure.json and
- * `az aks show` output, and the service tags. FUZZ_JSON_KIND picks one at build time.
+ * `az aks show` output, the service tags, a policy, and the Azure CLI's identity
+ * data. FUZZ_JSON_KIND picks one at build time.
  */
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "containerd.h"
+#include "identities.h"
+#include "policy.h"
 #include "json_input.h"
 #include "node_identity.h"
 #include "pods.h"
@@ -43,6 +46,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		node_identity_load_azure_json(&node, root, "fuzz", &err);
 		node_identity_load_cluster(&node, root, "fuzz", &err);
 		node_identity_release(&node);
+	}
+#elif FUZZ_JSON_KIND == 5
+	policy_free(policy_parse(root, "fuzz", &err));
+#elif FUZZ_JSON_KIND == 6
+	{
+		static const char *const files[] = {"role-assignments.json", "identities.json",
+						    "resources.json", "cluster.json",
+						    "federated-credentials-x.json"};
+		struct identity_data *data = identity_data_new();
+		size_t i;
+
+		for (i = 0; data && i < sizeof(files) / sizeof(files[0]); i++)
+			identity_data_add_document(data, "fuzz", files[i], root, &err);
+		identity_data_has_role(data, "p", "/subscriptions/s/x", KEYVAULT_DATA_ROLES);
+		identity_data_resource_id(data, KEYVAULT_TYPE, "kv");
+		identity_data_by_subject(data, "ns", "sa");
+		identity_data_free(data);
 	}
 #else
 	service_tags_free(service_tags_from_json(root, "fuzz", &err));

@@ -100,7 +100,8 @@ run_fuzz() {
 		[ -x "$target" ] || continue
 		corpus=$(mktemp -d)
 		"$target" -max_total_time="${FUZZ_SECONDS:-10}" -timeout=5 -rss_limit_mb=2048 \
-			-print_final_stats=0 "$corpus" "fuzz/corpus/${target##*/fuzz_}" > "$log" 2>&1
+			-artifact_prefix="$BUILD/fuzz/" -print_final_stats=0 \
+			"$corpus" "fuzz/corpus/${target##*/fuzz_}" > "$log" 2>&1
 		rc=$?
 		rm -rf "$corpus"
 		if [ "$rc" = 0 ]; then

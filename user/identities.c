@@ -156,12 +156,13 @@ static int load_identities(struct identity_data *data, const cJSON *root, const 
 		identity->principal_id = dup_lower(json_member_string(item, "principalId"));
 		identity->resource_id = dup_or_null(json_member_string(item, "id"));
 		identity->tenant_id = dup_or_null(json_member_string(item, "tenantId"));
+		/* Counted first, so that a bad entry's strings are freed with the rest. */
+		data->n_identities++;
 		if (!identity->client_id && !identity->principal_id) {
 			am_error_set(err, "%s/identities.json: [%zu]: needs clientId or principalId",
-				     dir, data->n_identities);
+				     dir, data->n_identities - 1);
 			return -EINVAL;
 		}
-		data->n_identities++;
 	}
 	return 0;
 }
@@ -242,6 +243,39 @@ static int load_resources(struct identity_data *data, const cJSON *root, const c
 		data->n_resources++;
 	}
 	return 0;
+}
+
+struct identity_data *identity_data_new(void)
+{
+	struct identity_data *data = calloc(1, sizeof(*data));
+
+	if (data)
+		node_identity_init(&data->cluster);
+	return data;
+}
+
+int identity_data_add_document(struct identity_data *data, const char *dir, const char *name,
+			       const cJSON *root, struct am_error *err)
+{
+	char source[4096];
+
+	if (strcmp(name, "role-assignments.json") == 0)
+		return data->assignments ? -EEXIST : load_assignments(data, root, dir, err);
+	if (strcmp(name, "identities.json") == 0)
+		return data->identities ? -EEXIST : load_identities(data, root, dir, err);
+	if (strcmp(name, "resources.json") == 0)
+		return data->resources ? -EEXIST : load_resources(data, root, dir, err);
+	if (strcmp(name, "cluster.json") == 0) {
+		snprintf(source, sizeof(source), "%s/%s", dir, name);
+		if (node_identity_load_cluster(&data->cluster, root, source, err))
+			return -EINVAL;
+		data->has_cluster = true;
+		return 0;
+	}
+	if (strncmp(name, "federated-credentials", 21) == 0)
+		return load_federated(data, root, dir, name, err);
+	am_error_set(err, "%s/%s: not a file accessmon reads", dir, name);
+	return -ENOENT;
 }
 
 void identity_data_free(struct identity_data *data)

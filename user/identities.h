@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 #include "error.h"
 #include "node_identity.h"
 
@@ -67,6 +69,10 @@ struct identity_data {
  */
 struct identity_data *identity_data_load(const char *dir, struct am_error *err);
 void identity_data_free(struct identity_data *data);
+struct identity_data *identity_data_new(void);
+/* Adds one parsed file, by its name in the directory (for tests and fuzzing). */
+int identity_data_add_document(struct identity_data *data, const char *dir, const char *name,
+			       const cJSON *root, struct am_error *err);
 
 /* A role a principal holds at a scope that covers resource_id (case-insensitive prefix). */
 bool identity_data_has_role(const struct identity_data *data, const char *principal_id,

@@ -19,7 +19,9 @@
 #include "watch.h"
 
 /* Summaries and keys are bounded on purpose: a pod's names cannot make them grow. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 enum rule_id {
 	RULE_IMDS_TOKEN = 0,
@@ -751,9 +753,11 @@ static void connect_rules(struct rules *rules, const struct event_view *view, co
 		alert.rule = RULE_KEYVAULT;
 		alert.severity = SEVERITY_HIGH;
 		snprintf(alert.summary, sizeof(alert.summary),
-			 "%s (%s) connected to Key Vault %s, on which %s holds no Key Vault data role",
-			 who, program(view), resource[0] ? resource : "(unnamed)",
-			 own.kind ? "its own identity" : "it has no identity of its own that");
+			 own.kind ? "%s (%s) connected to Key Vault %s, on which its own identity holds "
+				    "no Key Vault data role"
+				  : "%s (%s) connected to Key Vault %s without an identity of its own "
+				    "that may use it",
+			 who, program(view), resource[0] ? resource : "(unnamed)");
 		break;
 	case SERVICE_ACR:
 	case SERVICE_ACR_DATA:
@@ -764,10 +768,11 @@ static void connect_rules(struct rules *rules, const struct event_view *view, co
 		alert.rule = RULE_ACR;
 		alert.severity = SEVERITY_HIGH;
 		snprintf(alert.summary, sizeof(alert.summary),
-			 "%s (%s) connected to container registry %s, on which %s holds neither "
-			 "AcrPull nor AcrPush",
-			 who, program(view), resource[0] ? resource : "(unnamed)",
-			 own.kind ? "its own identity" : "it has no identity of its own that");
+			 own.kind ? "%s (%s) connected to container registry %s, on which its own "
+				    "identity holds neither AcrPull nor AcrPush"
+				  : "%s (%s) connected to container registry %s without an identity of "
+				    "its own that may pull from it",
+			 who, program(view), resource[0] ? resource : "(unnamed)");
 		break;
 	case SERVICE_ENTRA_LOGIN:
 		note_use(rules, view, json, len);

@@ -444,6 +444,10 @@ e2e_main() {
 			wait "$MONITOR_PID" 2>/dev/null
 			MONITOR_PID=""
 		fi
+		# E2E_KEEP=DIR keeps each test's records, for reading or for documentation.
+		if [ -n "${E2E_KEEP:-}" ] && [ -f "$OUT" ]; then
+			mkdir -p "$E2E_KEEP" && cp "$OUT" "$E2E_KEEP/$suite.$test.jsonl"
+		fi
 		if [ "$CURRENT_FAILED" = 0 ]; then
 			TESTS_PASSED=$((TESTS_PASSED + 1))
 			echo "  PASS $suite: $test"

@@ -270,4 +270,34 @@ test_identity_data_reload_on_sighup() {
 	expect_true grep -q "identities.json:.*invalid JSON.*keeping the identity data loaded before" "$ERR"
 }
 
+test_collect_identities_script_feeds_the_monitor() {
+	# A stand-in az answering from the scenario's own files, as the real one would.
+	mkdir -p "$WORK/fakebin"
+	cat > "$WORK/fakebin/az" <<FAKE
+#!/usr/bin/env bash
+case "\$*" in
+"aks show"*) cat "$IDS/cluster.json" ;;
+"role assignment list"*) cat "$IDS/role-assignments.json" ;;
+"identity list"*) jq 'map(. + {resourceGroup: "rg-apps"})' "$IDS/identities.json" ;;
+"identity federated-credential list --identity-name checkout-identity"*) cat "$IDS/federated-credentials-checkout.json" ;;
+"identity federated-credential list"*) echo '[]' ;;
+"resource list --resource-type Microsoft.KeyVault/vaults"*) jq 'map(select(.type == "Microsoft.KeyVault/vaults"))' "$IDS/resources.json" ;;
+"resource list --resource-type Microsoft.ContainerRegistry/registries"*) jq 'map(select(.type != "Microsoft.KeyVault/vaults"))' "$IDS/resources.json" ;;
+"resource list"*) echo '[]' ;;
+*) echo "fake az: \$*" >&2; exit 1 ;;
+esac
+FAKE
+	chmod +x "$WORK/fakebin/az"
+	PATH="$WORK/fakebin:$PATH" "$E2E_ROOT/deploy/collect-identities.sh" -g rg -n aks-test \
+		-o "$WORK/collected" 2> "$WORK/collect.err"
+	expect_eq "$?" 0 "collect-identities exit status" || { cat "$WORK/collect.err" >&2; return; }
+	expect_eq "$(jq -r '.kind + " " + .metadata.name' "$WORK/collected/configmap.json")" "ConfigMap accessmon-identities" "manifest"
+	expect_eq "$(jq -r '.data | keys | join(" ")' "$WORK/collected/configmap.json")" \
+		"cluster.json federated-credentials-aks-test-agentpool.json federated-credentials-azurekeyvaultsecretsprovider-aks-test.json federated-credentials-checkout-identity.json federated-credentials-proxied-identity.json identities.json resources.json role-assignments.json" \
+		"files in the ConfigMap"
+	monitor_start --host-root "$NODE_ROOT" --identities "$WORK/collected" || return
+	monitor_stop
+	expect_true grep -q "identity data: loaded role-assignments.json (3), identities.json (4), cluster.json, resources.json (3), federated-credentials\*.json (1)" "$ERR"
+}
+
 e2e_main detection
