@@ -315,83 +315,70 @@ void identity_data_free(struct identity_data *data)
 	free(data);
 }
 
+/* How many entries a file gave, for the "loaded" line. */
+static size_t entries_of(const struct identity_data *data, const char *name)
+{
+	if (strcmp(name, "role-assignments.json") == 0)
+		return data->n_assignments;
+	if (strcmp(name, "identities.json") == 0)
+		return data->n_identities;
+	if (strcmp(name, "resources.json") == 0)
+		return data->n_resources;
+	return 0;
+}
+
+/* Reads one file when it is there, and notes it loaded or missing. */
+static int load_named(struct identity_data *data, const char *dir, const char *name,
+		      struct am_error *err)
+{
+	char count[96];
+	cJSON *root;
+	int rc = load(dir, name, &root, err);
+
+	if (rc == 1) {
+		note(data->missing, sizeof(data->missing), name);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	rc = identity_data_add_document(data, dir, name, root, err);
+	cJSON_Delete(root);
+	if (rc)
+		return rc;
+	if (strcmp(name, "cluster.json") == 0)
+		snprintf(count, sizeof(count), "%s", name);
+	else
+		snprintf(count, sizeof(count), "%s (%zu)", name, entries_of(data, name));
+	note(data->loaded, sizeof(data->loaded), count);
+	return 0;
+}
+
 struct identity_data *identity_data_load(const char *dir, struct am_error *err)
 {
-	struct identity_data *data = calloc(1, sizeof(*data));
-	struct dirent *dent;
+	static const char *const files[] = {"role-assignments.json", "identities.json",
+					    "cluster.json", "resources.json"};
+	struct identity_data *data = identity_data_new();
 	bool any_federated = false;
+	struct dirent *dent;
 	char count[64];
 	cJSON *root;
 	DIR *handle;
+	size_t i;
 	int rc;
 
 	if (!data) {
 		am_error_set(err, "out of memory");
 		return NULL;
 	}
-	node_identity_init(&data->cluster);
 	handle = opendir(dir);
 	if (!handle) {
 		am_error_set(err, "--identities %s: %s", dir, strerror(errno));
 		goto fail;
 	}
 	closedir(handle);
-
-	rc = load(dir, "role-assignments.json", &root, err);
-	if (rc < 0 || (rc == 0 && load_assignments(data, root, dir, err))) {
-		if (rc == 0)
-			cJSON_Delete(root);
-		goto fail;
-	}
-	if (rc == 0) {
-		cJSON_Delete(root);
-		snprintf(count, sizeof(count), "role-assignments.json (%zu)", data->n_assignments);
-		note(data->loaded, sizeof(data->loaded), count);
-	} else {
-		note(data->missing, sizeof(data->missing), "role-assignments.json");
-	}
-	rc = load(dir, "identities.json", &root, err);
-	if (rc < 0 || (rc == 0 && load_identities(data, root, dir, err))) {
-		if (rc == 0)
-			cJSON_Delete(root);
-		goto fail;
-	}
-	if (rc == 0) {
-		cJSON_Delete(root);
-		snprintf(count, sizeof(count), "identities.json (%zu)", data->n_identities);
-		note(data->loaded, sizeof(data->loaded), count);
-	} else {
-		note(data->missing, sizeof(data->missing), "identities.json");
-	}
-	rc = load(dir, "cluster.json", &root, err);
-	if (rc < 0)
-		goto fail;
-	if (rc == 0) {
-		char source[4096];
-
-		snprintf(source, sizeof(source), "%s/cluster.json", dir);
-		rc = node_identity_load_cluster(&data->cluster, root, source, err);
-		cJSON_Delete(root);
-		if (rc)
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (load_named(data, dir, files[i], err))
 			goto fail;
-		data->has_cluster = true;
-		note(data->loaded, sizeof(data->loaded), "cluster.json");
-	} else {
-		note(data->missing, sizeof(data->missing), "cluster.json");
-	}
-	rc = load(dir, "resources.json", &root, err);
-	if (rc < 0 || (rc == 0 && load_resources(data, root, dir, err))) {
-		if (rc == 0)
-			cJSON_Delete(root);
-		goto fail;
-	}
-	if (rc == 0) {
-		cJSON_Delete(root);
-		snprintf(count, sizeof(count), "resources.json (%zu)", data->n_resources);
-		note(data->loaded, sizeof(data->loaded), count);
-	} else {
-		note(data->missing, sizeof(data->missing), "resources.json");
-	}
 	handle = opendir(dir);
 	while (handle && (dent = readdir(handle))) {
 		size_t len = strlen(dent->d_name);
