@@ -50,10 +50,10 @@ SKELETON := $(BUILD)/accessmon.skel.h
 # Modules with no kernel or libbpf dependency: unit-tested on their own.
 PURE_MODULES := jsonw cgroup_path cgroups pods json_input error options watch output pipeline \
 	processes containerd node_identity hostfs secrets dns dns_cache http tls destinations \
-	service_tags flows identities policy rules
+	service_tags flows identities policy rules trace state recorder
 # What unit tests link: everything but the kernel-facing and command modules.
 UNIT_MODULES := $(PURE_MODULES) kubelet inventory
-APP_MODULES := $(UNIT_MODULES) probes inventory_command monitor main
+APP_MODULES := $(UNIT_MODULES) probes inventory_command replay_command monitor main
 APP_OBJECTS := $(patsubst %,$(BUILD)/obj/%.o,$(APP_MODULES))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
@@ -62,7 +62,7 @@ SAN_BINS := $(patsubst %,$(BUILD)/san/tests/%,$(UNIT_TESTS))
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 # libFuzzer targets: name -> source, and the -D that picks a JSON document kind.
-FUZZ_TARGETS := dns http tls podlist bundle azure_json service_tags policy identities
+FUZZ_TARGETS := dns http tls podlist bundle azure_json service_tags policy identities trace
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 FUZZ_SECONDS ?= 300
@@ -162,6 +162,7 @@ FUZZ_OBJECTS := $(patsubst %,$(BUILD)/fuzz/obj/%.o,$(PURE_MODULES))
 $(BUILD)/fuzz/fuzz_dns: fuzz/fuzz_dns.c $(FUZZ_OBJECTS)
 $(BUILD)/fuzz/fuzz_http: fuzz/fuzz_http.c $(FUZZ_OBJECTS)
 $(BUILD)/fuzz/fuzz_tls: fuzz/fuzz_tls.c $(FUZZ_OBJECTS)
+$(BUILD)/fuzz/fuzz_trace: fuzz/fuzz_trace.c $(FUZZ_OBJECTS)
 $(BUILD)/fuzz/fuzz_podlist: FUZZ_KIND := -DFUZZ_JSON_KIND=1
 $(BUILD)/fuzz/fuzz_bundle: FUZZ_KIND := -DFUZZ_JSON_KIND=2
 $(BUILD)/fuzz/fuzz_azure_json: FUZZ_KIND := -DFUZZ_JSON_KIND=3

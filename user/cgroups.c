@@ -155,6 +155,19 @@ size_t cgroup_cache_expire(struct cgroup_cache *cache, uint64_t now_ns, uint64_t
 	return dropped;
 }
 
+void cgroup_cache_foreach(struct cgroup_cache *cache,
+			  void (*fn)(void *ctx, const struct cgroup_entry *entry), void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < cache->n_buckets; i++) {
+		struct cgroup_entry *entry;
+
+		for (entry = cache->buckets[i]; entry; entry = entry->next)
+			fn(ctx, entry);
+	}
+}
+
 size_t cgroup_cache_count(const struct cgroup_cache *cache)
 {
 	return cache->count;

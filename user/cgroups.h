@@ -46,6 +46,9 @@ void cgroup_cache_mark_removed(struct cgroup_cache *cache, uint64_t id, uint64_t
 /* Drops entries removed more than grace_ns before now_ns. Returns how many. */
 size_t cgroup_cache_expire(struct cgroup_cache *cache, uint64_t now_ns, uint64_t grace_ns);
 size_t cgroup_cache_count(const struct cgroup_cache *cache);
+/* Calls fn for every entry. */
+void cgroup_cache_foreach(struct cgroup_cache *cache,
+			  void (*fn)(void *ctx, const struct cgroup_entry *entry), void *ctx);
 /* Entries refused because the cache was full. */
 uint64_t cgroup_cache_refused(const struct cgroup_cache *cache);
 

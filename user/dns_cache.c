@@ -219,6 +219,17 @@ const char *dns_cache_lookup(struct dns_cache *cache, const char *owner, uint8_t
 	return entry->name;
 }
 
+void dns_cache_foreach(const struct dns_cache *cache,
+		       void (*fn)(void *ctx, const char *owner, uint8_t family, const uint8_t addr[16],
+				  const char *name, uint64_t expires_ns),
+		       void *ctx)
+{
+	const struct entry *entry;
+
+	for (entry = cache->oldest; entry; entry = entry->newer)
+		fn(ctx, entry->owner, entry->family, entry->addr, entry->name, entry->expires_ns);
+}
+
 size_t dns_cache_count(const struct dns_cache *cache)
 {
 	return cache->count;

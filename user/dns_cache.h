@@ -32,5 +32,10 @@ void dns_cache_add(struct dns_cache *cache, const char *owner, uint8_t family,
 const char *dns_cache_lookup(struct dns_cache *cache, const char *owner, uint8_t family,
 			     const uint8_t addr[16], uint64_t now_ns);
 size_t dns_cache_count(const struct dns_cache *cache);
+/* Oldest first, so that adding them back in this order keeps the LRU order. */
+void dns_cache_foreach(const struct dns_cache *cache,
+		       void (*fn)(void *ctx, const char *owner, uint8_t family, const uint8_t addr[16],
+				  const char *name, uint64_t expires_ns),
+		       void *ctx);
 
 #endif /* ACCESSMON_DNS_CACHE_H */

@@ -259,6 +259,11 @@ int identity_data_add_document(struct identity_data *data, const char *dir, cons
 {
 	char source[4096];
 
+	if (data->n_files < sizeof(data->files) / sizeof(data->files[0])) {
+		data->files[data->n_files].name = strdup(name);
+		data->files[data->n_files].json = cJSON_PrintUnformatted(root);
+		data->n_files++;
+	}
 	if (strcmp(name, "role-assignments.json") == 0)
 		return data->assignments ? -EEXIST : load_assignments(data, root, dir, err);
 	if (strcmp(name, "identities.json") == 0)
@@ -312,6 +317,10 @@ void identity_data_free(struct identity_data *data)
 	}
 	free(data->resources);
 	node_identity_release(&data->cluster);
+	for (i = 0; i < data->n_files; i++) {
+		free(data->files[i].name);
+		free(data->files[i].json);
+	}
 	free(data);
 }
 
@@ -388,7 +397,7 @@ struct identity_data *identity_data_load(const char *dir, struct am_error *err)
 			continue;
 		rc = load(dir, dent->d_name, &root, err);
 		if (rc == 0) {
-			rc = load_federated(data, root, dir, dent->d_name, err);
+			rc = identity_data_add_document(data, dir, dent->d_name, root, err);
 			cJSON_Delete(root);
 		}
 		if (rc) {

@@ -59,6 +59,12 @@ struct identity_data {
 	size_t n_resources;
 	struct node_identity cluster; /* from cluster.json: kubelet and add-on identities */
 	bool has_cluster;
+	/* Each file read, as compact JSON, so a recording can carry the data it used. */
+	struct {
+		char *name;
+		char *json;
+	} files[64];
+	size_t n_files;
 	char loaded[256];  /* "role-assignments.json (12), identities.json (3)" */
 	char missing[256]; /* "federated-credentials*.json, resources.json" */
 };

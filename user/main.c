@@ -5,6 +5,7 @@
 
 #include "inventory_command.h"
 #include "monitor.h"
+#include "replay_command.h"
 
 #ifndef ACCESSMON_VERSION
 #define ACCESSMON_VERSION "0.1.0"
@@ -20,6 +21,8 @@ static void usage(FILE *out)
 	      "Commands:\n"
 	      "  monitor    attach the kernel probes and stream records as JSON lines\n"
 	      "  inventory  print the node's identities and pods as the monitor sees them\n"
+	      "  replay     feed recorded traces through the pipeline, as live\n"
+	      "  trace      describe recorded traces (trace info FILE)\n"
 	      "  version    print the version\n"
 	      "  help       show this help\n"
 	      "\n"
@@ -35,6 +38,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "monitor") == 0)
 		return monitor_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "replay") == 0)
+		return replay_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "trace") == 0)
+		return trace_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "inventory") == 0)
 		return inventory_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {

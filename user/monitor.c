@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include "hostfs.h"
 #include "inventory.h"
 #include "options.h"
+#include "output.h"
 #include "pipeline.h"
 #include "pods.h"
 #include "probes.h"
@@ -31,7 +33,10 @@
 #include "dns_cache.h"
 #include "identities.h"
 #include "policy.h"
+#include "recorder.h"
 #include "rules.h"
+#include "state.h"
+#include "trace.h"
 #include "secrets.h"
 #include "service_tags.h"
 #include "watch.h"
@@ -78,6 +83,13 @@ struct monitor {
 	struct identity_data *identities;
 	struct policy *policy;
 	struct rules_context rules;
+	/* Recording: what changed outside the record stream since it was last written. */
+	struct recorder *recorder;
+	struct jsonw state;
+	unsigned long recorded_pods, recorded_watches;
+	bool cgroups_dirty;
+	uint32_t missed_pids[64];
+	size_t n_missed_pids;
 	struct pipeline *pipeline;
 	struct probes *probes;
 	uint64_t lost_reported;
@@ -226,11 +238,148 @@ static void refresh_watch_set(struct monitor *monitor, uint64_t now_ns)
 	monitor->last_discovery_ns = now_ns;
 }
 
+static void record_state_to(struct recorder *recorder, struct monitor *monitor, uint64_t boot_ns)
+{
+	recorder_state(recorder, monitor->state.buf, monitor->state.len, boot_ns);
+}
+
+static void record_state(struct monitor *monitor, uint64_t boot_ns)
+{
+	record_state_to(monitor->recorder, monitor, boot_ns);
+}
+
+/*
+ * State the live side changed outside the record stream (a rescan, a /proc read,
+ * the inventory, the watch set), written before the record that saw it.
+ */
+static void record_changes(struct monitor *monitor, uint64_t boot_ns)
+{
+	size_t i;
+
+	if (!monitor->recorder)
+		return;
+	if (monitor->cgroups_dirty) {
+		state_write_cgroups(&monitor->state, monitor->cgroups);
+		record_state(monitor, boot_ns);
+		monitor->cgroups_dirty = false;
+	}
+	for (i = 0; i < monitor->n_missed_pids; i++) {
+		const struct process_info *process =
+			process_cache_lookup(monitor->processes, monitor->missed_pids[i]);
+
+		if (!process)
+			continue;
+		state_write_process(&monitor->state, process);
+		record_state(monitor, boot_ns);
+	}
+	monitor->n_missed_pids = 0;
+	if (pod_inventory_generation(monitor->pods) != monitor->recorded_pods) {
+		state_write_pods(&monitor->state, monitor->pods);
+		record_state(monitor, boot_ns);
+		monitor->recorded_pods = pod_inventory_generation(monitor->pods);
+	}
+	if (watch_list_generation(monitor->watches) != monitor->recorded_watches) {
+		state_write_watches(&monitor->state, monitor->watches);
+		record_state(monitor, boot_ns);
+		monitor->recorded_watches = watch_list_generation(monitor->watches);
+	}
+}
+
 static int on_record(void *ctx, const void *data, size_t size)
 {
 	struct monitor *monitor = ctx;
+	const struct am_record_header *header = data;
 
 	pipeline_record(monitor->pipeline, data, size);
+	if (monitor->recorder && size >= sizeof(*header)) {
+		record_changes(monitor, header->time_ns);
+		recorder_record(monitor->recorder, data, (uint32_t)size, header->time_ns);
+	}
+	return 0;
+}
+
+/* The whole state: each trace file starts with it. */
+static void record_snapshot(void *ctx, struct recorder *recorder)
+{
+	struct monitor *monitor = ctx;
+	uint64_t now_ns = clock_ns(CLOCK_BOOTTIME);
+
+	state_write_node(&monitor->state, inventory_node(monitor->inventory));
+	record_state_to(recorder, monitor, now_ns);
+	state_write_identities(&monitor->state, monitor->identities);
+	record_state_to(recorder, monitor, now_ns);
+	state_write_policy(&monitor->state, monitor->policy);
+	record_state_to(recorder, monitor, now_ns);
+	state_write_service_tags(&monitor->state, monitor->service_tags);
+	record_state_to(recorder, monitor, now_ns);
+	state_write_cgroups(&monitor->state, monitor->cgroups);
+	record_state_to(recorder, monitor, now_ns);
+	state_write_processes(&monitor->state, monitor->processes);
+	record_state_to(recorder, monitor, now_ns);
+	state_write_pods(&monitor->state, monitor->pods);
+	record_state_to(recorder, monitor, now_ns);
+	monitor->recorded_pods = pod_inventory_generation(monitor->pods);
+	state_write_watches(&monitor->state, monitor->watches);
+	record_state_to(recorder, monitor, now_ns);
+	monitor->recorded_watches = watch_list_generation(monitor->watches);
+	state_write_dns(&monitor->state, monitor->dns);
+	record_state_to(recorder, monitor, now_ns);
+	monitor->cgroups_dirty = false;
+	monitor->n_missed_pids = 0;
+}
+
+static int start_recording(struct monitor *monitor, int64_t boot_to_wall_ns)
+{
+	struct recorder_config config = {0};
+	struct am_error err;
+	struct utsname uts;
+	struct jsonw header;
+	char started[RFC3339_LEN];
+	size_t i;
+
+	uname(&uts);
+	format_rfc3339(clock_ns(CLOCK_REALTIME), started);
+	jsonw_init(&header);
+	jsonw_object_begin(&header);
+	jsonw_member_uint(&header, "format", TRACE_VERSION);
+	jsonw_member_string(&header, "node", uts.nodename);
+	jsonw_member_string(&header, "kernel", uts.release);
+	{
+		char offset[24];
+
+		/* A string: JSON numbers are doubles, and this needs all 64 bits. */
+		snprintf(offset, sizeof(offset), "%lld", (long long)boot_to_wall_ns);
+		jsonw_member_string(&header, "boot_to_wall_ns", offset);
+	}
+	jsonw_member_string(&header, "started", started);
+	jsonw_member_string(&header, "monitor_version", ACCESSMON_VERSION);
+	jsonw_key(&header, "options");
+	jsonw_object_begin(&header);
+	jsonw_key(&header, "events");
+	jsonw_bool(&header, monitor->options.events);
+	jsonw_member_string(&header, "host_root", monitor->options.sources.host_root);
+	jsonw_member_string(&header, "identities", monitor->options.identities_dir);
+	jsonw_member_string(&header, "policy", monitor->options.policy_file);
+	jsonw_member_string(&header, "service_tags", monitor->options.service_tags_file);
+	jsonw_key(&header, "watch");
+	jsonw_array_begin(&header);
+	for (i = 0; i < monitor->options.n_watch_paths; i++)
+		jsonw_string(&header, monitor->options.watch_paths[i]);
+	jsonw_array_end(&header);
+	jsonw_object_end(&header);
+	jsonw_object_end(&header);
+	config.path = monitor->options.record_file;
+	config.max_size = monitor->options.record_max_size;
+	config.keep = monitor->options.record_keep;
+	config.header_json = header.buf;
+	config.snapshot = record_snapshot;
+	config.snapshot_ctx = monitor;
+	monitor->recorder = recorder_open(&config, &err);
+	jsonw_release(&header);
+	if (!monitor->recorder) {
+		fprintf(stderr, "accessmon: %s\n", err.msg);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -246,6 +395,7 @@ static void on_cgroup_miss(void *ctx, uint64_t cgroup_id, uint64_t now_ns)
 		return;
 	monitor->last_rescan_ns = now_ns;
 	cgroup_tree_scan(monitor->cgroups, monitor->cgroup_root, &err);
+	monitor->cgroups_dirty = true;
 }
 
 /* A process the kernel did not announce (started before the probes): read /proc once. */
@@ -257,6 +407,8 @@ static void on_process_miss(void *ctx, uint32_t pid, uint64_t now_ns)
 	if (process_read_proc(monitor->processes, monitor->proc_dir, monitor->cgroup_root, pid))
 		/* Gone already: remember that, so its next records do not ask again. */
 		process_cache_put(monitor->processes, &placeholder);
+	if (monitor->n_missed_pids < sizeof(monitor->missed_pids) / sizeof(monitor->missed_pids[0]))
+		monitor->missed_pids[monitor->n_missed_pids++] = pid;
 }
 
 static void on_pod_miss(void *ctx, const char *pod_uid, const char *container_id,
@@ -272,7 +424,7 @@ static void on_pod_miss(void *ctx, const char *pod_uid, const char *container_id
 static void report_losses(struct monitor *monitor)
 {
 	uint64_t counters[AM_CNT_MAX];
-	uint64_t lost;
+	uint64_t lost, now_ns;
 
 	if (probes_counters(monitor->probes, counters))
 		return;
@@ -283,8 +435,12 @@ static void report_losses(struct monitor *monitor)
 		"accessmon: %" PRIu64 " events lost in the kernel (ring buffer full), %" PRIu64
 		" in all\n",
 		lost - monitor->lost_reported, lost);
-	pipeline_events_lost(monitor->pipeline, clock_ns(CLOCK_BOOTTIME),
-			     lost - monitor->lost_reported, lost);
+	now_ns = clock_ns(CLOCK_BOOTTIME);
+	pipeline_events_lost(monitor->pipeline, now_ns, lost - monitor->lost_reported, lost);
+	if (monitor->recorder) {
+		state_write_loss(&monitor->state, now_ns, lost - monitor->lost_reported, lost);
+		record_state(monitor, now_ns);
+	}
 	monitor->lost_reported = lost;
 }
 
@@ -364,15 +520,30 @@ static int run(struct monitor *monitor)
 			break;
 		}
 		report_losses(monitor);
+		now_ns = clock_ns(CLOCK_BOOTTIME);
 		if (reload_requested) {
 			reload_requested = 0;
-			if (load_detection(monitor, true) == 0)
+			if (load_detection(monitor, true) == 0) {
 				fprintf(stderr, "accessmon: reloaded identity data and policy\n");
+				if (monitor->recorder) {
+					state_write_identities(&monitor->state, monitor->identities);
+					record_state(monitor, now_ns);
+					state_write_policy(&monitor->state, monitor->policy);
+					record_state(monitor, now_ns);
+				}
+			}
 		}
-		now_ns = clock_ns(CLOCK_BOOTTIME);
 		inventory_tick(monitor->inventory, now_ns);
 		if (now_ns - monitor->last_discovery_ns >= DISCOVERY_INTERVAL_NS)
 			refresh_watch_set(monitor, now_ns);
+		if (monitor->recorder) {
+			const char *error = recorder_error(monitor->recorder);
+
+			record_changes(monitor, now_ns);
+			recorder_tick(monitor->recorder, now_ns);
+			if (*error)
+				fprintf(stderr, "accessmon: %s\n", error);
+		}
 		rc = pipeline_flush(monitor->pipeline);
 		if (rc) {
 			fprintf(stderr, "accessmon: writing records failed: %s\n", strerror(-rc));
@@ -537,6 +708,11 @@ int monitor_main(int argc, char **argv)
 		cgroup_cache_count(monitor.cgroups), process_cache_count(monitor.processes),
 		pod_inventory_count(monitor.pods), watch_list_count(monitor.watches),
 		probes_io_uring(monitor.probes) ? "" : "; io_uring opens not seen (no io_uring tracepoint)");
+	jsonw_init(&monitor.state);
+	if (monitor.options.record_file && start_recording(&monitor, pipeline_config.boot_to_wall_ns)) {
+		status = 2;
+		goto close_probes;
+	}
 	if (monitor.options.ready_file) {
 		rc = write_ready_file(monitor.options.ready_file);
 		if (rc) {
@@ -547,10 +723,18 @@ int monitor_main(int argc, char **argv)
 	}
 
 	status = run(&monitor);
+	if (monitor.recorder) {
+		record_changes(&monitor, clock_ns(CLOCK_BOOTTIME));
+		if (recorder_lost(monitor.recorder))
+			fprintf(stderr, "accessmon: %llu trace entries could not be written\n",
+				(unsigned long long)recorder_lost(monitor.recorder));
+	}
 
 	if (monitor.options.ready_file)
 		unlink(monitor.options.ready_file);
 close_probes:
+	recorder_close(monitor.recorder);
+	jsonw_release(&monitor.state);
 	probes_close(monitor.probes);
 free_pipeline:
 	pipeline_free(monitor.pipeline);

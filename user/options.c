@@ -27,6 +27,9 @@ enum {
 	OPT_SERVICE_TAGS,
 	OPT_IDENTITIES,
 	OPT_POLICY,
+	OPT_RECORD,
+	OPT_RECORD_MAX_SIZE,
+	OPT_RECORD_KEEP,
 };
 
 #define SOURCE_LONG_OPTIONS                                                                    \
@@ -148,6 +151,9 @@ static const struct option long_options[] = {
 	{"service-tags", required_argument, NULL, OPT_SERVICE_TAGS},
 	{"identities", required_argument, NULL, OPT_IDENTITIES},
 	{"policy", required_argument, NULL, OPT_POLICY},
+	{"record", required_argument, NULL, OPT_RECORD},
+	{"record-max-size", required_argument, NULL, OPT_RECORD_MAX_SIZE},
+	{"record-keep", required_argument, NULL, OPT_RECORD_KEEP},
 	SOURCE_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
@@ -174,6 +180,9 @@ void monitor_usage(FILE *out)
 	      "                        resources.json (each optional)\n"
 	      "  --policy FILE         allowed access and severity overrides (JSON); default: the\n"
 	      "                        built-in policy, which allows what AKS itself does\n"
+	      "  --record FILE         also write a trace file (replay it with accessmon replay)\n"
+	      "  --record-max-size SIZE  rotate the trace at this size (e.g. 100M)\n"
+	      "  --record-keep N       rotated traces kept: FILE.1 ... FILE.N (default: 5)\n"
 	      "  --watch PATH          report opens of this file, by any path that reaches it\n"
 	      "                        (repeatable)\n" SOURCE_USAGE
 	      "  --service-tags FILE   Microsoft's ServiceTags_Public JSON (or .json.gz): names\n"
@@ -245,6 +254,7 @@ int monitor_options_parse(int argc, char **argv, struct monitor_options *options
 
 	memset(options, 0, sizeof(*options));
 	options->ringbuf_bytes = RINGBUF_DEFAULT_BYTES;
+	options->record_keep = 5;
 	optind = 0; /* GNU: start over, even if an earlier parse stopped midway */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":hv", long_options, NULL)) != -1) {
@@ -278,6 +288,31 @@ int monitor_options_parse(int argc, char **argv, struct monitor_options *options
 		case OPT_POLICY:
 			options->policy_file = optarg;
 			break;
+		case OPT_RECORD:
+			options->record_file = optarg;
+			break;
+		case OPT_RECORD_MAX_SIZE:
+			if (parse_size(optarg, &options->record_max_size) || options->record_max_size < 65536) {
+				am_error_set(err, "--record-max-size '%s': expected a size of at least 64K, "
+						  "like 100M",
+					     optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_RECORD_KEEP: {
+			char *end;
+			unsigned long keep;
+
+			errno = 0;
+			keep = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || keep > 1000 || optarg[0] == '-') {
+				am_error_set(err, "--record-keep '%s': expected a number from 0 to 1000",
+					     optarg);
+				return -EINVAL;
+			}
+			options->record_keep = (unsigned int)keep;
+			break;
+		}
 		case OPT_FORMAT:
 			rc = parse_format(optarg, &options->format, err);
 			if (rc)
@@ -361,6 +396,38 @@ int inventory_options_parse(int argc, char **argv, struct inventory_options *opt
 		am_error_set(err, "unexpected argument '%s'", argv[optind]);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int parse_size(const char *text, uint64_t *out)
+{
+	unsigned long long value;
+	char *end;
+
+	errno = 0;
+	value = strtoull(text, &end, 10);
+	if (errno || end == text || text[0] == '-')
+		return -EINVAL;
+	switch (*end) {
+	case 'K':
+	case 'k':
+		value <<= 10;
+		end++;
+		break;
+	case 'M':
+	case 'm':
+		value <<= 20;
+		end++;
+		break;
+	case 'G':
+	case 'g':
+		value <<= 30;
+		end++;
+		break;
+	}
+	if (*end)
+		return -EINVAL;
+	*out = value;
 	return 0;
 }
 

@@ -50,6 +50,9 @@ struct monitor_options {
 	const char *service_tags_file;
 	const char *identities_dir;
 	const char *policy_file;
+	const char *record_file;
+	uint64_t record_max_size;
+	unsigned int record_keep;
 	const char **watch_paths;
 	size_t n_watch_paths;
 };
@@ -72,6 +75,9 @@ void monitor_usage(FILE *out);
 int inventory_options_parse(int argc, char **argv, struct inventory_options *options,
 			    struct am_error *err);
 void inventory_usage(FILE *out);
+
+/* A size: a number of bytes, or with a K, M or G suffix. */
+int parse_size(const char *text, uint64_t *out);
 
 const char *open_hook_name(enum open_hook hook);
 

@@ -6,6 +6,7 @@
 #ifndef ACCESSMON_OUTPUT_H
 #define ACCESSMON_OUTPUT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "accessmon.h"
@@ -66,6 +67,19 @@ void output_events_lost(struct jsonw *w, enum output_format format, uint64_t tim
 void output_subject_json(struct jsonw *w, const struct event_view *view);
 /* "pod=ns/name container=c pid=... comm=..." or "host ...", for text lines. */
 void output_subject_text(struct jsonw *w, const struct event_view *view);
+
+/* What a replay keeps: a pod, a rule, a time range (NULL/0: any). */
+struct output_filter {
+	const char *namespace;
+	const char *pod_name;
+	const char *rule;
+	uint64_t since_ns; /* wall clock */
+	uint64_t until_ns;
+};
+
+/* Whether a record (rule NULL: an event) passes the filter. */
+bool output_filter_keep(const struct output_filter *filter, const struct event_view *view,
+			const char *rule, uint64_t time_ns);
 
 /* The pod object of records and of the inventory (container may be NULL). */
 void output_pod_json(struct jsonw *w, const struct pod_info *pod,

@@ -68,6 +68,8 @@ struct pipeline *pipeline_new(const struct pipeline_config *config,
 	jsonw_init(&pipeline->event_json);
 	if (config->rules)
 		pipeline->rules = rules_new(config->rules, config->format, &sink);
+	if (pipeline->rules)
+		rules_set_filter(pipeline->rules, config->filter);
 	if (!pipeline->flows || !pipeline->dns_message || (config->rules && !pipeline->rules)) {
 		pipeline_free(pipeline);
 		return NULL;
@@ -255,7 +257,8 @@ static void emit_view(struct pipeline *pipeline, struct event_view *view,
 	ancestors_fill(pipeline, view, task);
 	jsonw_reset(&pipeline->event_json);
 	output_event(&pipeline->event_json, OUTPUT_JSON, view);
-	if (pipeline->config.events) {
+	if (pipeline->config.events &&
+	    output_filter_keep(pipeline->config.filter, view, NULL, view->time_ns)) {
 		if (pipeline->config.format == OUTPUT_JSON) {
 			write_alert(pipeline, &pipeline->event_json);
 			pipeline->event_json.len--; /* the newline */
@@ -526,6 +529,11 @@ void pipeline_finish(struct pipeline *pipeline)
 	flow_table_finish(pipeline->flows);
 	if (pipeline->rules)
 		rules_finish(pipeline->rules);
+}
+
+void pipeline_set_service_tags(struct pipeline *pipeline, const struct service_tags *tags)
+{
+	pipeline->state.service_tags = tags;
 }
 
 void pipeline_set_rules_context(struct pipeline *pipeline, const struct rules_context *context)

@@ -34,11 +34,13 @@ struct service_tags;
 #define PIPELINE_CGROUP_GRACE_NS (60ull * 1000000000ull)
 
 struct rules_context;
+struct output_filter;
 
 struct pipeline_config {
 	bool events; /* write event records, not only alerts */
 	/* Detection: NULL writes no alerts (an --events-only run). */
 	const struct rules_context *rules;
+	const struct output_filter *filter; /* NULL: write everything */
 	enum output_format format;
 	int64_t boot_to_wall_ns; /* add to CLOCK_BOOTTIME to get wall clock time */
 };
@@ -82,11 +84,16 @@ struct pipeline *pipeline_new(const struct pipeline_config *config,
 void pipeline_free(struct pipeline *pipeline);
 void pipeline_set_hooks(struct pipeline *pipeline, const struct pipeline_hooks *hooks);
 
+/* Sees every record the pipeline took, after it took it (a recorder). */
+typedef void (*pipeline_observer_fn)(void *ctx, const void *data, size_t size);
+
 /* Feeds one raw record. -EINVAL when it is malformed (counted, nothing written). */
 int pipeline_record(struct pipeline *pipeline, const void *data, size_t size);
 /* Reports records the kernel could not deliver: `lost` new ones, `lost_total` in all. */
 void pipeline_events_lost(struct pipeline *pipeline, uint64_t boot_ns, uint64_t lost,
 			  uint64_t lost_total);
+/* Service tags replaced (a replayed recording carries its own). */
+void pipeline_set_service_tags(struct pipeline *pipeline, const struct service_tags *tags);
 /* New identity data or policy (a reload). */
 void pipeline_set_rules_context(struct pipeline *pipeline, const struct rules_context *context);
 /* The end of the input: reports what was still waiting (requests, held connects). */

@@ -615,6 +615,16 @@ int pod_inventory_apply_containers(struct pod_inventory *inventory,
 	return 0;
 }
 
+void pod_inventory_clear(struct pod_inventory *inventory)
+{
+	size_t i;
+
+	for (i = 0; i < inventory->n_pods; i++)
+		pod_free(inventory->pods[i]);
+	inventory->n_pods = 0;
+	recount(inventory);
+}
+
 size_t pod_inventory_expire(struct pod_inventory *inventory, uint64_t now_ns, uint64_t grace_ns)
 {
 	size_t i = 0, dropped = 0;

@@ -98,6 +98,8 @@ int pod_inventory_apply_containers(struct pod_inventory *inventory,
 				   const struct bundle_container *containers, size_t n,
 				   uint64_t now_ns);
 /* Drops pods deleted more than grace_ns before now_ns. Returns how many. */
+/* Forgets every pod (a restore replaces the inventory whole). */
+void pod_inventory_clear(struct pod_inventory *inventory);
 size_t pod_inventory_expire(struct pod_inventory *inventory, uint64_t now_ns, uint64_t grace_ns);
 
 /* Pods some source reports now (deleted ones in their grace period not counted). */

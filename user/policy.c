@@ -64,6 +64,7 @@ struct severity_override {
 };
 
 struct policy {
+	char *json;
 	struct allow_entry *allow;
 	size_t n_allow;
 	struct severity_override *overrides;
@@ -145,7 +146,13 @@ void policy_free(struct policy *policy)
 	for (i = 0; i < policy->n_overrides; i++)
 		free(policy->overrides[i].rule);
 	free(policy->overrides);
+	free(policy->json);
 	free(policy);
+}
+
+const char *policy_json(const struct policy *policy)
+{
+	return policy->json;
 }
 
 /* A condition: a string or an array of strings. */
@@ -269,6 +276,7 @@ struct policy *policy_parse(const cJSON *root, const char *source, struct am_err
 	policy = calloc(1, sizeof(*policy));
 	if (!policy)
 		return NULL;
+	policy->json = cJSON_PrintUnformatted(root);
 	policy->allow = calloc((size_t)cJSON_GetArraySize(allow) + 1, sizeof(*policy->allow));
 	policy->overrides = calloc((size_t)cJSON_GetArraySize(severity) + 1,
 				   sizeof(*policy->overrides));

@@ -45,6 +45,8 @@ struct policy *policy_parse(const cJSON *root, const char *source, struct am_err
 struct policy *policy_load(const char *path, struct am_error *err);
 struct policy *policy_default(void);
 void policy_free(struct policy *policy);
+/* The policy as compact JSON: what a recording carries. */
+const char *policy_json(const struct policy *policy);
 
 /* The comment of the allow entry that matches, or NULL: the alert stands. */
 const char *policy_allows(const struct policy *policy, const struct policy_subject *subject);

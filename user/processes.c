@@ -254,8 +254,8 @@ struct process_info *process_cache_put(struct process_cache *cache, const struct
 	info->args_size = src->args ? src->args_size : 0;
 	info->args_truncated = src->args_truncated;
 	info->ran_exe = src->exe != NULL;
-	info->previous_exe = NULL;
-	info->previous_comm[0] = '\0';
+	info->previous_exe = src->previous_exe ? strdup(src->previous_exe) : NULL;
+	memcpy(info->previous_comm, src->previous_comm, sizeof(info->previous_comm));
 	info->exited_at_ns = src->exited_at_ns;
 	return info;
 }
@@ -283,6 +283,19 @@ size_t process_cache_expire(struct process_cache *cache, uint64_t now_ns, uint64
 		}
 	}
 	return dropped;
+}
+
+void process_cache_foreach(struct process_cache *cache,
+			   void (*fn)(void *ctx, const struct process_info *info), void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < cache->n_buckets; i++) {
+		struct process_info *info;
+
+		for (info = cache->buckets[i]; info; info = info->next)
+			fn(ctx, info);
+	}
 }
 
 size_t process_cache_count(const struct process_cache *cache)

@@ -50,6 +50,8 @@ struct process_info *process_cache_put(struct process_cache *cache, const struct
 /* Frees processes that exited more than grace_ns before now_ns. Returns how many. */
 size_t process_cache_expire(struct process_cache *cache, uint64_t now_ns, uint64_t grace_ns);
 size_t process_cache_count(const struct process_cache *cache);
+void process_cache_foreach(struct process_cache *cache,
+			   void (*fn)(void *ctx, const struct process_info *info), void *ctx);
 /* Live processes pushed out because the cache was full. */
 uint64_t process_cache_evicted(const struct process_cache *cache);
 

@@ -80,6 +80,7 @@ struct theft {
 
 struct rules {
 	struct rules_context context;
+	const struct output_filter *filter;
 	enum output_format format;
 	struct rules_sink sink;
 	struct fold *folds;
@@ -142,6 +143,11 @@ void rules_free(struct rules *rules)
 	jsonw_release(&rules->line);
 	jsonw_release(&rules->scratch);
 	free(rules);
+}
+
+void rules_set_filter(struct rules *rules, const struct output_filter *filter)
+{
+	rules->filter = filter;
 }
 
 void rules_set_context(struct rules *rules, const struct rules_context *context)
@@ -453,6 +459,8 @@ static bool raise_alert(struct rules *rules, struct alert *alert, const char *id
 	}
 	alert->severity = policy_severity(rules->context.policy, subject.rule, alert->severity);
 	rules->stats.alerts[alert->rule]++;
+	if (!output_filter_keep(rules->filter, alert->view, subject.rule, alert->time_ns))
+		return true;
 	fold = fold_find(rules, alert->key);
 	if (fold) {
 		fold->count++;

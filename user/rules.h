@@ -46,6 +46,8 @@ struct rules;
 
 struct rules *rules_new(const struct rules_context *context, enum output_format format,
 			const struct rules_sink *sink);
+/* Alerts the filter does not keep are judged but not written (replay's filters). */
+void rules_set_filter(struct rules *rules, const struct output_filter *filter);
 void rules_free(struct rules *rules);
 /* New identity data or policy (a reload): alerts from now on use them. */
 void rules_set_context(struct rules *rules, const struct rules_context *context);

@@ -325,3 +325,51 @@ size_t service_tags_tag_count(const struct service_tags *tags)
 {
 	return tags->n_tags;
 }
+
+/* Regroups the prefixes by tag into a document service_tags_from_json reads back. */
+char *service_tags_json(const struct service_tags *tags)
+{
+	cJSON *root = cJSON_CreateObject(), *values = cJSON_AddArrayToObject(root, "values");
+	cJSON **prefix_lists = calloc(tags->n_tags + 1, sizeof(*prefix_lists));
+	char *text = NULL;
+	size_t i;
+
+	if (!root || !values || !prefix_lists)
+		goto out;
+	for (i = 0; i < tags->n_tags; i++) {
+		static const char *const system_services[] = {
+			[SERVICE_KEYVAULT] = "AzureKeyVault",
+			[SERVICE_ACR] = "AzureContainerRegistry",
+			[SERVICE_ENTRA_LOGIN] = "AzureAD",
+			[SERVICE_RESOURCE_MANAGER] = "AzureResourceManager",
+			[SERVICE_STORAGE_BLOB] = "AzureStorage",
+		};
+		cJSON *value = cJSON_CreateObject(), *properties;
+
+		cJSON_AddStringToObject(value, "name", tags->tags[i].name);
+		properties = cJSON_AddObjectToObject(value, "properties");
+		cJSON_AddStringToObject(properties, "region",
+					tags->tags[i].region ? tags->tags[i].region : "");
+		cJSON_AddStringToObject(properties, "systemService",
+					system_services[tags->tags[i].service]
+						? system_services[tags->tags[i].service]
+						: "");
+		prefix_lists[i] = cJSON_AddArrayToObject(properties, "addressPrefixes");
+		cJSON_AddItemToArray(values, value);
+	}
+	for (i = 0; i < tags->n_slots; i++) {
+		const struct prefix_entry *entry = &tags->table[i];
+		char ip[INET6_ADDRSTRLEN], cidr[INET6_ADDRSTRLEN + 8];
+
+		if (!entry->used)
+			continue;
+		inet_ntop(entry->family == 4 ? AF_INET : AF_INET6, entry->addr, ip, sizeof(ip));
+		snprintf(cidr, sizeof(cidr), "%s/%u", ip, entry->length);
+		cJSON_AddItemToArray(prefix_lists[entry->tag], cJSON_CreateString(cidr));
+	}
+	text = cJSON_PrintUnformatted(root);
+out:
+	free(prefix_lists);
+	cJSON_Delete(root);
+	return text;
+}

@@ -35,5 +35,7 @@ const struct service_tag *service_tags_lookup(const struct service_tags *tags, u
 					      const uint8_t addr[16]);
 size_t service_tags_prefix_count(const struct service_tags *tags);
 size_t service_tags_tag_count(const struct service_tags *tags);
+/* The tags accessmon uses, as a compact ServiceTags document: what a recording carries. */
+char *service_tags_json(const struct service_tags *tags);
 
 #endif /* ACCESSMON_SERVICE_TAGS_H */

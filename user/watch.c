@@ -25,6 +25,7 @@ struct watch_list {
 	size_t count;
 	size_t dirs_installed;
 	size_t paths_installed;
+	unsigned long generation;
 };
 
 static uint64_t hash_path(const char *path)
@@ -176,8 +177,10 @@ int watch_list_want(struct watch_list *list, const struct watch_spec *spec, stru
 		list->buckets[bucket] = id + 1;
 	}
 	/* Counted when it joins the set: new, or back within its grace period. */
-	if (entry->removed_at_ns || !entry->kind)
+	if (entry->removed_at_ns || !entry->kind) {
 		list->count++;
+		list->generation++;
+	}
 	entry->removed_at_ns = 0;
 	entry->wanted = true;
 	entry->kind = spec->kind;
@@ -258,6 +261,7 @@ size_t watch_list_end(struct watch_list *list, const struct watch_sink *sink, ui
 				failures += uninstall(list, sink, entry);
 				entry->removed_at_ns = now_ns ? now_ns : 1;
 				list->count--;
+				list->generation++;
 			} else if (entry->removed_at_ns &&
 				   now_ns - entry->removed_at_ns > grace_ns && !entry->installed &&
 				   !entry->path_installed) {
@@ -265,6 +269,7 @@ size_t watch_list_end(struct watch_list *list, const struct watch_sink *sink, ui
 				free(entry->path);
 				memset(entry, 0, sizeof(*entry));
 				list->free_ids[list->n_free++] = (uint32_t)i;
+				list->generation++;
 			}
 			continue;
 		}
@@ -308,6 +313,56 @@ size_t watch_list_end(struct watch_list *list, const struct watch_sink *sink, ui
 		}
 	}
 	return failures;
+}
+
+size_t watch_list_slots(const struct watch_list *list)
+{
+	return list->n_slots;
+}
+
+unsigned long watch_list_generation(const struct watch_list *list)
+{
+	return list->generation;
+}
+
+int watch_list_restore(struct watch_list *list, uint32_t id, const struct watch_spec *spec,
+		       uint64_t removed_at_ns)
+{
+	struct watch_entry *entry;
+	size_t bucket;
+
+	if (id >= list->capacity || !spec->path)
+		return -EINVAL;
+	while (list->n_slots <= id) {
+		memset(&list->entries[list->n_slots], 0, sizeof(list->entries[0]));
+		list->n_slots++;
+	}
+	entry = &list->entries[id];
+	if (entry->path) {
+		bucket_remove(list, bucket_find(list, entry->path));
+		if (!entry->removed_at_ns)
+			list->count--;
+		free(entry->path);
+	}
+	memset(entry, 0, sizeof(*entry));
+	entry->id = id;
+	entry->path = strdup(spec->path);
+	if (!entry->path)
+		return -ENOMEM;
+	entry->kind = spec->kind;
+	entry->identity = spec->identity;
+	entry->by_path = spec->by_path;
+	entry->flags = spec->flags;
+	entry->removed_at_ns = removed_at_ns;
+	entry->wanted = !removed_at_ns;
+	snprintf(entry->owner_uid, sizeof(entry->owner_uid), "%s",
+		 spec->owner_uid ? spec->owner_uid : "");
+	bucket = bucket_find(list, entry->path);
+	if (!list->buckets[bucket])
+		list->buckets[bucket] = id + 1;
+	if (!removed_at_ns)
+		list->count++;
+	return 0;
 }
 
 const struct watch_entry *watch_list_get(const struct watch_list *list, uint32_t id)

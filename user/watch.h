@@ -94,6 +94,13 @@ size_t watch_list_end(struct watch_list *list, const struct watch_sink *sink, ui
 		      uint64_t grace_ns);
 
 const struct watch_entry *watch_list_get(const struct watch_list *list, uint32_t id);
+/* Ids in use are below this. */
+size_t watch_list_slots(const struct watch_list *list);
+/* Puts an entry back at its id, as a recording had it (replay; nothing is installed). */
+int watch_list_restore(struct watch_list *list, uint32_t id, const struct watch_spec *spec,
+		       uint64_t removed_at_ns);
+/* Bumped by every change a round makes, so a recorder knows when to record the set. */
+unsigned long watch_list_generation(const struct watch_list *list);
 /* Entries in the set now. */
 size_t watch_list_count(const struct watch_list *list);
 /* Whether any directory / path entry is installed, for the kernel's shortcuts. */

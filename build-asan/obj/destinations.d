@@ -1,0 +1,2 @@
+build-asan/obj/destinations.o: user/destinations.c user/destinations.h
+user/destinations.h:

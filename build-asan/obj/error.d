@@ -1,0 +1,2 @@
+build-asan/obj/error.o: user/error.c user/error.h
+user/error.h:

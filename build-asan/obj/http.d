@@ -1,0 +1,2 @@
+build-asan/obj/http.o: user/http.c user/http.h
+user/http.h:

@@ -1,0 +1,2 @@
+build-asan/obj/jsonw.o: user/jsonw.c user/jsonw.h
+user/jsonw.h:

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Trace recording with a writer thread and rotation; see recorder.h. */
+#include "recorder.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "jsonw.h"
+#include "state.h"
+#include "trace.h"
+
+#define BLOCK_FLUSH_BYTES (256u << 10)
+#define BLOCK_FLUSH_NS (1000ull * 1000000ull)
+#define QUEUE_MAX 64
+
+struct item {
+	uint8_t *data; /* an encoded block, or NULL: rotate to a new file */
+	size_t len;
+	uint32_t entries;
+};
+
+struct recorder {
+	struct recorder_config config;
+	char *path;
+	uint8_t *header;
+	size_t header_len;
+	struct trace_block block;
+	uint64_t block_started_ns;
+	uint64_t bytes_in_file; /* as the main thread counts them */
+	/* shared with the writer thread */
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct item queue[QUEUE_MAX];
+	size_t head, count;
+	bool stop;
+	int fd;
+	uint64_t lost;	      /* entries dropped */
+	uint64_t lost_marked; /* of which the trace says so already */
+	char error[AM_ERROR_LEN + 128];
+	bool error_new;
+};
+
+static int open_file(const char *path, struct am_error *err)
+{
+	/* 0600, never through a symlink someone planted, never over an existing file. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		am_error_set(err, "--record %s: %s%s", path, strerror(errno),
+			     errno == EEXIST ? " (choose another name or move it away)" : "");
+	return fd;
+}
+
+static bool write_all(int fd, const uint8_t *data, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		data += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* path -> path.1 -> ... -> path.<keep>; the oldest goes. */
+static int rotate(struct recorder *r)
+{
+	char from[4096], to[4096];
+	struct am_error err;
+	unsigned int i;
+
+	close(r->fd);
+	r->fd = -1;
+	for (i = r->config.keep; i > 0; i--) {
+		snprintf(from, sizeof(from), i == 1 ? "%s" : "%s.%u", r->path, i - 1);
+		snprintf(to, sizeof(to), "%s.%u", r->path, i);
+		rename(from, to);
+	}
+	if (r->config.keep == 0)
+		unlink(r->path);
+	r->fd = open_file(r->path, &err);
+	if (r->fd < 0) {
+		snprintf(r->error, sizeof(r->error), "%s", err.msg);
+		r->error_new = true;
+		return -1;
+	}
+	if (!write_all(r->fd, r->header, r->header_len))
+		return -1;
+	return 0;
+}
+
+static void *writer(void *arg)
+{
+	struct recorder *r = arg;
+
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		struct item item;
+
+		while (!r->count && !r->stop)
+			pthread_cond_wait(&r->wake, &r->lock);
+		if (!r->count && r->stop)
+			break;
+		item = r->queue[r->head];
+		r->head = (r->head + 1) % QUEUE_MAX;
+		r->count--;
+		pthread_mutex_unlock(&r->lock);
+		if (!item.data) {
+			rotate(r);
+		} else if (r->fd < 0 || !write_all(r->fd, item.data, item.len)) {
+			pthread_mutex_lock(&r->lock);
+			r->lost += item.entries;
+			if (!r->error_new)
+				snprintf(r->error, sizeof(r->error),
+					 "recording to %s failed: %s; %llu entries lost so far", r->path,
+					 strerror(errno), (unsigned long long)r->lost);
+			r->error_new = true;
+			pthread_mutex_unlock(&r->lock);
+		}
+		free(item.data);
+		pthread_mutex_lock(&r->lock);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+/* Hands an item to the writer; a full queue drops it, counted. */
+static void enqueue(struct recorder *r, uint8_t *data, size_t len, uint32_t entries)
+{
+	pthread_mutex_lock(&r->lock);
+	if (r->count == QUEUE_MAX) {
+		r->lost += entries;
+		pthread_mutex_unlock(&r->lock);
+		free(data);
+		return;
+	}
+	r->queue[(r->head + r->count) % QUEUE_MAX] = (struct item){data, len, entries};
+	r->count++;
+	pthread_cond_signal(&r->wake);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void flush(struct recorder *r)
+{
+	uint8_t *data;
+	size_t len;
+
+	if (!r->block.entries)
+		return;
+	if (trace_block_encode(&r->block, &data, &len) == 0) {
+		r->bytes_in_file += len;
+		enqueue(r, data, len, r->block.entries);
+	}
+	trace_block_reset(&r->block);
+}
+
+static void mark_losses(struct recorder *r)
+{
+	struct jsonw w;
+	uint64_t lost;
+
+	pthread_mutex_lock(&r->lock);
+	lost = r->lost - r->lost_marked;
+	r->lost_marked = r->lost;
+	pthread_mutex_unlock(&r->lock);
+	if (!lost)
+		return;
+	jsonw_init(&w);
+	state_write_recorder_loss(&w, lost);
+	trace_block_add(&r->block, TRACE_ENTRY_STATE, w.buf, (uint32_t)w.len, 0);
+	jsonw_release(&w);
+}
+
+static void add(struct recorder *r, uint16_t kind, const void *data, uint32_t len, uint64_t time_ns)
+{
+	if (!r->block.entries) {
+		r->block_started_ns = time_ns;
+		mark_losses(r);
+	}
+	trace_block_add(&r->block, kind, data, len, time_ns);
+	if (r->block.len >= BLOCK_FLUSH_BYTES)
+		flush(r);
+	if (r->config.max_size && r->bytes_in_file >= r->config.max_size) {
+		flush(r);
+		enqueue(r, NULL, 0, 0);
+		r->bytes_in_file = r->header_len;
+		if (r->config.snapshot)
+			r->config.snapshot(r->config.snapshot_ctx, r);
+		flush(r);
+	}
+}
+
+struct recorder *recorder_open(const struct recorder_config *config, struct am_error *err)
+{
+	struct recorder *r = calloc(1, sizeof(*r));
+
+	if (!r) {
+		am_error_set(err, "out of memory");
+		return NULL;
+	}
+	r->config = *config;
+	r->path = strdup(config->path);
+	trace_block_init(&r->block);
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->wake, NULL);
+	r->fd = open_file(config->path, err);
+	if (r->fd < 0 || trace_header_encode(config->header_json, &r->header, &r->header_len) ||
+	    !write_all(r->fd, r->header, r->header_len)) {
+		if (r->fd >= 0) {
+			am_error_set(err, "--record %s: %s", config->path, strerror(errno));
+			close(r->fd);
+		}
+		free(r->header);
+		free(r->path);
+		free(r);
+		return NULL;
+	}
+	r->bytes_in_file = r->header_len;
+	if (pthread_create(&r->thread, NULL, writer, r) != 0) {
+		am_error_set(err, "--record: starting the writer failed");
+		close(r->fd);
+		free(r->header);
+		free(r->path);
+		free(r);
+		return NULL;
+	}
+	if (config->snapshot)
+		config->snapshot(config->snapshot_ctx, r);
+	flush(r);
+	return r;
+}
+
+void recorder_record(struct recorder *r, const void *data, uint32_t len, uint64_t time_ns)
+{
+	add(r, TRACE_ENTRY_RECORD, data, len, time_ns);
+}
+
+void recorder_state(struct recorder *r, const char *json, size_t len, uint64_t time_ns)
+{
+	add(r, TRACE_ENTRY_STATE, json, (uint32_t)len, time_ns);
+}
+
+void recorder_tick(struct recorder *r, uint64_t now_ns)
+{
+	if (r->block.entries && now_ns - r->block_started_ns >= BLOCK_FLUSH_NS)
+		flush(r);
+}
+
+uint64_t recorder_lost(const struct recorder *r)
+{
+	return r->lost;
+}
+
+const char *recorder_error(struct recorder *r)
+{
+	const char *message = "";
+
+	pthread_mutex_lock(&r->lock);
+	if (r->error_new) {
+		r->error_new = false;
+		message = r->error;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return message;
+}
+
+void recorder_close(struct recorder *r)
+{
+	if (!r)
+		return;
+	mark_losses(r);
+	flush(r);
+	pthread_mutex_lock(&r->lock);
+	r->stop = true;
+	pthread_cond_signal(&r->wake);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->thread, NULL);
+	if (r->fd >= 0)
+		close(r->fd);
+	trace_block_release(&r->block);
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->wake);
+	free(r->header);
+	free(r->path);
+	free(r);
+}
