@@ -444,6 +444,10 @@ e2e_main() {
 			wait "$MONITOR_PID" 2>/dev/null
 			MONITOR_PID=""
 		fi
+		# A file may check more after every test (after_test).
+		if declare -F after_test >/dev/null; then
+			after_test
+		fi
 		# E2E_KEEP=DIR keeps each test's records, for reading or for documentation.
 		if [ -n "${E2E_KEEP:-}" ] && [ -f "$OUT" ]; then
 			mkdir -p "$E2E_KEEP" && cp "$OUT" "$E2E_KEEP/$suite.$test.jsonl"
