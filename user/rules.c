@@ -84,6 +84,8 @@ struct rules {
 	enum output_format format;
 	struct rules_sink sink;
 	struct fold *folds;
+	size_t folds_open;	/* folds in use */
+	uint64_t next_close_ns; /* no fold's window ends before this */
 	struct theft *thefts;
 	struct rules_stats stats;
 	struct jsonw line;
@@ -425,6 +427,7 @@ static struct fold *fold_slot(struct rules *rules)
 		finish_line(rules, &prefix, oldest);
 	}
 	fold_release(oldest);
+	rules->folds_open--;
 	return oldest;
 }
 
@@ -473,6 +476,8 @@ static bool raise_alert(struct rules *rules, struct alert *alert, const char *id
 	fold->used = true;
 	fold->count = 1;
 	fold->first_ns = fold->last_ns = alert->time_ns;
+	if (rules->folds_open++ == 0 || fold->first_ns + RULES_FOLD_WINDOW_NS < rules->next_close_ns)
+		rules->next_close_ns = fold->first_ns + RULES_FOLD_WINDOW_NS;
 	fold->severity = alert->severity;
 	write_prefix(rules, alert, &rules->scratch);
 	if (rules->format == OUTPUT_TEXT)
@@ -483,23 +488,33 @@ static bool raise_alert(struct rules *rules, struct alert *alert, const char *id
 	return true;
 }
 
+/* Called for every event: the scan runs only when some window has ended. */
 void rules_advance(struct rules *rules, uint64_t now_ns)
 {
+	uint64_t next = UINT64_MAX;
 	size_t i;
 
+	if (rules->folds_open == 0 || now_ns < rules->next_close_ns)
+		return;
 	for (i = 0; i < FOLD_MAX; i++) {
 		struct fold *fold = &rules->folds[i];
 		struct jsonw prefix = {0};
 
-		if (!fold->used || now_ns <= fold->first_ns ||
-		    now_ns - fold->first_ns < RULES_FOLD_WINDOW_NS)
+		if (!fold->used)
 			continue;
+		if (now_ns <= fold->first_ns || now_ns - fold->first_ns < RULES_FOLD_WINDOW_NS) {
+			if (fold->first_ns + RULES_FOLD_WINDOW_NS < next)
+				next = fold->first_ns + RULES_FOLD_WINDOW_NS;
+			continue;
+		}
 		if (fold->count > 1) {
 			prefix.buf = rules->format == OUTPUT_TEXT ? fold->text_prefix : fold->json_prefix;
 			finish_line(rules, &prefix, fold);
 		}
 		fold_release(fold);
+		rules->folds_open--;
 	}
+	rules->next_close_ns = next;
 }
 
 void rules_finish(struct rules *rules)

@@ -13,6 +13,7 @@
 
 #include "identities.h"
 #include "policy.h"
+#include "rules.h"
 
 #define RG "/subscriptions/s1/resourceGroups/rg-apps"
 
@@ -209,6 +210,63 @@ static void policy_files(void **state)
 	assert_int_equal(severity_parse("nope"), SEVERITY_NONE);
 }
 
+/* The alert lines a rules engine wrote, newline-separated. */
+static char written[8192];
+
+static void collect(void *ctx, struct jsonw *line)
+{
+	(void)ctx;
+	strncat(written, line->buf, sizeof(written) - strlen(written) - 2);
+	strcat(written, "\n");
+}
+
+static int lines(void)
+{
+	int n = 0;
+
+	for (const char *p = written; (p = strchr(p, '\n')); p++)
+		n++;
+	return n;
+}
+
+#define SEC 1000000000ull
+
+static void repeats_fold_until_their_window_ends(void **state)
+{
+	struct policy *policy = policy_default();
+	struct rules_context context = {.policy = policy};
+	struct rules_sink sink = {.write = collect};
+	struct rules *rules = rules_new(&context, OUTPUT_JSON, &sink);
+
+	(void)state;
+	assert_non_null(rules);
+	written[0] = '\0';
+	rules_on_loss(rules, 1 * SEC, 5, 5);
+	rules_on_loss(rules, 2 * SEC, 1, 6);
+	rules_on_loss(rules, 30 * SEC, 1, 7);
+	/* The first at once; the repeats wait for the window. */
+	assert_int_equal(lines(), 1);
+	assert_non_null(strstr(written, "\"count\":1"));
+	rules_advance(rules, 1 * SEC + RULES_FOLD_WINDOW_NS - 1);
+	assert_int_equal(lines(), 1);
+	/* The window ends: the repeats go out with their count, and the next is new. */
+	rules_on_loss(rules, 61 * SEC + SEC / 2, 1, 8);
+	assert_int_equal(lines(), 3);
+	assert_non_null(strstr(written, "\"count\":3"));
+	rules_on_loss(rules, 100 * SEC, 1, 9);
+	rules_advance(rules, 121 * SEC);
+	assert_int_equal(lines(), 3);
+	rules_advance(rules, 121 * SEC + SEC / 2);
+	assert_int_equal(lines(), 4);
+	assert_non_null(strstr(strrchr(written, '{'), "\"count\":2"));
+	assert_int_equal(rules_stats(rules)->folded, 3);
+	/* Nothing is left to write at the end. */
+	rules_finish(rules);
+	assert_int_equal(lines(), 4);
+	rules_free(rules);
+	policy_free(policy);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +276,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test(default_policy_allows_what_aks_does_and_nothing_broader),
 		cmocka_unit_test(policy_files),
+		cmocka_unit_test(repeats_fold_until_their_window_ends),
 	};
 
 	return cmocka_run_group_tests_name("detection", tests, NULL, NULL);
