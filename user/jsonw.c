@@ -52,7 +52,7 @@ static bool reserve(struct jsonw *w, size_t extra)
 
 static void put(struct jsonw *w, const char *s, size_t n)
 {
-	if (!reserve(w, n))
+	if (w->len + n + 1 > w->cap && !reserve(w, n))
 		return;
 	memcpy(w->buf + w->len, s, n);
 	w->len += n;
@@ -61,7 +61,20 @@ static void put(struct jsonw *w, const char *s, size_t n)
 
 static void put_char(struct jsonw *w, char c)
 {
-	put(w, &c, 1);
+	if (w->len + 2 > w->cap && !reserve(w, 1))
+		return;
+	w->buf[w->len++] = c;
+	w->buf[w->len] = '\0';
+}
+
+/* Decimal digits of v at the end of buf; returns where they start. Called per field. */
+static char *decimal(uint64_t v, char *end)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
 }
 
 /* Writes the separator a new value needs at the current depth. */
@@ -229,20 +242,22 @@ void jsonw_string(struct jsonw *w, const char *s)
 
 void jsonw_uint(struct jsonw *w, uint64_t v)
 {
-	char num[24];
-	int n = snprintf(num, sizeof(num), "%" PRIu64, v);
+	char num[24], *start = decimal(v, num + sizeof(num));
 
 	value_prefix(w);
-	put(w, num, (size_t)n);
+	put(w, start, (size_t)(num + sizeof(num) - start));
 }
 
 void jsonw_int(struct jsonw *w, int64_t v)
 {
-	char num[24];
-	int n = snprintf(num, sizeof(num), "%" PRId64, v);
+	char num[24], *start;
 
+	/* The magnitude as unsigned: -INT64_MIN does not fit an int64_t. */
+	start = decimal(v < 0 ? 0 - (uint64_t)v : (uint64_t)v, num + sizeof(num));
+	if (v < 0)
+		*--start = '-';
 	value_prefix(w);
-	put(w, num, (size_t)n);
+	put(w, start, (size_t)(num + sizeof(num) - start));
 }
 
 void jsonw_bool(struct jsonw *w, bool v)

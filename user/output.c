@@ -18,15 +18,36 @@
 #include "processes.h"
 #include "watch.h"
 
+/*
+ * Every record has a time or two, so the date and time of day are formatted once
+ * per second (per thread) and only the nanoseconds each call.
+ */
 void format_rfc3339(uint64_t time_ns, char out[RFC3339_LEN])
 {
-	time_t seconds = (time_t)(time_ns / 1000000000ull);
-	struct tm tm;
+	static __thread uint64_t cached_second = UINT64_MAX;
+	static __thread char cached[RFC3339_LEN]; /* "YYYY-MM-DDTHH:MM:SS." */
+	uint64_t second = time_ns / 1000000000ull;
+	unsigned int ns = (unsigned int)(time_ns % 1000000000ull);
+	int i;
 
-	gmtime_r(&seconds, &tm);
-	snprintf(out, RFC3339_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%09uZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (unsigned)(time_ns % 1000000000ull));
+	if (second != cached_second) {
+		time_t t = (time_t)second;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d.",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec);
+		cached_second = second;
+	}
+	/* 20 characters for every year a 64-bit nanosecond count can reach (1970-2554). */
+	memcpy(out, cached, 20);
+	for (i = 28; i >= 20; i--) {
+		out[i] = (char)('0' + ns % 10);
+		ns /= 10;
+	}
+	out[29] = 'Z';
+	out[30] = '\0';
 }
 
 void format_ip(uint8_t family, const uint8_t addr[16], char out[48])

@@ -3,11 +3,13 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
 #include "jsonw.h"
+#include "output.h"
 
 static void nesting_and_commas(void **state)
 {
@@ -111,6 +113,43 @@ static void reset_reuses_buffer(void **state)
 	jsonw_release(&w);
 }
 
+static void numbers_at_their_limits(void **state)
+{
+	struct jsonw w;
+
+	(void)state;
+	jsonw_init(&w);
+	jsonw_array_begin(&w);
+	jsonw_uint(&w, 0);
+	jsonw_uint(&w, 18446744073709551615ull);
+	jsonw_int(&w, 0);
+	jsonw_int(&w, -1);
+	jsonw_int(&w, INT64_MIN);
+	jsonw_int(&w, INT64_MAX);
+	jsonw_array_end(&w);
+	assert_string_equal(w.buf, "[0,18446744073709551615,0,-1,-9223372036854775808,"
+				   "9223372036854775807]");
+	jsonw_release(&w);
+}
+
+static void times_in_rfc3339(void **state)
+{
+	char out[RFC3339_LEN];
+
+	(void)state;
+	format_rfc3339(0, out);
+	assert_string_equal(out, "1970-01-01T00:00:00.000000000Z");
+	format_rfc3339(1795775130123456789ull, out);
+	assert_string_equal(out, "2026-11-27T10:25:30.123456789Z");
+	/* The same second again (the cached date), then the next one. */
+	format_rfc3339(1795775130000000001ull, out);
+	assert_string_equal(out, "2026-11-27T10:25:30.000000001Z");
+	format_rfc3339(1795775131999999999ull, out);
+	assert_string_equal(out, "2026-11-27T10:25:31.999999999Z");
+	format_rfc3339(18446744073709551615ull, out);
+	assert_string_equal(out, "2554-07-21T23:34:33.709551615Z");
+}
+
 static void too_deep_fails(void **state)
 {
 	struct jsonw w;
@@ -134,6 +173,8 @@ int main(void)
 		cmocka_unit_test(text_escapes_terminal_controls),
 		cmocka_unit_test(reset_reuses_buffer),
 		cmocka_unit_test(too_deep_fails),
+		cmocka_unit_test(numbers_at_their_limits),
+		cmocka_unit_test(times_in_rfc3339),
 	};
 
 	return cmocka_run_group_tests_name("jsonw", tests, NULL, NULL);
