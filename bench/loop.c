@@ -5,7 +5,11 @@
  *
  *   loop getppid ITERATIONS
  *   loop open PATH ITERATIONS      openat(PATH) + close
+ *   loop udp ITERATIONS            sendto(127.0.0.1:9), one event each for the monitor
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,13 +32,25 @@ int main(int argc, char **argv)
 	const char *path = NULL;
 	double start;
 
+	if (argc == 3 && strcmp(argv[1], "udp") == 0) {
+		struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(9)};
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+		iterations = atol(argv[2]);
+		to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		start = now_ns();
+		for (i = 0; i < iterations; i++)
+			sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to));
+		printf("%.1f\n", (now_ns() - start) / (double)iterations);
+		return 0;
+	}
 	if (argc == 3 && strcmp(argv[1], "getppid") == 0) {
 		iterations = atol(argv[2]);
 	} else if (argc == 4 && strcmp(argv[1], "open") == 0) {
 		path = argv[2];
 		iterations = atol(argv[3]);
 	} else {
-		fprintf(stderr, "usage: loop getppid N | loop open PATH N\n");
+		fprintf(stderr, "usage: loop getppid N | loop open PATH N | loop udp N\n");
 		return 2;
 	}
 	if (iterations <= 0)

@@ -69,7 +69,7 @@ for rep in $(seq "$REPS"); do
 	echo "bench: repetition $rep of $REPS done" >&2
 done
 
-# stats "v1 v2 ...": median min max
+# stats "v1 v2 ...": median min max (defined before the tables below use it)
 stats() {
 	tr ' ' '\n' <<< "$1" | grep . | sort -n | awk '{ v[NR] = $1 } END {
 		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
@@ -93,3 +93,47 @@ stats() {
 	echo "Machine: $(nproc) CPUs, $(uname -r), $REPS repetitions, workload on CPU 0, monitor on CPU 1."
 	echo "Unwatched opens; the monitor watches one other file and the node's secret paths."
 } | tee "$OUT_DIR/results.md"
+
+# Replay: a trace of REPLAY_N events recorded live, then read back.
+REPLAY_N=${REPLAY_N:-200000}
+rm -f "$WORK/trace.am"
+rm -f "$WORK/ready"
+taskset -c 1 "$AM" monitor --ready-file "$WORK/ready" --no-containerd --ringbuf-size 134217728 \
+	--record "$WORK/trace.am" > /dev/null 2> "$WORK/monitor.err" &
+MONITOR_PID=$!
+for _ in $(seq 200); do
+	[ -f "$WORK/ready" ] && break
+	sleep 0.05
+done
+taskset -c 0 "$LOOP" udp "$REPLAY_N" > /dev/null
+sleep 1
+stop_monitor
+records=$("$AM" trace info "$WORK/trace.am" | jq '[.records[]] | add')
+millis() { # millis COMMAND...: wall time of one run in milliseconds
+	local start end
+	start=$(date +%s%N)
+	"$@" > /dev/null 2>&1
+	end=$(date +%s%N)
+	echo "$(( (end - start) / 1000000 ))"
+}
+for rep in $(seq "$REPS"); do
+	samples[info]+=" $(millis taskset -c 0 "$AM" trace info "$WORK/trace.am")"
+	samples[replay]+=" $(millis taskset -c 0 "$AM" replay "$WORK/trace.am")"
+	samples[events]+=" $(millis taskset -c 0 "$AM" replay --events "$WORK/trace.am")"
+done
+{
+	echo
+	echo "| replay of $records recorded records ($(stat -c %s "$WORK/trace.am") bytes) | ms (median [min-max]) | records/s | x decompression |"
+	echo "|---|---|---|---|"
+	read -r base _ _ <<< "$(stats "${samples[info]}")"
+	for what in info replay events; do
+		read -r t tmin tmax <<< "$(stats "${samples[$what]}")"
+		case "$what" in
+		info) label="decompress and walk (trace info)" ;;
+		replay) label="replay, alerts only" ;;
+		events) label="replay --events (every record as JSON)" ;;
+		esac
+		awk -v l="$label" -v t="$t" -v a="$tmin" -v b="$tmax" -v n="$records" -v base="$base" 'BEGIN {
+			printf "| %s | %.0f [%.0f-%.0f] | %.0f | %.2f |\n", l, t, a, b, n * 1000 / t, t / base }'
+	done
+} | tee -a "$OUT_DIR/results.md"

@@ -73,7 +73,11 @@ static void replay_usage(FILE *out)
 	      "  --since TIME          only records at or after TIME: RFC 3339\n"
 	      "                        (2026-11-28T10:00:00Z) or relative to now (10m, 2h, 1d)\n"
 	      "  --until TIME          only records at or before TIME\n"
-	      "  -h, --help            show this help\n",
+	      "  -h, --help            show this help\n"
+	      "\n"
+	      "Exit status: 0 all read; 2 a file could not be read at all (or is from a newer\n"
+	      "accessmon); 3 a trace was truncated or damaged: everything readable was\n"
+	      "written and each problem named on stderr with its byte offset.\n",
 	      out);
 }
 
@@ -275,6 +279,7 @@ int replay_main(int argc, char **argv)
 	const char *policy_file = NULL, *identities_dir = NULL;
 	struct trace_read_stats stats;
 	struct am_error err;
+	uint64_t malformed, bad_states;
 	int status = 0, first, i, rc;
 	char *header;
 
@@ -340,6 +345,8 @@ int replay_main(int argc, char **argv)
 				break;
 			}
 		}
+		malformed = pipeline_stats(replay.pipeline)->malformed;
+		bad_states = replay.bad_states;
 		rc = trace_read_file(argv[i], &header, on_entry, &replay, report, &stats, &err);
 		free(header);
 		if (rc) {
@@ -347,7 +354,13 @@ int replay_main(int argc, char **argv)
 			status = 2;
 			continue;
 		}
-		if (stats.corrupt_blocks || stats.truncated)
+		malformed = pipeline_stats(replay.pipeline)->malformed - malformed;
+		if (malformed)
+			fprintf(stderr, "accessmon: %s: %" PRIu64 " records were not understood and "
+					"were skipped (damaged, or from another accessmon build)\n",
+				argv[i], malformed);
+		if (stats.corrupt_blocks || stats.truncated || malformed ||
+		    replay.bad_states != bad_states)
 			status = status ? status : 3;
 	}
 	if (replay.pipeline) {

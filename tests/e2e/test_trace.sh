@@ -93,6 +93,21 @@ test_4_damage_truncation_corruption_and_newer_versions() {
 	timeout 10 "$AM" replay "$WORK/flip.am" > /dev/null 2> "$WORK/flip.err"
 	expect_eq "$?" 3 "a damaged trace exits 3"
 	expect_true grep -Eq "at byte [0-9]+" "$WORK/flip.err"
+	# A well-framed block whose record nobody knows: counted, named, exit 3.
+	cp "$WORK/kept.am" "$WORK/odd.am"
+	python3 - "$WORK/odd.am" <<'PY'
+import struct, sys, zlib
+record = struct.pack("<HHIQ", 99, 16, 0, 1)  # type 99 does not exist
+entry = struct.pack("<IHH", len(record), 1, 0) + record
+data = zlib.compress(entry)
+head = struct.pack("<IIIIQQI", 0x4B424D41, len(data), len(entry), 1, 1, 1, zlib.crc32(data))
+with open(sys.argv[1], "ab") as f:
+    f.write(head + struct.pack("<I", zlib.crc32(head)) + data)
+PY
+	"$AM" replay "$WORK/odd.am" > "$WORK/odd.out" 2> "$WORK/odd.err"
+	expect_eq "$?" 3 "a trace with a record nobody knows exits 3"
+	expect_true grep -q "odd.am: 1 records were not understood" "$WORK/odd.err"
+	expect_eq "$(wc -l < "$WORK/odd.out")" "$full" "every alert before it is still written"
 	# A newer format version is refused, clearly.
 	cp "$WORK/kept.am" "$WORK/new.am"
 	printf '\x09' | dd of="$WORK/new.am" bs=1 seek=8 conv=notrunc 2>/dev/null
