@@ -85,6 +85,7 @@ struct monitor {
 	struct rules_context rules;
 	/* Recording: what changed outside the record stream since it was last written. */
 	struct recorder *recorder;
+	uint64_t trace_lost_reported; /* recorder losses already said in the stream */
 	struct jsonw state;
 	unsigned long recorded_pods, recorded_watches;
 	bool cgroups_dirty;
@@ -444,6 +445,19 @@ static void report_losses(struct monitor *monitor)
 	monitor->lost_reported = lost;
 }
 
+/* Trace entries the recorder could not write: a line in the stream, at once. */
+static void report_trace_loss(struct monitor *monitor, uint64_t now_ns)
+{
+	char reason[128];
+	uint64_t lost = recorder_lost(monitor->recorder, reason, sizeof(reason));
+
+	if (lost <= monitor->trace_lost_reported)
+		return;
+	pipeline_trace_lost(monitor->pipeline, now_ns, reason, lost - monitor->trace_lost_reported,
+			    lost);
+	monitor->trace_lost_reported = lost;
+}
+
 static int write_ready_file(const char *path)
 {
 	char pid[32];
@@ -543,6 +557,7 @@ static int run(struct monitor *monitor)
 			recorder_tick(monitor->recorder, now_ns);
 			if (*error)
 				fprintf(stderr, "accessmon: %s\n", error);
+			report_trace_loss(monitor, now_ns);
 		}
 		rc = pipeline_flush(monitor->pipeline);
 		if (rc) {
@@ -553,6 +568,8 @@ static int run(struct monitor *monitor)
 	/* What the kernel already handed over is still reported before exit. */
 	probes_drain(monitor->probes);
 	report_losses(monitor);
+	if (monitor->recorder)
+		report_trace_loss(monitor, clock_ns(CLOCK_BOOTTIME));
 	pipeline_finish(monitor->pipeline);
 	pipeline_flush(monitor->pipeline);
 	return rc < 0 ? 1 : 0;
@@ -724,10 +741,13 @@ int monitor_main(int argc, char **argv)
 
 	status = run(&monitor);
 	if (monitor.recorder) {
+		uint64_t lost;
+
 		record_changes(&monitor, clock_ns(CLOCK_BOOTTIME));
-		if (recorder_lost(monitor.recorder))
+		lost = recorder_lost(monitor.recorder, NULL, 0);
+		if (lost)
 			fprintf(stderr, "accessmon: %llu trace entries could not be written\n",
-				(unsigned long long)recorder_lost(monitor.recorder));
+				(unsigned long long)lost);
 	}
 
 	if (monitor.options.ready_file)

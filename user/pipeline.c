@@ -524,6 +524,16 @@ void pipeline_events_lost(struct pipeline *pipeline, uint64_t boot_ns, uint64_t 
 	write_line(pipeline);
 }
 
+void pipeline_trace_lost(struct pipeline *pipeline, uint64_t boot_ns, const char *reason,
+			 uint64_t lost, uint64_t lost_total)
+{
+	jsonw_reset(&pipeline->line);
+	output_trace_lost(&pipeline->line, pipeline->config.format,
+			  boot_ns + (uint64_t)pipeline->config.boot_to_wall_ns, reason, lost,
+			  lost_total);
+	write_line(pipeline);
+}
+
 void pipeline_finish(struct pipeline *pipeline)
 {
 	flow_table_finish(pipeline->flows);

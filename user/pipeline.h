@@ -92,6 +92,9 @@ int pipeline_record(struct pipeline *pipeline, const void *data, size_t size);
 /* Reports records the kernel could not deliver: `lost` new ones, `lost_total` in all. */
 void pipeline_events_lost(struct pipeline *pipeline, uint64_t boot_ns, uint64_t lost,
 			  uint64_t lost_total);
+/* The recorder could not write `lost` trace entries; said in the stream at once. */
+void pipeline_trace_lost(struct pipeline *pipeline, uint64_t boot_ns, const char *reason,
+			 uint64_t lost, uint64_t lost_total);
 /* Service tags replaced (a replayed recording carries its own). */
 void pipeline_set_service_tags(struct pipeline *pipeline, const struct service_tags *tags);
 /* New identity data or policy (a reload). */

@@ -44,6 +44,7 @@ struct recorder {
 	int fd;
 	uint64_t lost;	      /* entries dropped */
 	uint64_t lost_marked; /* of which the trace says so already */
+	char lost_reason[128]; /* why the last ones were lost */
 	char error[AM_ERROR_LEN + 128];
 	bool error_new;
 };
@@ -120,8 +121,13 @@ static void *writer(void *arg)
 		if (!item.data) {
 			rotate(r);
 		} else if (r->fd < 0 || !write_all(r->fd, item.data, item.len)) {
+			int saved = errno;
+
 			pthread_mutex_lock(&r->lock);
 			r->lost += item.entries;
+			snprintf(r->lost_reason, sizeof(r->lost_reason), "write failed: %s",
+				 r->fd < 0 ? "no file open" : strerror(saved));
+			errno = saved;
 			if (!r->error_new)
 				snprintf(r->error, sizeof(r->error),
 					 "recording to %s failed: %s; %llu entries lost so far", r->path,
@@ -142,6 +148,8 @@ static void enqueue(struct recorder *r, uint8_t *data, size_t len, uint32_t entr
 	pthread_mutex_lock(&r->lock);
 	if (r->count == QUEUE_MAX) {
 		r->lost += entries;
+		snprintf(r->lost_reason, sizeof(r->lost_reason),
+			 "the disk is slower than the events: the writer's queue was full");
 		pthread_mutex_unlock(&r->lock);
 		free(data);
 		return;
@@ -258,9 +266,16 @@ void recorder_tick(struct recorder *r, uint64_t now_ns)
 		flush(r);
 }
 
-uint64_t recorder_lost(const struct recorder *r)
+uint64_t recorder_lost(struct recorder *r, char *reason, size_t reason_len)
 {
-	return r->lost;
+	uint64_t lost;
+
+	pthread_mutex_lock(&r->lock);
+	lost = r->lost;
+	if (reason)
+		snprintf(reason, reason_len, "%s", r->lost_reason);
+	pthread_mutex_unlock(&r->lock);
+	return lost;
 }
 
 const char *recorder_error(struct recorder *r)

@@ -35,8 +35,8 @@ void recorder_record(struct recorder *recorder, const void *data, uint32_t len, 
 void recorder_state(struct recorder *recorder, const char *json, size_t len, uint64_t time_ns);
 /* At least once a second: a block older than a second is written. */
 void recorder_tick(struct recorder *recorder, uint64_t now_ns);
-/* Entries dropped because the disk was slow or full. */
-uint64_t recorder_lost(const struct recorder *recorder);
+/* Entries dropped because the disk was slow or full, in all; and why the last were. */
+uint64_t recorder_lost(struct recorder *recorder, char *reason, size_t reason_len);
 /* The last write error, if any ("" otherwise), to report once. */
 const char *recorder_error(struct recorder *recorder);
 

@@ -40,6 +40,7 @@ USE_PODLIST=1
 declare -A POD_UID POD_CID POD_CGROUP POD_NETNS POD_NAMESPACE SERVERS
 CREATED_CGROUPS=()
 CREATED_NETNS=()
+CREATED_MOUNTS=()
 BACKGROUND_PIDS=()
 MONITOR_PID=""
 LAST_PID=""
@@ -48,7 +49,7 @@ TESTS_FAILED=0
 CURRENT_FAILED=0
 
 e2e_cleanup() {
-	local pid cg ns i
+	local pid cg ns mnt i
 	if [ -n "$MONITOR_PID" ]; then
 		kill -INT "$MONITOR_PID" 2>/dev/null
 		wait "$MONITOR_PID" 2>/dev/null
@@ -75,6 +76,9 @@ e2e_cleanup() {
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 		rm -rf "/etc/netns/$ns"
+	done
+	for mnt in "${CREATED_MOUNTS[@]}"; do
+		umount -l "$mnt" 2>/dev/null
 	done
 	rm -rf "$WORK"
 }

@@ -159,4 +159,29 @@ test_7_the_trace_file_is_never_opened_through_a_planted_link() {
 	expect_true test ! -e /etc/passwd-accessmon-target
 }
 
+test_8_a_full_disk_is_counted_and_said_in_the_stream() {
+	net_up attacker || return
+	mkdir -p "$WORK/small"
+	mount -t tmpfs -o size=64k accessmon-e2e "$WORK/small" || { fail "cannot mount a tmpfs"; return; }
+	CREATED_MOUNTS+=("$WORK/small")
+	detect_start --record "$WORK/small/trace.am" || return
+	pod_run attacker python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(60000):
+    s.sendto(b"x", ("169.254.169.254", 9))
+'
+	sleep 1.5
+	monitor_stop
+	# Said in the stream, with why and how many, and on stderr.
+	expect_true grep -q '"type":"trace-lost"' "$OUT"
+	expect_true grep -q "No space left on device" <<< "$(jq -r 'select(.type == "trace-lost") | .reason' "$OUT")"
+	expect_true test "$(jq -s '[.[] | select(.type == "trace-lost") | .lost] | add' "$OUT")" -gt 0
+	expect_true grep -q "trace entries could not be written" "$ERR"
+	# What reached the disk still replays, up to where it stops.
+	timeout 20 "$AM" replay "$WORK/small/trace.am" > /dev/null 2>&1
+	expect_true test "$?" -le 3
+	umount "$WORK/small"
+}
+
 e2e_main trace

@@ -1,2 +1,0 @@
-build-asan/obj/destinations.o: user/destinations.c user/destinations.h
-user/destinations.h:

@@ -1,2 +1,0 @@
-build-asan/obj/error.o: user/error.c user/error.h
-user/error.h:

@@ -1,2 +1,0 @@
-build-asan/obj/hostfs.o: user/hostfs.c user/hostfs.h
-user/hostfs.h:

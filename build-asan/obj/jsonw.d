@@ -1,2 +1,0 @@
-build-asan/obj/jsonw.o: user/jsonw.c user/jsonw.h
-user/jsonw.h:

@@ -1,2 +1,0 @@
-build-asan/obj/tls.o: user/tls.c user/tls.h
-user/tls.h:
