@@ -61,7 +61,7 @@ static void replay_usage(FILE *out)
 	      "\n"
 	      "Feed recorded traces (accessmon monitor --record) through the same pipeline as\n"
 	      "the live monitor, and write the records it would have written. Rotated files\n"
-	      "are given in order (FILE.2 FILE.1 FILE).\n"
+	      "are replayed oldest first (FILE.2 FILE.1 FILE) in whatever order they are given.\n"
 	      "\n"
 	      "Options:\n"
 	      "  --events              also write every event, not only alerts\n"
@@ -280,6 +280,7 @@ int replay_main(int argc, char **argv)
 	struct trace_read_stats stats;
 	struct am_error err;
 	uint64_t malformed, bad_states;
+	const char **files;
 	int status = 0, first, i, rc;
 	char *header;
 
@@ -314,13 +315,23 @@ int replay_main(int argc, char **argv)
 					  replay.watches, replay.dns, &replay.node,
 					  &replay.identities, &replay.policy, &replay.service_tags};
 	replay.rules = (struct rules_context){&replay.node, replay.identities, replay.policy};
+	files = calloc((size_t)(argc - first), sizeof(*files));
+	if (!files) {
+		fprintf(stderr, "accessmon: out of memory\n");
+		return 1;
+	}
+	for (i = first; i < argc; i++)
+		files[i - first] = argv[i];
+	trace_order_files(files, (size_t)(argc - first));
 	for (i = first; i < argc; i++) {
-		replay.file = argv[i];
+		const char *file = files[i - first];
+
+		replay.file = file;
 		/* Each file carries its own clock; the pipeline is made with the first. */
 		if (!replay.pipeline) {
 			char *probe_header = NULL;
 
-			if (trace_read_header(argv[i], &probe_header, &err)) {
+			if (trace_read_header(file, &probe_header, &err)) {
 				fprintf(stderr, "accessmon: %s\n", err.msg);
 				status = 2;
 				break;
@@ -347,7 +358,7 @@ int replay_main(int argc, char **argv)
 		}
 		malformed = pipeline_stats(replay.pipeline)->malformed;
 		bad_states = replay.bad_states;
-		rc = trace_read_file(argv[i], &header, on_entry, &replay, report, &stats, &err);
+		rc = trace_read_file(file, &header, on_entry, &replay, report, &stats, &err);
 		free(header);
 		if (rc) {
 			fprintf(stderr, "accessmon: %s\n", err.msg);
@@ -358,7 +369,7 @@ int replay_main(int argc, char **argv)
 		if (malformed)
 			fprintf(stderr, "accessmon: %s: %" PRIu64 " records were not understood and "
 					"were skipped (damaged, or from another accessmon build)\n",
-				argv[i], malformed);
+				file, malformed);
 		if (stats.corrupt_blocks || stats.truncated || malformed ||
 		    replay.bad_states != bad_states)
 			status = status ? status : 3;
@@ -367,6 +378,7 @@ int replay_main(int argc, char **argv)
 		pipeline_finish(replay.pipeline);
 		pipeline_flush(replay.pipeline);
 	}
+	free(files);
 	pipeline_free(replay.pipeline);
 	cgroup_cache_free(replay.cgroups);
 	process_cache_free(replay.processes);

@@ -359,3 +359,66 @@ int trace_read_header(const char *path, char **header_json, struct am_error *err
 	fclose(f);
 	return 0;
 }
+
+/* --- ordering rotated files --- */
+
+struct ordered_file {
+	const char *name;
+	size_t base_len;     /* the name without a ".N" rotation suffix */
+	unsigned long index; /* N; 0 for the live file */
+	size_t group;	     /* where the first file of this base was given */
+};
+
+static void split_rotation(struct ordered_file *f)
+{
+	const char *dot = strrchr(f->name, '.');
+	char *end;
+
+	f->base_len = strlen(f->name);
+	f->index = 0;
+	if (!dot || !dot[1] || dot[1] == '0' || strchr(dot, '/'))
+		return;
+	f->index = strtoul(dot + 1, &end, 10);
+	if (*end)
+		f->index = 0;
+	else
+		f->base_len = (size_t)(dot - f->name);
+}
+
+static int by_group_then_age(const void *a, const void *b)
+{
+	const struct ordered_file *x = a, *y = b;
+
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	if (x->index != y->index)
+		return x->index > y->index ? -1 : 1; /* higher N is older */
+	return 0;
+}
+
+void trace_order_files(const char **files, size_t n)
+{
+	struct ordered_file *list = calloc(n ? n : 1, sizeof(*list));
+	size_t i, j;
+
+	if (!list)
+		return; /* the given order, then */
+	for (i = 0; i < n; i++) {
+		list[i].name = files[i];
+		split_rotation(&list[i]);
+	}
+	for (i = 0; i < n; i++) {
+		list[i].group = i;
+		for (j = 0; j < i; j++) {
+			if (list[j].base_len == list[i].base_len &&
+			    strncmp(list[j].name, list[i].name, list[i].base_len) == 0) {
+				list[i].group = list[j].group;
+				break;
+			}
+		}
+	}
+	qsort(list, n, sizeof(*list), by_group_then_age);
+	for (i = 0; i < n; i++)
+		files[i] = list[i].name;
+	free(list);
+}

@@ -76,4 +76,11 @@ int trace_read_file(const char *path, char **header_json, trace_entry_fn on_entr
 		    void (*report)(void *, const char *), struct trace_read_stats *stats,
 		    struct am_error *err);
 
+/*
+ * Puts rotated files in recording order, oldest first: FILE.3 FILE.2 FILE.1 FILE,
+ * whatever order they were given in (a shell glob gives FILE FILE.1 ...). Files of
+ * different names keep the order they were given in.
+ */
+void trace_order_files(const char **files, size_t n);
+
 #endif /* ACCESSMON_TRACE_H */

@@ -149,6 +149,11 @@ for i in range(60000):
 	"$AM" replay "$TRACE" > "$WORK/last.jsonl"
 	expect_eq "$(jq -r 'select(.rule == "wireserver-access") | .pod.name' "$WORK/last.jsonl")" attacker "last file alone"
 	expect_eq "$("$AM" trace info "$TRACE.1" | jq -r .integrity.status)" intact "rotated file intact"
+	# A shell glob gives the newest first; replay puts them oldest first itself.
+	"$AM" replay --events "$TRACE.2" "$TRACE.1" "$TRACE" > "$WORK/ordered.jsonl" 2>/dev/null
+	"$AM" replay --events "$TRACE" "$TRACE.1" "$TRACE.2" > "$WORK/globbed.jsonl" 2>/dev/null
+	expect_true test -s "$WORK/ordered.jsonl"
+	expect_true cmp -s "$WORK/ordered.jsonl" "$WORK/globbed.jsonl"
 }
 
 test_7_the_trace_file_is_never_opened_through_a_planted_link() {

@@ -269,11 +269,33 @@ static void state_documents_restore_what_they_recorded(void **state)
 	pod_inventory_free(pods2);
 }
 
+static void rotated_files_are_put_oldest_first(void **state)
+{
+	const char *glob[] = {"/t/trace.am", "/t/trace.am.1", "other.am", "/t/trace.am.10",
+			      "/t/trace.am.2", "v1.2/x.am"};
+	const char *same[] = {"a.am.1", "a.am"};
+
+	(void)state;
+	trace_order_files(glob, 6);
+	assert_string_equal(glob[0], "/t/trace.am.10");
+	assert_string_equal(glob[1], "/t/trace.am.2");
+	assert_string_equal(glob[2], "/t/trace.am.1");
+	assert_string_equal(glob[3], "/t/trace.am");
+	/* Other names keep their place after the first group. */
+	assert_string_equal(glob[4], "other.am");
+	assert_string_equal(glob[5], "v1.2/x.am");
+	trace_order_files(same, 2);
+	assert_string_equal(same[0], "a.am.1");
+	assert_string_equal(same[1], "a.am");
+	trace_order_files(NULL, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(truncation_at_every_byte),
+		cmocka_unit_test(rotated_files_are_put_oldest_first),
 		cmocka_unit_test(corrupt_block_is_skipped_with_its_offset),
 		cmocka_unit_test(newer_versions_and_other_files_are_refused),
 		cmocka_unit_test(state_documents_restore_what_they_recorded),
