@@ -346,11 +346,13 @@ static int start_recording(struct monitor *monitor, int64_t boot_to_wall_ns)
 	jsonw_member_string(&header, "node", uts.nodename);
 	jsonw_member_string(&header, "kernel", uts.release);
 	{
-		char offset[24];
+		char offset[24], boot_time[RFC3339_LEN];
 
 		/* A string: JSON numbers are doubles, and this needs all 64 bits. */
 		snprintf(offset, sizeof(offset), "%lld", (long long)boot_to_wall_ns);
 		jsonw_member_string(&header, "boot_to_wall_ns", offset);
+		format_rfc3339((uint64_t)boot_to_wall_ns, boot_time);
+		jsonw_member_string(&header, "boot_time", boot_time);
 	}
 	jsonw_member_string(&header, "started", started);
 	jsonw_member_string(&header, "monitor_version", ACCESSMON_VERSION);
