@@ -255,6 +255,11 @@ static void emit_view(struct pipeline *pipeline, struct event_view *view,
 	view->container = cgroup ? cgroup->container : NULL;
 	view->process = process_of(pipeline, task->pid, boot_ns);
 	ancestors_fill(pipeline, view, task);
+	/* Alerts only, and no rule looks at this one: its JSON would go nowhere. */
+	if (!pipeline->config.events && !rules_judge(view)) {
+		rules_advance(pipeline->rules, view->time_ns);
+		return;
+	}
 	jsonw_reset(&pipeline->event_json);
 	output_event(&pipeline->event_json, OUTPUT_JSON, view);
 	if (pipeline->config.events &&

@@ -899,24 +899,37 @@ static void open_rules(struct rules *rules, const struct event_view *view, const
 		note_theft(rules, view, json, len, theft);
 }
 
-void rules_on_event(struct rules *rules, const struct event_view *view, const char *event_json,
-		    size_t event_json_len)
+bool rules_judge(const struct event_view *view)
 {
 	bool pod = view->cgroup && view->cgroup->ref.is_pod;
 
-	rules_advance(rules, view->time_ns);
 	switch (view->kind) {
 	case VIEW_HTTP:
-		if (pod && view->naming && view->naming->cls.service == SERVICE_IMDS)
-			imds_rules(rules, view, event_json, event_json_len);
+		return pod && view->naming && view->naming->cls.service == SERVICE_IMDS;
+	case VIEW_CONNECT:
+		return pod && view->naming && view->dst->protocol == 6;
+	case VIEW_OPEN:
+		return view->watch != NULL;
+	default:
+		return false;
+	}
+}
+
+void rules_on_event(struct rules *rules, const struct event_view *view, const char *event_json,
+		    size_t event_json_len)
+{
+	rules_advance(rules, view->time_ns);
+	if (!rules_judge(view))
+		return;
+	switch (view->kind) {
+	case VIEW_HTTP:
+		imds_rules(rules, view, event_json, event_json_len);
 		break;
 	case VIEW_CONNECT:
-		if (pod && view->naming && view->dst->protocol == 6)
-			connect_rules(rules, view, event_json, event_json_len);
+		connect_rules(rules, view, event_json, event_json_len);
 		break;
 	case VIEW_OPEN:
-		if (view->watch)
-			open_rules(rules, view, event_json, event_json_len);
+		open_rules(rules, view, event_json, event_json_len);
 		break;
 	default:
 		break;

@@ -9,6 +9,7 @@
 #ifndef ACCESSMON_RULES_H
 #define ACCESSMON_RULES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "jsonw.h"
@@ -52,6 +53,8 @@ void rules_free(struct rules *rules);
 /* New identity data or policy (a reload): alerts from now on use them. */
 void rules_set_context(struct rules *rules, const struct rules_context *context);
 
+/* Whether any rule looks at this event (else it only moves the rules' clock). */
+bool rules_judge(const struct event_view *view);
 /* One event; event_json is its record, for the alert's evidence. */
 void rules_on_event(struct rules *rules, const struct event_view *view, const char *event_json,
 		    size_t event_json_len);
