@@ -74,9 +74,20 @@ static void removed_entries_expire_after_grace(void **state)
 	cgroup_cache_free(cache);
 }
 
+/* The tree the scan test made; teardown removes it, also when an assertion failed. */
+static char root[] = "/tmp/accessmon-cgroups-XXXXXX";
+
+static int remove_root(void **state)
+{
+	char command[128];
+
+	(void)state;
+	snprintf(command, sizeof(command), "rm -rf '%s'", root);
+	return system(command) == 0 ? 0 : -1;
+}
+
 static void tree_scan_finds_every_directory(void **state)
 {
-	char root[] = "/tmp/accessmon-cgroups-XXXXXX";
 	char path[512];
 	struct cgroup_cache *cache = cgroup_cache_new(64);
 	struct cgroup_entry *entry;
@@ -136,7 +147,7 @@ int main(void)
 		cmocka_unit_test(add_lookup_replace),
 		cmocka_unit_test(capacity_is_enforced),
 		cmocka_unit_test(removed_entries_expire_after_grace),
-		cmocka_unit_test(tree_scan_finds_every_directory),
+		cmocka_unit_test_teardown(tree_scan_finds_every_directory, remove_root),
 		cmocka_unit_test(finds_cgroup2_mount),
 	};
 
