@@ -120,16 +120,11 @@ static size_t record_size_of(uint16_t type)
 	}
 }
 
-static void write_line(struct pipeline *pipeline)
+/* Every line the pipeline writes (records, alerts, losses) goes out here. */
+static void write_out(struct pipeline *pipeline, const struct jsonw *line)
 {
-	struct jsonw *line = &pipeline->line;
-
-	if (line->failed) {
-		pipeline->stats.write_errors++;
-		return;
-	}
-	textw_raw(line, "\n");
-	if (fwrite(line->buf, 1, line->len, pipeline->out) != line->len)
+	if (line->failed || fwrite(line->buf, 1, line->len, pipeline->out) != line->len ||
+	    putc('\n', pipeline->out) == EOF)
 		pipeline->stats.write_errors++;
 	else
 		pipeline->stats.written++;
@@ -229,13 +224,7 @@ static void ancestors_fill(struct pipeline *pipeline, struct event_view *view,
 
 static void write_alert(void *ctx, struct jsonw *line)
 {
-	struct pipeline *pipeline = ctx;
-
-	textw_raw(line, "\n");
-	if (line->failed || fwrite(line->buf, 1, line->len, pipeline->out) != line->len)
-		pipeline->stats.write_errors++;
-	else
-		pipeline->stats.written++;
+	write_out(ctx, line);
 }
 
 /* Fills what every view of a task has in common, then writes and judges the record. */
@@ -243,6 +232,7 @@ static void emit_view(struct pipeline *pipeline, struct event_view *view,
 		      const struct am_task *task, uint64_t boot_ns)
 {
 	const struct cgroup_entry *cgroup;
+	bool judged, written;
 
 	if (!pipeline->config.events && !pipeline->rules)
 		return;
@@ -255,28 +245,26 @@ static void emit_view(struct pipeline *pipeline, struct event_view *view,
 	view->container = cgroup ? cgroup->container : NULL;
 	view->process = process_of(pipeline, task->pid, boot_ns);
 	ancestors_fill(pipeline, view, task);
-	/* Alerts only, and no rule looks at this one: its JSON would go nowhere. */
-	if (!pipeline->config.events && !rules_judge(view)) {
-		rules_advance(pipeline->rules, view->time_ns);
-		return;
+	judged = pipeline->rules && rules_judge(view);
+	written = pipeline->config.events &&
+		  output_filter_keep(pipeline->config.filter, view, NULL, view->time_ns);
+	if (written && pipeline->config.format == OUTPUT_TEXT) {
+		jsonw_reset(&pipeline->line);
+		output_event(&pipeline->line, OUTPUT_TEXT, view);
+		write_out(pipeline, &pipeline->line);
 	}
-	jsonw_reset(&pipeline->event_json);
-	output_event(&pipeline->event_json, OUTPUT_JSON, view);
-	if (pipeline->config.events &&
-	    output_filter_keep(pipeline->config.filter, view, NULL, view->time_ns)) {
-		if (pipeline->config.format == OUTPUT_JSON) {
-			write_alert(pipeline, &pipeline->event_json);
-			pipeline->event_json.len--; /* the newline */
-			pipeline->event_json.buf[pipeline->event_json.len] = '\0';
-		} else {
-			jsonw_reset(&pipeline->line);
-			output_event(&pipeline->line, OUTPUT_TEXT, view);
-			write_line(pipeline);
-		}
+	/* The JSON is built only where it goes: the output, or an alert's evidence. */
+	if (judged || (written && pipeline->config.format == OUTPUT_JSON)) {
+		jsonw_reset(&pipeline->event_json);
+		output_event(&pipeline->event_json, OUTPUT_JSON, view);
+		if (written && pipeline->config.format == OUTPUT_JSON)
+			write_out(pipeline, &pipeline->event_json);
 	}
-	if (pipeline->rules && !pipeline->event_json.failed)
+	if (judged && !pipeline->event_json.failed)
 		rules_on_event(pipeline->rules, view, pipeline->event_json.buf,
 			       pipeline->event_json.len);
+	else if (pipeline->rules)
+		rules_advance(pipeline->rules, view->time_ns);
 }
 
 /* Whose DNS cache: the pod's, or for host processes their cgroup's. */
@@ -526,7 +514,7 @@ void pipeline_events_lost(struct pipeline *pipeline, uint64_t boot_ns, uint64_t 
 	jsonw_reset(&pipeline->line);
 	output_events_lost(&pipeline->line, pipeline->config.format,
 			   boot_ns + (uint64_t)pipeline->config.boot_to_wall_ns, lost, lost_total);
-	write_line(pipeline);
+	write_out(pipeline, &pipeline->line);
 }
 
 void pipeline_trace_lost(struct pipeline *pipeline, uint64_t boot_ns, const char *reason,
@@ -536,7 +524,7 @@ void pipeline_trace_lost(struct pipeline *pipeline, uint64_t boot_ns, const char
 	output_trace_lost(&pipeline->line, pipeline->config.format,
 			  boot_ns + (uint64_t)pipeline->config.boot_to_wall_ns, reason, lost,
 			  lost_total);
-	write_line(pipeline);
+	write_out(pipeline, &pipeline->line);
 }
 
 void pipeline_finish(struct pipeline *pipeline)

@@ -62,8 +62,8 @@ struct fold {
 	char key[512];
 	uint64_t first_ns, last_ns;
 	uint64_t count;
-	char *json_prefix; /* the JSON object up to its count, without the closing brace */
-	char *text_prefix; /* the text line up to its count */
+	/* The line up to its count: JSON without the closing brace, or the text line. */
+	char *prefix;
 	enum severity severity;
 	bool used;
 };
@@ -84,8 +84,7 @@ struct rules {
 	enum output_format format;
 	struct rules_sink sink;
 	struct fold *folds;
-	size_t folds_open;	/* folds in use */
-	uint64_t next_close_ns; /* no fold's window ends before this */
+	uint64_t next_close_ns; /* no fold's window ends before this; UINT64_MAX: none open */
 	struct theft *thefts;
 	struct rules_stats stats;
 	struct jsonw line;
@@ -109,6 +108,7 @@ struct rules *rules_new(const struct rules_context *context, enum output_format 
 
 	if (!rules)
 		return NULL;
+	rules->next_close_ns = UINT64_MAX;
 	rules->folds = calloc(FOLD_MAX, sizeof(*rules->folds));
 	rules->thefts = calloc(CHAIN_MAX, sizeof(*rules->thefts));
 	if (!rules->folds || !rules->thefts) {
@@ -125,8 +125,7 @@ struct rules *rules_new(const struct rules_context *context, enum output_format 
 
 static void fold_release(struct fold *fold)
 {
-	free(fold->json_prefix);
-	free(fold->text_prefix);
+	free(fold->prefix);
 	memset(fold, 0, sizeof(*fold));
 }
 
@@ -331,12 +330,12 @@ struct alert {
 	size_t n_evidence;
 };
 
-static void finish_line(struct rules *rules, struct jsonw *prefix, const struct fold *fold)
+static void finish_line(struct rules *rules, const char *prefix, const struct fold *fold)
 {
 	char first[RFC3339_LEN], last[RFC3339_LEN];
 
 	jsonw_reset(&rules->line);
-	textw_raw(&rules->line, prefix->buf ? prefix->buf : "");
+	textw_raw(&rules->line, prefix ? prefix : "");
 	if (rules->format == OUTPUT_TEXT) {
 		if (fold->count > 1)
 			textw_printf(&rules->line, " (x%llu)", (unsigned long long)fold->count);
@@ -420,14 +419,9 @@ static struct fold *fold_slot(struct rules *rules)
 			oldest = &rules->folds[i];
 	}
 	/* Full: the oldest window closes early. */
-	if (oldest->count > 1) {
-		struct jsonw prefix = {0};
-
-		prefix.buf = rules->format == OUTPUT_TEXT ? oldest->text_prefix : oldest->json_prefix;
-		finish_line(rules, &prefix, oldest);
-	}
+	if (oldest->count > 1)
+		finish_line(rules, oldest->prefix, oldest);
 	fold_release(oldest);
-	rules->folds_open--;
 	return oldest;
 }
 
@@ -476,15 +470,12 @@ static bool raise_alert(struct rules *rules, struct alert *alert, const char *id
 	fold->used = true;
 	fold->count = 1;
 	fold->first_ns = fold->last_ns = alert->time_ns;
-	if (rules->folds_open++ == 0 || fold->first_ns + RULES_FOLD_WINDOW_NS < rules->next_close_ns)
+	if (fold->first_ns + RULES_FOLD_WINDOW_NS < rules->next_close_ns)
 		rules->next_close_ns = fold->first_ns + RULES_FOLD_WINDOW_NS;
 	fold->severity = alert->severity;
 	write_prefix(rules, alert, &rules->scratch);
-	if (rules->format == OUTPUT_TEXT)
-		fold->text_prefix = strdup(rules->scratch.buf ? rules->scratch.buf : "");
-	else
-		fold->json_prefix = strdup(rules->scratch.buf ? rules->scratch.buf : "");
-	finish_line(rules, &rules->scratch, fold);
+	fold->prefix = strdup(rules->scratch.buf ? rules->scratch.buf : "");
+	finish_line(rules, fold->prefix, fold);
 	return true;
 }
 
@@ -494,25 +485,22 @@ void rules_advance(struct rules *rules, uint64_t now_ns)
 	uint64_t next = UINT64_MAX;
 	size_t i;
 
-	if (rules->folds_open == 0 || now_ns < rules->next_close_ns)
+	if (now_ns < rules->next_close_ns)
 		return;
 	for (i = 0; i < FOLD_MAX; i++) {
 		struct fold *fold = &rules->folds[i];
-		struct jsonw prefix = {0};
+		uint64_t closes = fold->first_ns + RULES_FOLD_WINDOW_NS;
 
 		if (!fold->used)
 			continue;
-		if (now_ns <= fold->first_ns || now_ns - fold->first_ns < RULES_FOLD_WINDOW_NS) {
-			if (fold->first_ns + RULES_FOLD_WINDOW_NS < next)
-				next = fold->first_ns + RULES_FOLD_WINDOW_NS;
+		if (now_ns < closes) {
+			if (closes < next)
+				next = closes;
 			continue;
 		}
-		if (fold->count > 1) {
-			prefix.buf = rules->format == OUTPUT_TEXT ? fold->text_prefix : fold->json_prefix;
-			finish_line(rules, &prefix, fold);
-		}
+		if (fold->count > 1)
+			finish_line(rules, fold->prefix, fold);
 		fold_release(fold);
-		rules->folds_open--;
 	}
 	rules->next_close_ns = next;
 }
@@ -919,8 +907,6 @@ void rules_on_event(struct rules *rules, const struct event_view *view, const ch
 		    size_t event_json_len)
 {
 	rules_advance(rules, view->time_ns);
-	if (!rules_judge(view))
-		return;
 	switch (view->kind) {
 	case VIEW_HTTP:
 		imds_rules(rules, view, event_json, event_json_len);
