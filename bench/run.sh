@@ -97,14 +97,7 @@ stats() {
 # Replay: a trace of REPLAY_N events recorded live, then read back.
 REPLAY_N=${REPLAY_N:-200000}
 rm -f "$WORK/trace.am"
-rm -f "$WORK/ready"
-taskset -c 1 "$AM" monitor --ready-file "$WORK/ready" --no-containerd --ringbuf-size 134217728 \
-	--record "$WORK/trace.am" > /dev/null 2> "$WORK/monitor.err" &
-MONITOR_PID=$!
-for _ in $(seq 200); do
-	[ -f "$WORK/ready" ] && break
-	sleep 0.05
-done
+start_monitor --ringbuf-size 134217728 --record "$WORK/trace.am"
 taskset -c 0 "$LOOP" udp "$REPLAY_N" > /dev/null
 sleep 1
 stop_monitor
