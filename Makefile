@@ -104,7 +104,7 @@ $(BUILD)/accessmon: $(APP_OBJECTS)
 # Unit tests: each links every pure module; the sanitizer build compiles them again.
 $(BUILD)/tests/%: tests/unit/%.c $(patsubst %,$(BUILD)/obj/%.o,$(UNIT_MODULES)) | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -lcmocka -lcjson -lcurl -lpthread -lz -o $@
+	$(Q)$(CC) $(CFLAGS) $(filter %.c %.o,$^) -lcmocka -lcjson -lcurl -lpthread -lz -o $@
 
 $(BUILD)/san/obj/%.o: user/%.c | $(BUILD)/san/obj
 	$(call msg,CC-SAN,$@)
@@ -112,7 +112,7 @@ $(BUILD)/san/obj/%.o: user/%.c | $(BUILD)/san/obj
 
 $(BUILD)/san/tests/%: tests/unit/%.c $(patsubst %,$(BUILD)/san/obj/%.o,$(UNIT_MODULES)) | $(BUILD)/san/tests
 	$(call msg,CC-SAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -lcmocka -lcjson -lcurl -lpthread -lz -o $@
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(filter %.c %.o,$^) -lcmocka -lcjson -lcurl -lpthread -lz -o $@
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c | $(BUILD)/tests/helpers
 	$(call msg,CC,$@)
@@ -173,7 +173,7 @@ $(BUILD)/fuzz/fuzz_podlist $(BUILD)/fuzz/fuzz_bundle $(BUILD)/fuzz/fuzz_azure_js
 
 $(FUZZ_BINS):
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) $(FUZZ_KIND) -Iinclude -Iuser -D_GNU_SOURCE $^ -lcjson -lz -o $@
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $(FUZZ_KIND) -Iinclude -Iuser -D_GNU_SOURCE $(filter %.c %.o,$^) -lcjson -lz -o $@
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -11,41 +11,28 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tree.h"
+
 #include "identities.h"
 #include "policy.h"
 #include "rules.h"
 
 #define RG "/subscriptions/s1/resourceGroups/rg-apps"
 
-static char dir[64];
+static const char *dir;
 
 static void write_file(const char *name, const char *text)
 {
 	char path[256];
-	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	snprintf(path, sizeof(path), "/%s", name);
+	tree_write(path, text);
 }
 
 static int setup(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/accessmon-ids-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char command[128];
-
-	(void)state;
-	snprintf(command, sizeof(command), "rm -rf '%s'", dir);
-	assert_int_equal(system(command), 0);
+	dir = tree_make("ids");
 	return 0;
 }
 
@@ -271,9 +258,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(loads_what_is_there_and_says_what_is_not, setup,
-						teardown),
+						tree_remove),
 		cmocka_unit_test_setup_teardown(wrong_files_are_errors_with_a_position, setup,
-						teardown),
+						tree_remove),
 		cmocka_unit_test(default_policy_allows_what_aks_does_and_nothing_broader),
 		cmocka_unit_test(policy_files),
 		cmocka_unit_test(repeats_fold_until_their_window_ends),

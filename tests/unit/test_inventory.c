@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tree.h"
+
 #include "inventory.h"
 
 #define TASKS "/run/containerd/io.containerd.runtime.v2.task/k8s.io"
@@ -33,26 +35,7 @@ static void on_report(void *ctx, const char *message)
 	tree->n_reports++;
 }
 
-static void write_file(const char *root, const char *path, const char *text)
-{
-	char full[512], dir[512];
-	char *slash;
-	FILE *f;
-
-	snprintf(full, sizeof(full), "%s%s", root, path);
-	snprintf(dir, sizeof(dir), "%s", full);
-	for (slash = strchr(dir + strlen(root) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		mkdir(dir, 0755);
-		*slash = '/';
-	}
-	f = fopen(full, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static void write_bundle(const char *root, const char *id, const char *uid, const char *pod,
+static void write_bundle(const char *id, const char *uid, const char *pod,
 			 const char *container)
 {
 	char path[256], text[1024];
@@ -66,29 +49,7 @@ static void write_bundle(const char *root, const char *id, const char *uid, cons
 		 "\"io.kubernetes.cri.sandbox-namespace\":\"shop\","
 		 "\"io.kubernetes.cri.sandbox-uid\":\"%s\"}}",
 		 container, pod, uid);
-	write_file(root, path, text);
-}
-
-/* The tree a test made; teardown removes it, also when an assertion failed. */
-static char made_root[64];
-
-static void make_tree(struct node_tree *tree)
-{
-	strcpy(tree->root, "/tmp/accessmon-node-XXXXXX");
-	assert_non_null(mkdtemp(tree->root));
-	strcpy(made_root, tree->root);
-}
-
-static int remove_tree(void **state)
-{
-	char command[128];
-
-	(void)state;
-	if (!made_root[0])
-		return 0;
-	snprintf(command, sizeof(command), "rm -rf '%s'", made_root);
-	made_root[0] = '\0';
-	return system(command) == 0 ? 0 : -1;
+	tree_write(path, text);
 }
 
 static void follows_containerd_bundles(void **state)
@@ -101,9 +62,9 @@ static void follows_containerd_bundles(void **state)
 	char path[256];
 
 	(void)state;
-	make_tree(&tree);
-	write_bundle(tree.root, "aaa", "uid-1", "web", "app");
-	write_file(tree.root, "/etc/kubernetes/azure.json",
+	snprintf(tree.root, sizeof(tree.root), "%s", tree_make("node"));
+	write_bundle("aaa", "uid-1", "web", "app");
+	tree_write("/etc/kubernetes/azure.json",
 		   "{\"tenantId\":\"t\",\"aadClientId\":\"msi\",\"useManagedIdentityExtension\":true,"
 		   "\"userAssignedIdentityID\":\"kubelet-client\"}");
 	config.host_root = tree.root;
@@ -115,14 +76,14 @@ static void follows_containerd_bundles(void **state)
 	assert_string_equal(inventory_node(inventory)->identities[0].client_id, "kubelet-client");
 
 	/* A new pod is found by the rescan a miss asks for. */
-	write_bundle(tree.root, "bbb", "uid-2", "late", "job");
+	write_bundle("bbb", "uid-2", "late", "job");
 	inventory_pod_miss(inventory, 2000000000ull);
 	assert_non_null(pod_inventory_find(pods, "uid-2"));
 	assert_string_equal(pod_find_container(pod_inventory_find(pods, "uid-2"), "bbb")->name,
 			    "job");
 
 	/* A broken bundle is reported once and skipped; the rest stay known. */
-	write_file(tree.root, TASKS "/ccc/config.json", "{\"annotations\": oops}");
+	tree_write(TASKS "/ccc/config.json", "{\"annotations\": oops}");
 	inventory_pod_miss(inventory, 3000000000ull);
 	inventory_pod_miss(inventory, 4000000000ull);
 	assert_int_equal(tree.n_reports, 1);
@@ -131,10 +92,10 @@ static void follows_containerd_bundles(void **state)
 	assert_int_equal(pod_inventory_count(pods), 2);
 
 	/* A bundle cut short while being written is looked at again, not reported. */
-	write_file(tree.root, TASKS "/ddd/config.json", "{\"annotations\": {");
+	tree_write(TASKS "/ddd/config.json", "{\"annotations\": {");
 	inventory_pod_miss(inventory, 5000000000ull);
 	assert_int_equal(tree.n_reports, 1);
-	write_bundle(tree.root, "ddd", "uid-4", "settled", "app");
+	write_bundle("ddd", "uid-4", "settled", "app");
 	inventory_pod_miss(inventory, 6000000000ull);
 	assert_non_null(pod_inventory_find(pods, "uid-4"));
 	assert_int_equal(tree.n_reports, 1);
@@ -162,8 +123,8 @@ static void missing_and_malformed_sources(void **state)
 	char pods_path[128];
 
 	(void)state;
-	make_tree(&tree);
-	write_file(tree.root, "/etc/kubernetes/azure.json", "{\"tenantId\": \"t\",\n  oops}");
+	snprintf(tree.root, sizeof(tree.root), "%s", tree_make("node"));
+	tree_write("/etc/kubernetes/azure.json", "{\"tenantId\": \"t\",\n  oops}");
 	config.host_root = tree.root;
 	inventory = inventory_new(&config, pods, on_report, &tree);
 	assert_int_equal(inventory_load(inventory, 1, 0, &err), 0);
@@ -175,7 +136,7 @@ static void missing_and_malformed_sources(void **state)
 	inventory_free(inventory);
 
 	/* A --pods or --cluster file given by the user must be right: that is an error. */
-	write_file(tree.root, "/pods.json", "{\"items\": 3}");
+	tree_write("/pods.json", "{\"items\": 3}");
 	snprintf(pods_path, sizeof(pods_path), "%s/pods.json", tree.root);
 	config.pods_file = pods_path;
 	inventory = inventory_new(&config, pods, on_report, &tree);
@@ -189,8 +150,8 @@ static void missing_and_malformed_sources(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(follows_containerd_bundles, remove_tree),
-		cmocka_unit_test_teardown(missing_and_malformed_sources, remove_tree),
+		cmocka_unit_test_teardown(follows_containerd_bundles, tree_remove),
+		cmocka_unit_test_teardown(missing_and_malformed_sources, tree_remove),
 	};
 
 	return cmocka_run_group_tests_name("inventory", tests, NULL, NULL);

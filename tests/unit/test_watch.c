@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tree.h"
+
 #include "accessmon.h"
 #include "secrets.h"
 #include "watch.h"
@@ -69,26 +71,6 @@ static int fake_path(void *ctx, const char *path, uint32_t id, bool add)
 	return 0;
 }
 
-static char root[64];
-
-static void write_file(const char *path, const char *text)
-{
-	char full[512], dir[512], *slash;
-	FILE *f;
-
-	snprintf(full, sizeof(full), "%s%s", root, path);
-	snprintf(dir, sizeof(dir), "%s", full);
-	for (slash = strchr(dir + strlen(root) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		mkdir(dir, 0755);
-		*slash = '/';
-	}
-	f = fopen(full, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 static void run(const char *fmt, ...)
 {
 	char command[1024];
@@ -106,26 +88,18 @@ static void projected_volume(const char *volume, const char *stamp, const char *
 	char path[512];
 
 	snprintf(path, sizeof(path), VOLUMES "/kubernetes.io~projected/%s/%s/token", volume, stamp);
-	write_file(path, token);
+	tree_write(path, token);
 	snprintf(path, sizeof(path), VOLUMES "/kubernetes.io~projected/%s/%s/ca.crt", volume, stamp);
-	write_file(path, "ca");
+	tree_write(path, "ca");
 	run("cd '%s" VOLUMES "/kubernetes.io~projected/%s' && ln -sfn %s ..data_tmp && "
 	    "mv -T ..data_tmp ..data && ln -sfn ..data/token token && ln -sfn ..data/ca.crt ca.crt",
-	    root, volume, stamp);
+	    tree_root, volume, stamp);
 }
 
 static int setup(void **state)
 {
 	(void)state;
-	strcpy(root, "/tmp/accessmon-watch-XXXXXX");
-	assert_non_null(mkdtemp(root));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	run("rm -rf '%s'", root);
+	tree_make("watch");
 	return 0;
 }
 
@@ -147,32 +121,32 @@ static size_t round_trip(struct watch_list *list, struct fake_kernel *kernel, ui
 	struct watch_sink sink = {fake_file, fake_dir, fake_path, kernel};
 
 	watch_list_begin(list);
-	secrets_discover(list, root, NULL, 0, NULL, NULL);
+	secrets_discover(list, tree_root, NULL, 0, NULL, NULL);
 	return watch_list_end(list, &sink, now, 10);
 }
 
 static void discovers_node_and_pod_secrets(void **state)
 {
-	struct watch_list *list = watch_list_new(root, 1024);
+	struct watch_list *list = watch_list_new(tree_root, 1024);
 	struct fake_kernel kernel = {0};
 	const struct watch_entry *entry;
 
 	(void)state;
-	write_file("/etc/kubernetes/azure.json", "{}");
-	write_file("/etc/kubernetes/certs/client.key", "key");
-	write_file("/var/lib/kubelet/pki/kubelet-client-current.pem", "pem");
+	tree_write("/etc/kubernetes/azure.json", "{}");
+	tree_write("/etc/kubernetes/certs/client.key", "key");
+	tree_write("/var/lib/kubelet/pki/kubelet-client-current.pem", "pem");
 	projected_volume("kube-api-access-abcde", "..2026_11_28_10_00_00.000000001", "t1");
-	write_file(VOLUMES "/kubernetes.io~secret/db-password/..2026_11_28_10_00_00.1/password",
+	tree_write(VOLUMES "/kubernetes.io~secret/db-password/..2026_11_28_10_00_00.1/password",
 		   "hunter2");
 	run("cd '%s" VOLUMES "/kubernetes.io~secret/db-password' && "
 	    "ln -s ..2026_11_28_10_00_00.1 ..data && ln -s ..data/password password",
-	    root);
-	write_file(VOLUMES "/kubernetes.io~csi/secrets-store-inline/vol_data.json",
+	    tree_root);
+	tree_write(VOLUMES "/kubernetes.io~csi/secrets-store-inline/vol_data.json",
 		   "{\"driverName\":\"secrets-store.csi.k8s.io\",\"specVolID\":\"x\"}");
-	write_file(VOLUMES "/kubernetes.io~csi/secrets-store-inline/mount/db-secret", "s");
-	write_file(VOLUMES "/kubernetes.io~csi/azure-disk/vol_data.json",
+	tree_write(VOLUMES "/kubernetes.io~csi/secrets-store-inline/mount/db-secret", "s");
+	tree_write(VOLUMES "/kubernetes.io~csi/azure-disk/vol_data.json",
 		   "{\"driverName\":\"disk.csi.azure.com\"}");
-	write_file(VOLUMES "/kubernetes.io~csi/azure-disk/mount/data.bin", "d");
+	tree_write(VOLUMES "/kubernetes.io~csi/azure-disk/mount/data.bin", "d");
 
 	assert_int_equal(round_trip(list, &kernel, 1), 0);
 	entry = find(list, "/etc/kubernetes/azure.json");
@@ -214,7 +188,7 @@ static void discovers_node_and_pod_secrets(void **state)
 
 static void rotation_keeps_the_directory_and_follows_the_file(void **state)
 {
-	struct watch_list *list = watch_list_new(root, 1024);
+	struct watch_list *list = watch_list_new(tree_root, 1024);
 	struct fake_kernel kernel = {0};
 	const struct watch_entry *dir;
 	uint64_t inode;
@@ -232,7 +206,7 @@ static void rotation_keeps_the_directory_and_follows_the_file(void **state)
 	/* Rotation: a new timestamped directory; the volume directory stays. */
 	projected_volume("azure-identity-token", "..2026_11_28_11_00_00.2", "t2");
 	run("rm -rf '%s" VOLUMES "/kubernetes.io~projected/azure-identity-token/..2026_11_28_10_00_00.1'",
-	    root);
+	    tree_root);
 	assert_int_equal(round_trip(list, &kernel, 3), 0);
 	assert_int_equal(find(list, VOLUMES "/kubernetes.io~projected/azure-identity-token")->inode,
 			 inode);
@@ -242,7 +216,7 @@ static void rotation_keeps_the_directory_and_follows_the_file(void **state)
 
 static void pods_leave_after_grace(void **state)
 {
-	struct watch_list *list = watch_list_new(root, 1024);
+	struct watch_list *list = watch_list_new(tree_root, 1024);
 	struct fake_kernel kernel = {0};
 	size_t before;
 	uint32_t id;
@@ -252,7 +226,7 @@ static void pods_leave_after_grace(void **state)
 	assert_int_equal(round_trip(list, &kernel, 100), 0);
 	before = watch_list_count(list);
 	id = find(list, VOLUMES "/kubernetes.io~projected/kube-api-access-x")->id;
-	run("rm -rf '%s/var/lib/kubelet/pods/" POD "'", root);
+	run("rm -rf '%s/var/lib/kubelet/pods/" POD "'", tree_root);
 	assert_int_equal(round_trip(list, &kernel, 105), 0);
 	assert_int_equal(watch_list_count(list), before - 2);
 	assert_int_equal(kernel.dirs, 0); /* and the node's TLS directories do not exist here */
@@ -266,11 +240,11 @@ static void pods_leave_after_grace(void **state)
 
 static void kernel_failures_are_retried(void **state)
 {
-	struct watch_list *list = watch_list_new(root, 1024);
+	struct watch_list *list = watch_list_new(tree_root, 1024);
 	struct fake_kernel kernel = {.fail = true};
 
 	(void)state;
-	write_file("/etc/kubernetes/azure.json", "{}");
+	tree_write("/etc/kubernetes/azure.json", "{}");
 	assert_true(round_trip(list, &kernel, 1) > 0);
 	assert_false(find(list, "/etc/kubernetes/azure.json")->installed);
 	kernel.fail = false;
@@ -326,11 +300,11 @@ static void kinds_have_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(discovers_node_and_pod_secrets, setup, teardown),
+		cmocka_unit_test_setup_teardown(discovers_node_and_pod_secrets, setup, tree_remove),
 		cmocka_unit_test_setup_teardown(rotation_keeps_the_directory_and_follows_the_file,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(pods_leave_after_grace, setup, teardown),
-		cmocka_unit_test_setup_teardown(kernel_failures_are_retried, setup, teardown),
+						setup, tree_remove),
+		cmocka_unit_test_setup_teardown(pods_leave_after_grace, setup, tree_remove),
+		cmocka_unit_test_setup_teardown(kernel_failures_are_retried, setup, tree_remove),
 		cmocka_unit_test(bad_specs_and_full_set),
 		cmocka_unit_test(kinds_have_names),
 	};
