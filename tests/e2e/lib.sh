@@ -51,6 +51,7 @@ CURRENT_FAILED=0
 e2e_cleanup() {
 	local pid cg ns mnt i
 	if [ -n "$MONITOR_PID" ]; then
+		kill -CONT "$MONITOR_PID" 2>/dev/null # a test may have stopped it
 		kill -INT "$MONITOR_PID" 2>/dev/null
 		wait "$MONITOR_PID" 2>/dev/null
 	fi
