@@ -25,6 +25,8 @@ msg = $(if $(V),,@printf '  %-8s %s\n' '$(1)' '$(2)';)
 # Debian packages: to build, and additionally to test.
 BUILD_PACKAGES := gcc make clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
 	libcjson-dev libcurl4-openssl-dev
+# Also node and npm (the manifest validator) and kubectl (kustomize): checked by
+# command, since they may come from elsewhere than Debian; installed from Debian if missing.
 TEST_PACKAGES := libcmocka-dev valgrind curl jq iproute2 python3 util-linux libcap2-bin procps \
 	openssl libclang-rt-14-dev
 
@@ -48,12 +50,12 @@ BPF_OBJECTS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SOURCES))
 SKELETON := $(BUILD)/accessmon.skel.h
 
 # Modules with no kernel or libbpf dependency: unit-tested on their own.
-PURE_MODULES := jsonw cgroup_path cgroups pods json_input error options watch output pipeline \
+PURE_MODULES := jsonw sink_spec metrics cgroup_path cgroups pods json_input error options watch output pipeline \
 	processes containerd node_identity hostfs secrets dns dns_cache http tls destinations \
 	service_tags flows identities policy rules trace state recorder
 # What unit tests link: everything but the kernel-facing and command modules.
-UNIT_MODULES := $(PURE_MODULES) kubelet inventory
-APP_MODULES := $(UNIT_MODULES) probes inventory_command replay_command monitor main
+UNIT_MODULES := $(PURE_MODULES) kubelet inventory sinks httpd
+APP_MODULES := $(UNIT_MODULES) probes inventory_command check_config_command replay_command monitor main
 APP_OBJECTS := $(patsubst %,$(BUILD)/obj/%.o,$(APP_MODULES))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
@@ -62,7 +64,8 @@ SAN_BINS := $(patsubst %,$(BUILD)/san/tests/%,$(UNIT_TESTS))
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 # libFuzzer targets: name -> source, and the -D that picks a JSON document kind.
-FUZZ_TARGETS := dns http tls podlist bundle azure_json service_tags policy identities trace
+FUZZ_TARGETS := dns http tls podlist bundle azure_json service_tags policy identities config \
+	trace
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 FUZZ_SECONDS ?= 300
@@ -124,6 +127,10 @@ deps:
 	for p in $(BUILD_PACKAGES) $(if $(filter build,$(DEPS)),,$(TEST_PACKAGES)); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
+	if [ "$(DEPS)" != build ]; then \
+		command -v node >/dev/null && command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+		command -v kubectl >/dev/null || missing="$$missing kubernetes-client"; \
+	fi; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then \
 			echo "accessmon: missing Debian packages:$$missing; run 'make deps' as root" >&2; exit 1; \
@@ -169,7 +176,8 @@ $(BUILD)/fuzz/fuzz_azure_json: FUZZ_KIND := -DFUZZ_JSON_KIND=3
 $(BUILD)/fuzz/fuzz_service_tags: FUZZ_KIND := -DFUZZ_JSON_KIND=4
 $(BUILD)/fuzz/fuzz_policy: FUZZ_KIND := -DFUZZ_JSON_KIND=5
 $(BUILD)/fuzz/fuzz_identities: FUZZ_KIND := -DFUZZ_JSON_KIND=6
-$(BUILD)/fuzz/fuzz_podlist $(BUILD)/fuzz/fuzz_bundle $(BUILD)/fuzz/fuzz_azure_json $(BUILD)/fuzz/fuzz_service_tags $(BUILD)/fuzz/fuzz_policy $(BUILD)/fuzz/fuzz_identities: fuzz/fuzz_json_inputs.c $(FUZZ_OBJECTS)
+$(BUILD)/fuzz/fuzz_config: FUZZ_KIND := -DFUZZ_JSON_KIND=7
+$(BUILD)/fuzz/fuzz_podlist $(BUILD)/fuzz/fuzz_bundle $(BUILD)/fuzz/fuzz_azure_json $(BUILD)/fuzz/fuzz_service_tags $(BUILD)/fuzz/fuzz_policy $(BUILD)/fuzz/fuzz_identities $(BUILD)/fuzz/fuzz_config: fuzz/fuzz_json_inputs.c $(FUZZ_OBJECTS)
 
 $(FUZZ_BINS):
 	$(call msg,FUZZ,$@)

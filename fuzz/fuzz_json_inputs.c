@@ -3,7 +3,7 @@
  * libFuzzer targets for the JSON documents accessmon reads from outside: a
  * PodList (or kubelet answer), a containerd bundle's config.json, azure.json and
  * `az aks show` output, the service tags, a policy, and the Azure CLI's identity
- * data. FUZZ_JSON_KIND picks one at build time.
+ * data, and the monitor's --config. FUZZ_JSON_KIND picks one at build time.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 #include "policy.h"
 #include "json_input.h"
 #include "node_identity.h"
+#include "options.h"
 #include "pods.h"
 #include "service_tags.h"
 
@@ -63,6 +64,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		identity_data_resource_id(data, KEYVAULT_TYPE, "kv");
 		identity_data_by_subject(data, "ns", "sa");
 		identity_data_free(data);
+	}
+#elif FUZZ_JSON_KIND == 7
+	{
+		struct monitor_options options;
+
+		monitor_options_init(&options);
+		monitor_options_apply_config(&options, root, "fuzz", (const char *)NULL, NULL, NULL,
+					     &err);
+		monitor_options_check(&options, &err);
+		monitor_options_release(&options); /* the tree went with the options */
+		return 0;
 	}
 #else
 	service_tags_free(service_tags_from_json(root, "fuzz", &err));

@@ -237,6 +237,30 @@ int cgroup_tree_scan(struct cgroup_cache *cache, const char *mount, struct am_er
 	return 1 + scan_dir(cache, fd, path, 0, sizeof(path), 0);
 }
 
+int cgroup2_namespace_mount_find(FILE *mountinfo, char *out, size_t out_len)
+{
+	char line[8192];
+
+	/* "ID PARENT MAJ:MIN ROOT MOUNT_POINT OPTIONS... - TYPE SOURCE SUPER_OPTIONS" */
+	while (fgets(line, sizeof(line), mountinfo)) {
+		char root[4096], mount_point[4096], fs_type[64];
+		const char *dash = strstr(line, " - ");
+
+		if (!dash || sscanf(dash + 3, "%63s", fs_type) != 1 || strcmp(fs_type, "cgroup2") != 0)
+			continue;
+		if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mount_point) != 2)
+			continue;
+		/* Mounted from inside our namespace: its root is the namespace's root. */
+		if (strcmp(root, "/") != 0)
+			continue;
+		if (strlen(mount_point) >= out_len)
+			return -ENAMETOOLONG;
+		strcpy(out, mount_point);
+		return 0;
+	}
+	return -ENOENT;
+}
+
 int cgroup2_mount_find(FILE *mounts, char *out, size_t out_len)
 {
 	char line[4096];

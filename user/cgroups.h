@@ -60,5 +60,11 @@ int cgroup_tree_scan(struct cgroup_cache *cache, const char *mount, struct am_er
 
 /* Finds the cgroup2 mount point in a /proc/mounts-format stream. */
 int cgroup2_mount_find(FILE *mounts, char *out, size_t out_len);
+/*
+ * The cgroup2 mount whose root is this process's cgroup namespace root, from
+ * /proc/self/mountinfo (a container's own /sys/fs/cgroup); -ENOENT when none.
+ * /proc/PID/cgroup paths are relative to that root, not to the host's.
+ */
+int cgroup2_namespace_mount_find(FILE *mountinfo, char *out, size_t out_len);
 
 #endif /* ACCESSMON_CGROUPS_H */

@@ -362,7 +362,9 @@ static int load_named(struct identity_data *data, const char *dir, const char *n
 	return 0;
 }
 
-struct identity_data *identity_data_load(const char *dir, struct am_error *err)
+/* Reads the directory; with `problem`, every file's problem is said and counted. */
+static struct identity_data *load_dir(const char *dir, struct am_error *err,
+				      identity_problem_fn problem, void *ctx, int *problems)
 {
 	static const char *const files[] = {"role-assignments.json", "identities.json",
 					    "cluster.json", "resources.json"};
@@ -385,9 +387,14 @@ struct identity_data *identity_data_load(const char *dir, struct am_error *err)
 		goto fail;
 	}
 	closedir(handle);
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		if (load_named(data, dir, files[i], err))
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (load_named(data, dir, files[i], err) == 0)
+			continue;
+		if (!problem)
 			goto fail;
+		problem(ctx, err->msg);
+		(*problems)++;
+	}
 	handle = opendir(dir);
 	while (handle && (dent = readdir(handle))) {
 		size_t len = strlen(dent->d_name);
@@ -400,7 +407,10 @@ struct identity_data *identity_data_load(const char *dir, struct am_error *err)
 			rc = identity_data_add_document(data, dir, dent->d_name, root, err);
 			cJSON_Delete(root);
 		}
-		if (rc) {
+		if (rc && problem) {
+			problem(ctx, err->msg);
+			(*problems)++;
+		} else if (rc) {
 			closedir(handle);
 			goto fail;
 		}
@@ -418,6 +428,25 @@ struct identity_data *identity_data_load(const char *dir, struct am_error *err)
 fail:
 	identity_data_free(data);
 	return NULL;
+}
+
+struct identity_data *identity_data_load(const char *dir, struct am_error *err)
+{
+	return load_dir(dir, err, NULL, NULL, NULL);
+}
+
+int identity_data_check(const char *dir, identity_problem_fn problem, void *ctx)
+{
+	struct am_error err;
+	int problems = 0;
+	struct identity_data *data = load_dir(dir, &err, problem, ctx, &problems);
+
+	if (!data) {
+		problem(ctx, err.msg);
+		return problems + 1;
+	}
+	identity_data_free(data);
+	return problems;
 }
 
 /* Whether scope covers resource_id: a case-insensitive prefix ending at a path boundary. */

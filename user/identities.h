@@ -74,6 +74,9 @@ struct identity_data {
  * (err names it and where); a missing one is noted in ->missing.
  */
 struct identity_data *identity_data_load(const char *dir, struct am_error *err);
+typedef void (*identity_problem_fn)(void *ctx, const char *message);
+/* Every file's problem, not only the first; returns how many. */
+int identity_data_check(const char *dir, identity_problem_fn problem, void *ctx);
 void identity_data_free(struct identity_data *data);
 struct identity_data *identity_data_new(void);
 /* Adds one parsed file, by its name in the directory (for tests and fuzzing). */

@@ -12,6 +12,7 @@
 
 #include <curl/curl.h>
 
+#include "clock.h"
 #include "json_input.h"
 
 #define MIN_REFRESH_INTERVAL_NS 1000000000ull
@@ -39,12 +40,30 @@ struct body {
 	bool too_big;
 };
 
-static uint64_t monotonic_ns(void)
+void kubelet_pods_url(const char *base, char *out, size_t size)
 {
-	struct timespec ts;
+	const char *host = strstr(base, "://"), *end, *port;
+	size_t len = strlen(base);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (len && base[len - 1] == '/')
+		len--;
+	host = host ? host + 3 : base;
+	end = host + strcspn(host, "/");
+	if (end > base + len)
+		end = base + len;
+	port = end;
+	while (port > host && port[-1] != ':')
+		port--;
+	/*
+	 * An IPv6 node address from the downward API comes bare ("fd00::4" in
+	 * https://$(NODE_IP):10250): the last colon is the port's; bracket the rest.
+	 */
+	if (host[0] != '[' && port > host + 1 && memchr(host, ':', (size_t)(port - 1 - host))) {
+		snprintf(out, size, "%.*s[%.*s]%.*s/pods", (int)(host - base), base,
+			 (int)(port - 1 - host), host, (int)(base + len - (port - 1)), port - 1);
+		return;
+	}
+	snprintf(out, size, "%.*s/pods", (int)len, base);
 }
 
 static size_t on_body(char *data, size_t size, size_t count, void *ctx)
@@ -141,8 +160,8 @@ static cJSON *fetch(struct kubelet_client *client, struct am_error *err)
 	if (status != 200) {
 		am_error_set(err, "%s: HTTP %ld%s", client->source, status,
 			     status == 401 || status == 403
-				     ? " (check the service account token and its RBAC: "
-				       "nodes/proxy get)"
+				     ? " (check the service account token and its RBAC: get on "
+				       "nodes/pods, or nodes/proxy before Kubernetes 1.33)"
 				     : "");
 		goto out;
 	}
@@ -239,12 +258,11 @@ struct kubelet_client *kubelet_client_start(const struct kubelet_config *config,
 	if (!client->config.timeout_ms)
 		client->config.timeout_ms = 5000;
 	len = strlen(config->url);
-	client->url = malloc(len + sizeof("/pods"));
-	client->source = malloc(len + sizeof("kubelet /pods"));
+	client->url = malloc(len + sizeof("[]/pods"));
+	client->source = malloc(len + sizeof("kubelet []/pods"));
 	if (!client->url || !client->source)
 		goto oom;
-	sprintf(client->url, "%.*s/pods", (int)(len - (len && config->url[len - 1] == '/')),
-		config->url);
+	kubelet_pods_url(config->url, client->url, len + sizeof("[]/pods"));
 	sprintf(client->source, "kubelet %s", client->url);
 	pthread_mutex_init(&client->lock, NULL);
 	pthread_cond_init(&client->wake, NULL);

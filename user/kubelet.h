@@ -40,4 +40,7 @@ void kubelet_client_refresh(struct kubelet_client *client);
 /* The URL polled, for messages. */
 const char *kubelet_client_url(const struct kubelet_client *client);
 
+/* base + "/pods", with a bare IPv6 host put in brackets. */
+void kubelet_pods_url(const char *base, char *out, size_t size);
+
 #endif /* ACCESSMON_KUBELET_H */

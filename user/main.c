@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check_config_command.h"
 #include "inventory_command.h"
 #include "monitor.h"
 #include "replay_command.h"
@@ -23,6 +24,7 @@ static void usage(FILE *out)
 	      "  inventory  print the node's identities and pods as the monitor sees them\n"
 	      "  replay     feed recorded traces through the pipeline, as live\n"
 	      "  trace      describe recorded traces (trace info FILE)\n"
+	      "  check-config  check a config, policy or identity directory; every problem\n"
 	      "  version    print the version\n"
 	      "  help       show this help\n"
 	      "\n"
@@ -42,6 +44,8 @@ int main(int argc, char **argv)
 		return replay_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "trace") == 0)
 		return trace_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "check-config") == 0)
+		return check_config_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "inventory") == 0)
 		return inventory_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {

@@ -21,7 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cgroups.h"
+#include "httpd.h"
+#include "metrics.h"
+#include "sinks.h"
 #include "hostfs.h"
 #include "inventory.h"
 #include "options.h"
@@ -53,6 +57,12 @@
 #define DISCOVERY_INTERVAL_NS (1000ull * 1000000ull)
 /* A watch entry that leaves the set keeps its id this long, for records in flight. */
 #define WATCH_GRACE_NS (30ull * 1000000000ull)
+/* /metrics is rendered this often. */
+#define METRICS_INTERVAL_NS (1000ull * 1000000ull)
+/* At exit, sinks get this long to deliver what is queued; a sink a reload removed, less. */
+#define SINK_DRAIN_EXIT_MS 5000
+#define SINK_DRAIN_RELOAD_MS 1000
+
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
@@ -71,7 +81,24 @@ static void on_reload_signal(int signo)
 
 struct monitor {
 	struct monitor_options options;
+	int argc;
+	char **argv; /* parsed again at every reload */
+	struct monitor_options **retired;
+	size_t n_retired;
+	struct sinks *sinks;
+	struct sink_spec stdout_spec; /* the sink when none is given */
+	struct httpd *httpd;
+	struct jsonw metrics_text;
+	uint64_t last_metrics_ns;
+	uint64_t reloads_ok, reloads_failed;
+	uint64_t start_time_s;
+	bool ready;
 	char cgroup_root[4096];
+	/*
+	 * What /proc/PID/cgroup paths are relative to: the cgroup root, or in a
+	 * container with its own cgroup namespace, that namespace's root under it.
+	 */
+	char proc_cgroup_base[8192];
 	char *proc_dir;
 	struct pod_inventory *pods;
 	struct inventory *inventory;
@@ -98,14 +125,6 @@ struct monitor {
 	uint64_t last_discovery_ns;
 	char last_discovery_message[AM_ERROR_LEN];
 };
-
-static uint64_t clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void report(void *ctx, const char *message)
 {
@@ -160,6 +179,43 @@ static int find_cgroup_root(struct monitor *monitor)
 		return rc;
 	}
 	return check_cgroup_root(monitor->cgroup_root);
+}
+
+/*
+ * In a pod the monitor has its own cgroup namespace: other processes' cgroups
+ * read "0::/../../kubepods.slice/...", relative to the namespace's root. That
+ * root is the cgroup our own cgroup2 mount shows; the cache knows its path.
+ */
+static void find_proc_cgroup_base(struct monitor *monitor)
+{
+	char mount_point[4096];
+	const struct cgroup_entry *entry;
+	struct stat own, root;
+	FILE *mountinfo;
+	int rc;
+
+	snprintf(monitor->proc_cgroup_base, sizeof(monitor->proc_cgroup_base), "%s",
+		 monitor->cgroup_root);
+	mountinfo = fopen("/proc/self/mountinfo", "re");
+	if (!mountinfo)
+		return;
+	rc = cgroup2_namespace_mount_find(mountinfo, mount_point, sizeof(mount_point));
+	fclose(mountinfo);
+	if (rc || stat(mount_point, &own) < 0 || stat(monitor->cgroup_root, &root) < 0 ||
+	    own.st_ino == root.st_ino)
+		return;
+	entry = cgroup_cache_lookup(monitor->cgroups, (uint64_t)own.st_ino);
+	if (!entry) {
+		fprintf(stderr, "accessmon: this cgroup namespace's root (%s) is not under %s: the "
+				"cgroups of processes started before the monitor are unknown\n",
+			mount_point, monitor->cgroup_root);
+		return;
+	}
+	snprintf(monitor->proc_cgroup_base, sizeof(monitor->proc_cgroup_base), "%s%s",
+		 monitor->cgroup_root, strcmp(entry->path, "/") == 0 ? "" : entry->path);
+	fprintf(stderr, "accessmon: in a cgroup namespace rooted at %s: reading /proc's cgroup "
+			"paths from there\n",
+		entry->path);
 }
 
 /* --watch paths: absolute, and there when the monitor starts. */
@@ -407,7 +463,8 @@ static void on_process_miss(void *ctx, uint32_t pid, uint64_t now_ns)
 	struct monitor *monitor = ctx;
 	struct process_info placeholder = {.pid = pid, .exited_at_ns = now_ns};
 
-	if (process_read_proc(monitor->processes, monitor->proc_dir, monitor->cgroup_root, pid))
+	if (process_read_proc(monitor->processes, monitor->proc_dir, monitor->proc_cgroup_base,
+			      pid))
 		/* Gone already: remember that, so its next records do not ask again. */
 		process_cache_put(monitor->processes, &placeholder);
 	if (monitor->n_missed_pids < sizeof(monitor->missed_pids) / sizeof(monitor->missed_pids[0]))
@@ -523,6 +580,336 @@ static int load_detection(struct monitor *monitor, bool reload)
 	return 0;
 }
 
+/* --- capabilities ------------------------------------------------------------ */
+
+static const struct {
+	int number;
+	const char *name;
+	const char *why;
+} needed_capabilities[] = {
+	{39, "CAP_BPF", "to load the BPF programs and maps"},
+	{38, "CAP_PERFMON", "to attach the tracing programs and read kernel memory in them"},
+	{12, "CAP_NET_ADMIN", "to attach the cgroup socket and packet programs"},
+	{2, "CAP_DAC_READ_SEARCH",
+	 "to read azure.json, the kubelet's pod directories, containerd's bundles and tracefs"},
+};
+
+/* The effective capability set, from /proc/self/status; false when unreadable. */
+static bool effective_capabilities(uint64_t *caps)
+{
+	char line[256];
+	bool found = false;
+	FILE *status = fopen("/proc/self/status", "re");
+
+	if (!status)
+		return false;
+	while (fgets(line, sizeof(line), status)) {
+		if (strncmp(line, "CapEff:", 7) == 0) {
+			*caps = strtoull(line + 7, NULL, 16);
+			found = true;
+			break;
+		}
+	}
+	fclose(status);
+	return found;
+}
+
+/*
+ * Every capability the monitor needs, checked before anything is loaded, so one
+ * missing is named with what it is for rather than failing somewhere later.
+ */
+static int check_capabilities(void)
+{
+	uint64_t caps;
+	size_t i;
+	int missing = 0;
+
+	if (!effective_capabilities(&caps))
+		return 0; /* no /proc: the kernel will say what fails */
+	for (i = 0; i < sizeof(needed_capabilities) / sizeof(needed_capabilities[0]); i++) {
+		if (caps & (1ull << needed_capabilities[i].number))
+			continue;
+		fprintf(stderr, "accessmon: missing capability %s, needed %s\n",
+			needed_capabilities[i].name, needed_capabilities[i].why);
+		missing++;
+	}
+	if (missing)
+		fprintf(stderr, "accessmon: run as root, or grant CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN "
+				"and CAP_DAC_READ_SEARCH (in Kubernetes: the container's "
+				"securityContext.capabilities.add; see deploy/kubernetes)\n");
+	return missing ? -EPERM : 0;
+}
+
+/* --- sinks -------------------------------------------------------------------- */
+
+static void sink_line(void *ctx, const char *line, size_t len, const struct line_meta *meta)
+{
+	sinks_write(ctx, line, len, meta);
+}
+
+static int sink_flush(void *ctx)
+{
+	sinks_publish(ctx);
+	return 0;
+}
+
+static const struct sink_spec *sink_specs(struct monitor *monitor, size_t *n)
+{
+	if (monitor->options.n_sinks) {
+		*n = monitor->options.n_sinks;
+		return monitor->options.sinks;
+	}
+	*n = 1;
+	return &monitor->stdout_spec;
+}
+
+static const char *node_name(void)
+{
+	static struct utsname uts;
+	const char *name = getenv("NODE_NAME");
+
+	if (name && *name)
+		return name;
+	uname(&uts);
+	return uts.nodename;
+}
+
+static int start_sinks(struct monitor *monitor)
+{
+	struct pipeline_output output = {sink_line, sink_flush, NULL};
+	const struct sink_spec *specs;
+	struct am_error err;
+	size_t n;
+
+	if (sink_spec_parse("stdout", &monitor->stdout_spec, &err)) {
+		fprintf(stderr, "accessmon: %s\n", err.msg);
+		return -ENOMEM;
+	}
+	specs = sink_specs(monitor, &n);
+	monitor->sinks = sinks_start(specs, n, node_name(), &err);
+	if (!monitor->sinks) {
+		fprintf(stderr, "accessmon: %s\n", err.msg);
+		return -EINVAL;
+	}
+	output.ctx = monitor->sinks;
+	pipeline_set_output(monitor->pipeline, &output);
+	return 0;
+}
+
+/* Lines a sink could not take: said on every sink (its own too, once it recovers). */
+static void report_sink_drops(struct monitor *monitor, uint64_t now_ns)
+{
+	uint64_t dropped, total;
+	const char *name;
+	char reason[256];
+
+	while (sinks_take_drops(monitor->sinks, &dropped, &total, &name, reason, sizeof(reason)) >=
+	       0) {
+		fprintf(stderr, "accessmon: sink %s dropped %llu lines (%s), %llu in all\n", name,
+			(unsigned long long)dropped, reason, (unsigned long long)total);
+		pipeline_sink_lost(monitor->pipeline, now_ns, name, reason, dropped, total);
+	}
+}
+
+/* --- metrics ------------------------------------------------------------------- */
+
+static void add_program(void *ctx, const char *name, uint64_t run_count, uint64_t run_time_ns)
+{
+	struct metrics_snapshot *snapshot = ctx;
+	struct metrics_program *program;
+
+	if (snapshot->n_programs >= METRICS_MAX_PROGRAMS)
+		return;
+	program = &snapshot->programs[snapshot->n_programs++];
+	snprintf(program->name, sizeof(program->name), "%s", name);
+	program->run_count = run_count;
+	program->run_time_ns = run_time_ns;
+}
+
+static void publish_metrics(struct monitor *monitor)
+{
+	const struct pipeline_stats *stats = pipeline_stats(monitor->pipeline);
+	const struct rules_stats *alerts = pipeline_rules_stats(monitor->pipeline);
+	struct metrics_snapshot *s = calloc(1, sizeof(*s));
+	size_t i;
+
+	if (!s)
+		return;
+	memcpy(s->records, stats->records, sizeof(s->records));
+	s->malformed = stats->malformed;
+	s->lines_written = stats->written;
+	probes_counters(monitor->probes, s->kernel_counters);
+	s->ring_used_bytes = probes_ring_used(monitor->probes);
+	s->ring_size_bytes = monitor->options.ringbuf_bytes;
+	if (alerts) {
+		s->alerts = *alerts;
+		s->detection = true;
+	}
+	s->n_sinks = sinks_count(monitor->sinks);
+	if (s->n_sinks > METRICS_MAX_SINKS)
+		s->n_sinks = METRICS_MAX_SINKS;
+	for (i = 0; i < s->n_sinks; i++)
+		sinks_stats(monitor->sinks, i, &s->sinks[i]);
+	s->pods = pod_inventory_count(monitor->pods);
+	s->processes = process_cache_count(monitor->processes);
+	s->cgroups = cgroup_cache_count(monitor->cgroups);
+	s->watches = watch_list_count(monitor->watches);
+	s->program_stats_enabled = probes_stats_enabled(monitor->probes);
+	probes_program_stats(monitor->probes, add_program, s);
+	if (monitor->recorder) {
+		s->recording = true;
+		s->trace_lost = recorder_lost(monitor->recorder, NULL, 0);
+	}
+	s->reloads_ok = monitor->reloads_ok;
+	s->reloads_failed = monitor->reloads_failed;
+	s->start_time_s = monitor->start_time_s;
+	s->ready = monitor->ready;
+	s->version = ACCESSMON_VERSION;
+	jsonw_reset(&monitor->metrics_text);
+	metrics_render(s, &monitor->metrics_text);
+	if (!monitor->metrics_text.failed)
+		httpd_publish_metrics(monitor->httpd, monitor->metrics_text.buf,
+				      monitor->metrics_text.len);
+	free(s);
+}
+
+/* --- reload -------------------------------------------------------------------- */
+
+/*
+ * Settings a reload replaced stay allocated until exit: what only a restart
+ * changes keeps pointing into the set it came from. A few KiB per reload.
+ */
+static int retire_options(struct monitor *monitor, struct monitor_options *old)
+{
+	struct monitor_options **grown =
+		realloc(monitor->retired, (monitor->n_retired + 1) * sizeof(*grown));
+
+	if (!grown)
+		return -ENOMEM;
+	monitor->retired = grown;
+	monitor->retired[monitor->n_retired++] = old;
+	return 0;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* A setting a running monitor cannot change: said, and the running value kept. */
+static void keep_restart_only(const struct monitor_options *now, struct monitor_options *next)
+{
+	const char *changed = NULL;
+
+#define KEEP(field, name)                                                                      \
+	do {                                                                                   \
+		if (!same_text(now->field, next->field))                                       \
+			changed = name;                                                        \
+		next->field = now->field;                                                      \
+	} while (0)
+#define KEEP_VALUE(field, name)                                                                \
+	do {                                                                                   \
+		if (now->field != next->field)                                                 \
+			changed = name;                                                        \
+		next->field = now->field;                                                      \
+	} while (0)
+	KEEP(sources.host_root, "host-root");
+	KEEP(sources.pods_file, "pods");
+	KEEP(sources.cluster_file, "cluster");
+	KEEP(sources.kubelet_url, "kubelet-url");
+	KEEP(sources.kubelet_token_file, "kubelet-token-file");
+	KEEP(sources.kubelet_ca_file, "kubelet-ca-file");
+	KEEP_VALUE(sources.kubelet_insecure, "kubelet-insecure");
+	KEEP_VALUE(sources.kubelet_interval_ms, "kubelet-interval");
+	KEEP_VALUE(sources.no_containerd, "no-containerd");
+	KEEP(cgroup_root, "cgroup-root");
+	KEEP(ready_file, "ready-file");
+	KEEP(service_tags_file, "service-tags");
+	KEEP(record_file, "record");
+	KEEP_VALUE(record_max_size, "record-max-size");
+	KEEP_VALUE(record_keep, "record-keep");
+	KEEP_VALUE(format, "format");
+	KEEP_VALUE(open_hook, "open-hook");
+	KEEP_VALUE(ringbuf_bytes, "ringbuf-size");
+	KEEP(listen_host, "listen");
+	KEEP(listen_port, "listen");
+	KEEP_VALUE(verbose, "verbose");
+#undef KEEP
+#undef KEEP_VALUE
+	if (changed)
+		fprintf(stderr, "accessmon: reload: '%s' (and any other setting of the probes, the "
+				"sources, the recorder or the endpoint) changes only at a restart; "
+				"keeping the running value\n",
+			changed);
+}
+
+/*
+ * SIGHUP: the config file and command line again, then policy and identity data.
+ * Nothing changes unless all of it loads; a failure keeps everything as it was.
+ */
+static void reload(struct monitor *monitor, uint64_t now_ns)
+{
+	struct monitor_options *next = malloc(sizeof(*next)), *old = malloc(sizeof(*old));
+	const struct sink_spec *specs;
+	uint64_t undelivered;
+	struct am_error err;
+	size_t n;
+
+	if (!next || !old) {
+		free(next);
+		free(old);
+		monitor->reloads_failed++;
+		return;
+	}
+	if (monitor_options_parse(monitor->argc, monitor->argv, next, &err)) {
+		fprintf(stderr, "accessmon: reload: %s; keeping the settings loaded before\n", err.msg);
+		goto fail;
+	}
+	keep_restart_only(&monitor->options, next);
+	*old = monitor->options;
+	monitor->options = *next;
+	if (load_detection(monitor, true) != 0) {
+		monitor->options = *old;
+		goto fail;
+	}
+	specs = sink_specs(monitor, &n);
+	if (sinks_reconfigure(monitor->sinks, specs, n, SINK_DRAIN_RELOAD_MS, &undelivered, &err)) {
+		fprintf(stderr, "accessmon: reload: %s; keeping the sinks and settings loaded "
+				"before\n",
+			err.msg);
+		monitor->options = *old;
+		load_detection(monitor, true);
+		goto fail;
+	}
+	if (undelivered) {
+		fprintf(stderr, "accessmon: reload: the sinks taken out left %llu lines undelivered\n",
+			(unsigned long long)undelivered);
+		pipeline_sink_lost(monitor->pipeline, now_ns, "removed by reload",
+				   "not delivered before the sink was taken out", undelivered,
+				   undelivered);
+	}
+	pipeline_set_events(monitor->pipeline, monitor->options.events);
+	if (retire_options(monitor, old))
+		fprintf(stderr, "accessmon: reload: out of memory keeping the old settings\n");
+	free(next);
+	monitor->reloads_ok++;
+	/* The watch list follows the new --watch paths at once. */
+	refresh_watch_set(monitor, now_ns);
+	fprintf(stderr, "accessmon: reloaded the configuration, identity data and policy\n");
+	if (monitor->recorder) {
+		state_write_identities(&monitor->state, monitor->identities);
+		record_state(monitor, now_ns);
+		state_write_policy(&monitor->state, monitor->policy);
+		record_state(monitor, now_ns);
+	}
+	return;
+fail:
+	monitor_options_release(next);
+	free(next);
+	free(old);
+	monitor->reloads_failed++;
+}
+
 static int run(struct monitor *monitor)
 {
 	uint64_t now_ns;
@@ -539,15 +926,7 @@ static int run(struct monitor *monitor)
 		now_ns = clock_ns(CLOCK_BOOTTIME);
 		if (reload_requested) {
 			reload_requested = 0;
-			if (load_detection(monitor, true) == 0) {
-				fprintf(stderr, "accessmon: reloaded identity data and policy\n");
-				if (monitor->recorder) {
-					state_write_identities(&monitor->state, monitor->identities);
-					record_state(monitor, now_ns);
-					state_write_policy(&monitor->state, monitor->policy);
-					record_state(monitor, now_ns);
-				}
-			}
+			reload(monitor, now_ns);
 		}
 		inventory_tick(monitor->inventory, now_ns);
 		if (now_ns - monitor->last_discovery_ns >= DISCOVERY_INTERVAL_NS)
@@ -561,10 +940,20 @@ static int run(struct monitor *monitor)
 				fprintf(stderr, "accessmon: %s\n", error);
 			report_trace_loss(monitor, now_ns);
 		}
+		report_sink_drops(monitor, now_ns);
 		rc = pipeline_flush(monitor->pipeline);
 		if (rc) {
 			fprintf(stderr, "accessmon: writing records failed: %s\n", strerror(-rc));
 			break;
+		}
+		if (monitor->httpd) {
+			uint64_t beat = clock_ns(CLOCK_MONOTONIC);
+
+			httpd_heartbeat(monitor->httpd, beat);
+			if (beat - monitor->last_metrics_ns >= METRICS_INTERVAL_NS) {
+				publish_metrics(monitor);
+				monitor->last_metrics_ns = beat;
+			}
 		}
 	}
 	/* What the kernel already handed over is still reported before exit. */
@@ -573,6 +962,7 @@ static int run(struct monitor *monitor)
 	if (monitor->recorder)
 		report_trace_loss(monitor, clock_ns(CLOCK_BOOTTIME));
 	pipeline_finish(monitor->pipeline);
+	report_sink_drops(monitor, clock_ns(CLOCK_BOOTTIME));
 	pipeline_flush(monitor->pipeline);
 	return rc < 0 ? 1 : 0;
 }
@@ -629,7 +1019,28 @@ int monitor_main(int argc, char **argv)
 		monitor_options_release(&monitor.options);
 		return 0;
 	}
+	monitor.argc = argc;
+	monitor.argv = argv;
+	monitor.start_time_s = clock_ns(CLOCK_REALTIME) / 1000000000ull;
+	jsonw_init(&monitor.metrics_text);
 	install_signals();
+	if (check_capabilities()) {
+		monitor_options_release(&monitor.options);
+		return 2;
+	}
+	/* First, so probes see /healthz answer (and /readyz say not yet) from the start. */
+	if (monitor.options.listen_host) {
+		monitor.httpd = httpd_start(monitor.options.listen_host, monitor.options.listen_port,
+					    &err);
+		if (!monitor.httpd) {
+			fprintf(stderr, "accessmon: %s\n", err.msg);
+			monitor_options_release(&monitor.options);
+			return 2;
+		}
+		httpd_heartbeat(monitor.httpd, clock_ns(CLOCK_MONOTONIC));
+		fprintf(stderr, "accessmon: serving /metrics, /healthz and /readyz on %s:%d\n",
+			monitor.options.listen_host, httpd_port(monitor.httpd));
+	}
 
 	monitor.pods = pod_inventory_new();
 	monitor.cgroups = cgroup_cache_new(CGROUP_CACHE_CAPACITY);
@@ -687,6 +1098,10 @@ int monitor_main(int argc, char **argv)
 		fprintf(stderr, "accessmon: out of memory\n");
 		goto free_state;
 	}
+	if (start_sinks(&monitor)) {
+		status = 2;
+		goto free_pipeline;
+	}
 	hooks.cgroup_miss = on_cgroup_miss;
 	hooks.process_miss = on_process_miss;
 	hooks.pod_miss = on_pod_miss;
@@ -716,7 +1131,8 @@ int monitor_main(int argc, char **argv)
 		fprintf(stderr, "accessmon: %s\n", err.msg);
 		goto close_probes;
 	}
-	process_snapshot_proc(monitor.processes, monitor.proc_dir, monitor.cgroup_root);
+	find_proc_cgroup_base(&monitor);
+	process_snapshot_proc(monitor.processes, monitor.proc_dir, monitor.proc_cgroup_base);
 	fprintf(stderr,
 		"accessmon: attached at cgroup %s, opens seen by %s; %zu cgroups, %zu processes, "
 		"%zu pods known, %zu secrets watched%s\n",
@@ -740,6 +1156,11 @@ int monitor_main(int argc, char **argv)
 			goto close_probes;
 		}
 	}
+	monitor.ready = true;
+	if (monitor.httpd) {
+		publish_metrics(&monitor);
+		httpd_set_ready(monitor.httpd, true);
+	}
 
 	status = run(&monitor);
 	if (monitor.recorder) {
@@ -759,8 +1180,25 @@ close_probes:
 	jsonw_release(&monitor.state);
 	probes_close(monitor.probes);
 free_pipeline:
+	if (monitor.sinks) {
+		uint64_t undelivered = sinks_stop(monitor.sinks, SINK_DRAIN_EXIT_MS);
+
+		/* Past the drain time only standard error is left to say it. */
+		if (undelivered)
+			fprintf(stderr, "accessmon: %llu lines were not delivered by the sinks before "
+					"exit\n",
+				(unsigned long long)undelivered);
+	}
 	pipeline_free(monitor.pipeline);
+	sink_spec_release(&monitor.stdout_spec);
 free_state:
+	httpd_stop(monitor.httpd);
+	jsonw_release(&monitor.metrics_text);
+	while (monitor.n_retired) {
+		monitor_options_release(monitor.retired[--monitor.n_retired]);
+		free(monitor.retired[monitor.n_retired]);
+	}
+	free(monitor.retired);
 	inventory_free(monitor.inventory);
 	watch_list_free(monitor.watches);
 	process_cache_free(monitor.processes);

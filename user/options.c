@@ -2,10 +2,15 @@
 /* `accessmon monitor` option parsing; see options.h. */
 #include "options.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "json_input.h"
 
 enum {
 	OPT_EVENTS = 0x100,
@@ -30,6 +35,9 @@ enum {
 	OPT_RECORD,
 	OPT_RECORD_MAX_SIZE,
 	OPT_RECORD_KEEP,
+	OPT_CONFIG,
+	OPT_SINK,
+	OPT_LISTEN,
 };
 
 #define SOURCE_LONG_OPTIONS                                                                    \
@@ -154,6 +162,9 @@ static const struct option long_options[] = {
 	{"record", required_argument, NULL, OPT_RECORD},
 	{"record-max-size", required_argument, NULL, OPT_RECORD_MAX_SIZE},
 	{"record-keep", required_argument, NULL, OPT_RECORD_KEEP},
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"sink", required_argument, NULL, OPT_SINK},
+	{"listen", required_argument, NULL, OPT_LISTEN},
 	SOURCE_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
@@ -170,11 +181,30 @@ void monitor_usage(FILE *out)
 	fputs("Usage: accessmon monitor [OPTIONS]\n"
 	      "\n"
 	      "Attach accessmon's kernel probes and stream alerts (and with --events every\n"
-	      "event), one JSON object per line, on standard output. Diagnostics go to\n"
-	      "standard error. SIGHUP reloads --identities and --policy.\n"
+	      "event), one JSON object per line, to standard output or the --sink's.\n"
+	      "Diagnostics go to standard error. SIGHUP reloads the --config file, --policy\n"
+	      "and --identities; a bad reload keeps what was loaded and says why.\n"
 	      "\n"
 	      "Options:\n"
+	      "  --config FILE         a JSON object of these options, keys without the dashes:\n"
+	      "                        {\"events\": true, \"sink\": [\"stdout\"], \"listen\": 9464};\n"
+	      "                        options on the command line override it\n"
 	      "  --events              write every reported event, not only alerts\n"
+	      "  --sink SPEC           where lines go (repeatable; default: stdout). Each sink\n"
+	      "                        has its own bounded queue; what a full one drops is\n"
+	      "                        counted and reported as a sink-lost record:\n"
+	      "                          stdout\n"
+	      "                          file:PATH[,max-size=100M][,keep=5]\n"
+	      "                          syslog[:unix:/dev/log | :udp:HOST:PORT | :tcp:HOST:PORT]\n"
+	      "                                [,facility=authpriv]   (RFC 5424)\n"
+	      "                          webhook:URL[,token-file=FILE][,ca-file=FILE][,insecure]\n"
+	      "                                [,batch-lines=500][,batch-bytes=1M][,flush-ms=1000]\n"
+	      "                                [,timeout-ms=10000]   (POSTs JSON lines; retries)\n"
+	      "                        every sink takes queue=SIZE (default 8M). The webhook's\n"
+	      "                        bearer token comes from token-file or\n"
+	      "                        $ACCESSMON_WEBHOOK_TOKEN, never the command line\n"
+	      "  --listen [ADDR:]PORT  serve /metrics (Prometheus), /healthz and /readyz over\n"
+	      "                        HTTP; a port alone listens on 127.0.0.1\n"
 	      "  --identities DIR      the Azure CLI's JSON: role-assignments.json,\n"
 	      "                        identities.json, cluster.json, federated-credentials*.json,\n"
 	      "                        resources.json (each optional)\n"
@@ -200,8 +230,9 @@ void monitor_usage(FILE *out)
 	      "  -v, --verbose         also print libbpf's own log\n"
 	      "  -h, --help            show this help\n"
 	      "\n"
-	      "Needs root, or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN (CAP_SYS_ADMIN to mount\n"
-	      "tracefs), a kernel with BTF (/sys/kernel/btf/vmlinux) and cgroup v2.\n"
+	      "Needs root, or exactly CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and\n"
+	      "CAP_DAC_READ_SEARCH (CAP_SYS_ADMIN only to mount tracefs where nobody has), a\n"
+	      "kernel with BTF (/sys/kernel/btf/vmlinux) and cgroup v2.\n"
 	      "Stop with Ctrl-C or SIGTERM: the probes are detached and nothing stays pinned.\n",
 	      out);
 }
@@ -247,106 +278,466 @@ static int parse_ringbuf_size(const char *text, uint32_t *out, struct am_error *
 	return 0;
 }
 
-int monitor_options_parse(int argc, char **argv, struct monitor_options *options,
-			  struct am_error *err)
+static int add_sink(struct monitor_options *options, const char *text, struct am_error *err)
 {
-	int opt, rc;
+	struct sink_spec *grown;
+	struct am_error why;
 
+	grown = realloc(options->sinks, (options->n_sinks + 1) * sizeof(*options->sinks));
+	if (!grown) {
+		am_error_set(err, "out of memory");
+		return -ENOMEM;
+	}
+	options->sinks = grown;
+	if (sink_spec_parse(text, &options->sinks[options->n_sinks], &why)) {
+		am_error_set(err, "--sink '%s': %s", text, why.msg);
+		return -EINVAL;
+	}
+	options->n_sinks++;
+	return 0;
+}
+
+static void clear_sinks(struct monitor_options *options)
+{
+	size_t i;
+
+	for (i = 0; i < options->n_sinks; i++)
+		sink_spec_release(&options->sinks[i]);
+	options->n_sinks = 0;
+}
+
+/* PORT, HOST:PORT or [IPV6]:PORT; a port alone listens on loopback only. */
+static int parse_listen(struct monitor_options *options, const char *text, struct am_error *err)
+{
+	char *copy = strdup(text), *host, *port;
+	unsigned char addr[16];
+	unsigned long number;
+	char *end;
+
+	if (!copy) {
+		am_error_set(err, "out of memory");
+		return -ENOMEM;
+	}
+	free(options->listen_buf);
+	options->listen_buf = copy;
+	if (copy[0] == '[') {
+		host = copy + 1;
+		port = strchr(host, ']');
+		if (!port || port[1] != ':')
+			goto bad;
+		*port = '\0';
+		port += 2;
+	} else if ((port = strrchr(copy, ':'))) {
+		host = copy;
+		*port++ = '\0';
+	} else {
+		host = "127.0.0.1";
+		port = copy;
+	}
+	errno = 0;
+	number = strtoul(port, &end, 10);
+	if (errno || end == port || *end || number < 1 || number > 65535 || port[0] == '-')
+		goto bad;
+	if (inet_pton(AF_INET, host, addr) != 1 && inet_pton(AF_INET6, host, addr) != 1 &&
+	    strcmp(host, "localhost") != 0)
+		goto bad;
+	options->listen_host = host;
+	options->listen_port = port;
+	return 0;
+bad:
+	am_error_set(err, "--listen '%s': expected PORT (loopback), ADDRESS:PORT or [IPV6]:PORT, "
+			  "like 9464 or 0.0.0.0:9464", text);
+	return -EINVAL;
+}
+
+/* One option, from the command line or the config file; `from_config` says which. */
+static int apply_option(struct monitor_options *options, int opt, const char *arg,
+			bool from_config, struct am_error *err)
+{
+	int rc;
+
+	switch (opt) {
+	case 'h':
+		options->help = true;
+		return 0;
+	case 'v':
+		options->verbose = true;
+		return 0;
+	case OPT_EVENTS:
+		options->events = true;
+		return 0;
+	case OPT_WATCH:
+		/* A list on the command line replaces the config's, as single values do. */
+		if (!from_config && options->watch_from_config) {
+			options->n_watch_paths = 0;
+			options->watch_from_config = false;
+		}
+		options->watch_from_config |= from_config;
+		return add_watch(options, arg, err);
+	case OPT_SINK:
+		if (!from_config && options->sinks_from_config) {
+			clear_sinks(options);
+			options->sinks_from_config = false;
+		}
+		options->sinks_from_config |= from_config;
+		return add_sink(options, arg, err);
+	case OPT_LISTEN:
+		return parse_listen(options, arg, err);
+	case OPT_CONFIG:
+		if (from_config) {
+			am_error_set(err, "a config file cannot name another config file");
+			return -EINVAL;
+		}
+		options->config_file = arg; /* read before the command line is applied */
+		return 0;
+	case OPT_CGROUP_ROOT:
+		options->cgroup_root = arg;
+		return 0;
+	case OPT_READY_FILE:
+		options->ready_file = arg;
+		return 0;
+	case OPT_SERVICE_TAGS:
+		options->service_tags_file = arg;
+		return 0;
+	case OPT_IDENTITIES:
+		options->identities_dir = arg;
+		return 0;
+	case OPT_POLICY:
+		options->policy_file = arg;
+		return 0;
+	case OPT_RECORD:
+		options->record_file = arg;
+		return 0;
+	case OPT_RECORD_MAX_SIZE:
+		if (parse_size(arg, &options->record_max_size) || options->record_max_size < 65536) {
+			am_error_set(err, "--record-max-size '%s': expected a size of at least 64K, "
+					  "like 100M",
+				     arg);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_RECORD_KEEP: {
+		char *end;
+		unsigned long keep;
+
+		errno = 0;
+		keep = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || keep > 1000 || arg[0] == '-') {
+			am_error_set(err, "--record-keep '%s': expected a number from 0 to 1000", arg);
+			return -EINVAL;
+		}
+		options->record_keep = (unsigned int)keep;
+		return 0;
+	}
+	case OPT_FORMAT:
+		return parse_format(arg, &options->format, err);
+	case OPT_OPEN_HOOK:
+		if (strcmp(arg, "auto") == 0) {
+			options->open_hook = OPEN_HOOK_AUTO;
+		} else if (strcmp(arg, "tracepoint") == 0) {
+			options->open_hook = OPEN_HOOK_TRACEPOINT;
+		} else if (strcmp(arg, "raw") == 0) {
+			options->open_hook = OPEN_HOOK_RAW;
+		} else {
+			am_error_set(err, "--open-hook '%s': expected auto, tracepoint or raw", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_RINGBUF_SIZE:
+		return parse_ringbuf_size(arg, &options->ringbuf_bytes, err);
+	default:
+		rc = source_option(opt, arg, &options->sources, err);
+		return rc > 0 ? 0 : rc == 0 ? -ENOENT : rc;
+	}
+}
+
+/* Text lines and columns are 1-based; the key's first occurrence stands for it. */
+static void key_position(const char *text, const char *key, int *line, int *column)
+{
+	size_t key_len = strlen(key);
+	const char *at = text, *p;
+
+	*line = 1;
+	*column = 1;
+	while ((at = strchr(at, '"'))) {
+		if (strncmp(at + 1, key, key_len) == 0 && at[1 + key_len] == '"') {
+			p = at + 2 + key_len;
+			while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+				p++;
+			if (*p == ':')
+				break;
+		}
+		at++;
+	}
+	if (!at)
+		return;
+	for (p = text; p < at; p++) {
+		if (*p == '\n') {
+			(*line)++;
+			*column = 1;
+		} else {
+			(*column)++;
+		}
+	}
+}
+
+/* The file again as text, for positions; NULL when it cannot be read. */
+static char *read_text(const char *path)
+{
+	size_t cap = JSON_INPUT_MAX_BYTES, len;
+	FILE *f = fopen(path, "re");
+	char *text;
+
+	if (!f)
+		return NULL;
+	text = malloc(cap + 1);
+	len = text ? fread(text, 1, cap, f) : 0;
+	if (text)
+		text[len] = '\0';
+	if (text && len == cap) {
+		free(text);
+		text = NULL;
+		errno = EFBIG;
+	}
+	fclose(f);
+	return text;
+}
+
+static const struct option *find_long_option(const char *name)
+{
+	const struct option *o;
+
+	for (o = long_options; o->name; o++)
+		if (strcmp(o->name, name) == 0)
+			return o;
+	return NULL;
+}
+
+/* One config member, as if it were given on the command line. */
+/* Where problems go while a config is read: to check-config, or the first one fails it. */
+struct config_reader {
+	options_problem_fn problem;
+	void *ctx;
+	const char *path;
+	const char *text;
+	int problems;
+};
+
+static void config_problem(struct config_reader *reader, const char *key, const char *message)
+{
+	int line = 0, column = 0;
+
+	if (reader->text)
+		key_position(reader->text, key, &line, &column);
+	reader->problems++;
+	if (reader->problem)
+		reader->problem(reader->ctx, reader->path, line, column, message);
+}
+
+static int config_member(struct monitor_options *options, const cJSON *member, cJSON *numbers,
+			 struct config_reader *reader, struct am_error *err)
+{
+	const struct option *o = find_long_option(member->string);
+	const cJSON *item;
+	int rc;
+
+	if (!o || o->val == 'h' || o->val == OPT_CONFIG) {
+		am_error_set(err, "unknown option \"%s\" (the keys are the long options of "
+				  "'accessmon monitor --help', without the dashes)",
+			     member->string);
+		return -EINVAL;
+	}
+	if (o->has_arg == no_argument) {
+		if (!cJSON_IsBool(member)) {
+			am_error_set(err, "\"%s\": expected true or false", member->string);
+			return -EINVAL;
+		}
+		return cJSON_IsTrue(member) ? apply_option(options, o->val, NULL, true, err) : 0;
+	}
+	if (cJSON_IsArray(member) && (o->val == OPT_WATCH || o->val == OPT_SINK)) {
+		int first = 0;
+
+		/* Each item on its own, so check-config names every bad one. */
+		cJSON_ArrayForEach(item, member)
+		{
+			if (!cJSON_IsString(item)) {
+				am_error_set(err, "\"%s\": expected an array of strings", member->string);
+				rc = -EINVAL;
+			} else {
+				rc = apply_option(options, o->val, item->valuestring, true, err);
+			}
+			if (rc && !reader->problem)
+				return rc;
+			if (rc) {
+				config_problem(reader, member->string, err->msg);
+				first = first ? first : rc;
+			}
+		}
+		return first ? 1 : 0;
+	}
+	if (cJSON_IsString(member))
+		return apply_option(options, o->val, member->valuestring, true, err);
+	if (cJSON_IsNumber(member) && member->valuedouble >= 0 &&
+	    member->valuedouble == (double)(long long)member->valuedouble &&
+	    member->valuedouble < 1e15 && o->val != OPT_WATCH && o->val != OPT_SINK) {
+		char number[32];
+		cJSON *kept;
+
+		/* The option keeps a pointer to its text: the tree owns it. */
+		snprintf(number, sizeof(number), "%lld", (long long)member->valuedouble);
+		kept = cJSON_CreateString(number);
+		if (!kept) {
+			am_error_set(err, "out of memory");
+			return -ENOMEM;
+		}
+		cJSON_AddItemToArray(numbers, kept);
+		return apply_option(options, o->val, kept->valuestring, true, err);
+	}
+	am_error_set(err, "\"%s\": expected %s", member->string,
+		     o->val == OPT_WATCH || o->val == OPT_SINK ? "a string or an array of strings"
+							       : "a string or a whole number");
+	return -EINVAL;
+}
+
+int monitor_options_apply_config(struct monitor_options *options, cJSON *root,
+				 const char *source, const char *text, options_problem_fn problem,
+				 void *ctx, struct am_error *err)
+{
+	struct config_reader reader = {problem, ctx, source, text, 0};
+	const cJSON *member;
+	cJSON *numbers;
+
+	/* Whatever happens, the tree is the options' now: their strings point into it. */
+	cJSON_Delete(options->config_root);
+	options->config_root = root;
+	if (!cJSON_IsObject(root)) {
+		am_error_set(err, "%s: expected a JSON object of options, like {\"events\": true}",
+			     source);
+		return -EINVAL;
+	}
+	/* Numbers become option text; it lives in the tree, as the strings do. */
+	numbers = cJSON_CreateArray();
+	if (!numbers) {
+		am_error_set(err, "out of memory");
+		return -ENOMEM;
+	}
+	cJSON_AddItemToObject(root, "", numbers);
+	cJSON_ArrayForEach(member, root)
+	{
+		struct am_error why;
+		int rc;
+
+		if (member == numbers)
+			continue;
+		rc = config_member(options, member, numbers, &reader, &why);
+		if (rc == 0 || rc == 1)
+			continue; /* 1: its items' problems are said already */
+		if (!problem) {
+			int line = 0, column = 0;
+
+			if (text)
+				key_position(text, member->string, &line, &column);
+			am_error_set(err, "%s:%d:%d: %s", source, line, column, why.msg);
+			reader.problems++;
+			break;
+		}
+		config_problem(&reader, member->string, why.msg);
+	}
+	return reader.problems;
+}
+
+int monitor_options_load_config(const char *path, struct monitor_options *options,
+				options_problem_fn problem, void *ctx, struct am_error *err)
+{
+	char *text = read_text(path);
+	cJSON *root;
+	int rc;
+
+	if (!text) {
+		am_error_set(err, "%s: %s", path, strerror(errno ? errno : EIO));
+		return -EINVAL;
+	}
+	root = json_input_parse(path, text, strlen(text), err);
+	if (!root) {
+		free(text);
+		return -EINVAL;
+	}
+	rc = monitor_options_apply_config(options, root, path, text, problem, ctx, err);
+	free(text);
+	return rc;
+}
+
+void monitor_options_init(struct monitor_options *options)
+{
 	memset(options, 0, sizeof(*options));
 	options->ringbuf_bytes = RINGBUF_DEFAULT_BYTES;
 	options->record_keep = 5;
+}
+
+/* --config FILE or --config=FILE, looked for before the rest is applied on top. */
+static const char *find_config(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			return argv[i + 1];
+		if (strncmp(argv[i], "--config=", 9) == 0)
+			return argv[i] + 9;
+	}
+	return NULL;
+}
+
+int monitor_options_parse(int argc, char **argv, struct monitor_options *options,
+			  struct am_error *err)
+{
+	const char *config;
+	int opt, rc;
+
+	monitor_options_init(options);
+	config = find_config(argc, argv);
+	if (config) {
+		rc = monitor_options_load_config(config, options, NULL, NULL, err);
+		if (rc)
+			return rc < 0 ? rc : -EINVAL;
+	}
 	optind = 0; /* GNU: start over, even if an earlier parse stopped midway */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":hv", long_options, NULL)) != -1) {
-		switch (opt) {
-		case 'h':
-			options->help = true;
-			break;
-		case 'v':
-			options->verbose = true;
-			break;
-		case OPT_EVENTS:
-			options->events = true;
-			break;
-		case OPT_WATCH:
-			rc = add_watch(options, optarg, err);
-			if (rc)
-				return rc;
-			break;
-		case OPT_CGROUP_ROOT:
-			options->cgroup_root = optarg;
-			break;
-		case OPT_READY_FILE:
-			options->ready_file = optarg;
-			break;
-		case OPT_SERVICE_TAGS:
-			options->service_tags_file = optarg;
-			break;
-		case OPT_IDENTITIES:
-			options->identities_dir = optarg;
-			break;
-		case OPT_POLICY:
-			options->policy_file = optarg;
-			break;
-		case OPT_RECORD:
-			options->record_file = optarg;
-			break;
-		case OPT_RECORD_MAX_SIZE:
-			if (parse_size(optarg, &options->record_max_size) || options->record_max_size < 65536) {
-				am_error_set(err, "--record-max-size '%s': expected a size of at least 64K, "
-						  "like 100M",
-					     optarg);
-				return -EINVAL;
-			}
-			break;
-		case OPT_RECORD_KEEP: {
-			char *end;
-			unsigned long keep;
-
-			errno = 0;
-			keep = strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || keep > 1000 || optarg[0] == '-') {
-				am_error_set(err, "--record-keep '%s': expected a number from 0 to 1000",
-					     optarg);
-				return -EINVAL;
-			}
-			options->record_keep = (unsigned int)keep;
-			break;
-		}
-		case OPT_FORMAT:
-			rc = parse_format(optarg, &options->format, err);
-			if (rc)
-				return rc;
-			break;
-		case OPT_OPEN_HOOK:
-			if (strcmp(optarg, "auto") == 0) {
-				options->open_hook = OPEN_HOOK_AUTO;
-			} else if (strcmp(optarg, "tracepoint") == 0) {
-				options->open_hook = OPEN_HOOK_TRACEPOINT;
-			} else if (strcmp(optarg, "raw") == 0) {
-				options->open_hook = OPEN_HOOK_RAW;
-			} else {
-				am_error_set(err, "--open-hook '%s': expected auto, tracepoint or raw",
-					     optarg);
-				return -EINVAL;
-			}
-			break;
-		case OPT_RINGBUF_SIZE:
-			rc = parse_ringbuf_size(optarg, &options->ringbuf_bytes, err);
-			if (rc)
-				return rc;
-			break;
-		default:
-			rc = source_option(opt, optarg, &options->sources, err);
-			if (rc < 0)
-				return rc;
-			if (rc == 0)
-				return getopt_error(opt, argv, err);
-		}
+		if (opt == ':' || opt == '?')
+			return getopt_error(opt, argv, err);
+		rc = apply_option(options, opt, optarg, false, err);
+		if (rc == -ENOENT)
+			return getopt_error(opt, argv, err);
+		if (rc)
+			return rc;
 	}
 	if (optind < argc) {
 		am_error_set(err, "unexpected argument '%s'", argv[optind]);
 		return -EINVAL;
+	}
+	return monitor_options_check(options, err);
+}
+
+int monitor_options_check(const struct monitor_options *options, struct am_error *err)
+{
+	size_t i;
+
+	for (i = 0; options->format == OUTPUT_TEXT && i < options->n_sinks; i++) {
+		if (options->sinks[i].kind != SINK_STDOUT) {
+			am_error_set(err, "--format text is for people reading stdout; the %s sink "
+					  "carries JSON lines: leave out --format text, or the sink",
+				     options->sinks[i].name);
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < options->n_watch_paths; i++) {
+		if (options->watch_paths[i][0] != '/') {
+			am_error_set(err, "--watch %s: give an absolute path", options->watch_paths[i]);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }
@@ -436,6 +827,13 @@ void monitor_options_release(struct monitor_options *options)
 	free(options->watch_paths);
 	options->watch_paths = NULL;
 	options->n_watch_paths = 0;
+	clear_sinks(options);
+	free(options->sinks);
+	options->sinks = NULL;
+	free(options->listen_buf);
+	options->listen_buf = NULL;
+	cJSON_Delete(options->config_root);
+	options->config_root = NULL;
 }
 
 const char *open_hook_name(enum open_hook hook)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "sink_spec.h"
 
 enum output_format {
 	OUTPUT_JSON = 0,
@@ -55,7 +56,22 @@ struct monitor_options {
 	unsigned int record_keep;
 	const char **watch_paths;
 	size_t n_watch_paths;
+	/* --sink; none given: stdout */
+	struct sink_spec *sinks;
+	size_t n_sinks;
+	/* --listen: the metrics and health endpoint; host NULL: none */
+	const char *listen_host;
+	const char *listen_port;
+	const char *config_file;
+	/* The parsed --config: its strings back the options taken from it. */
+	void *config_root;
+	char *listen_buf;
+	bool watch_from_config, sinks_from_config;
 };
+
+/* Where a --config problem is: line and column of its key, for check-config. */
+typedef void (*options_problem_fn)(void *ctx, const char *path, int line, int column,
+				   const char *message);
 
 struct inventory_options {
 	bool help;
@@ -70,6 +86,25 @@ struct inventory_options {
 int monitor_options_parse(int argc, char **argv, struct monitor_options *options,
 			  struct am_error *err);
 void monitor_options_release(struct monitor_options *options);
+/*
+ * Reads a --config file into options (on top of what they hold): every problem
+ * goes to `problem` when given, else the first one fails it. Returns the number
+ * of problems, or -errno when the file cannot be read or parsed (err says where).
+ */
+int monitor_options_load_config(const char *path, struct monitor_options *options,
+				options_problem_fn problem, void *ctx, struct am_error *err);
+struct cJSON;
+/*
+ * The same from a parsed document (root is the options' from now on); text,
+ * when given, is where positions are found.
+ */
+int monitor_options_apply_config(struct monitor_options *options, struct cJSON *root,
+				 const char *source, const char *text, options_problem_fn problem,
+				 void *ctx, struct am_error *err);
+/* What holds across options (text output only to stdout, say); 0 or -EINVAL. */
+int monitor_options_check(const struct monitor_options *options, struct am_error *err);
+/* Defaults, as parsing starts from them. */
+void monitor_options_init(struct monitor_options *options);
 void monitor_usage(FILE *out);
 
 int inventory_options_parse(int argc, char **argv, struct inventory_options *options,

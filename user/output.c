@@ -722,20 +722,22 @@ void output_event(struct jsonw *w, enum output_format format, const struct event
 
 /* A loss record: `type` says what lost it, `what` the unit in text. */
 static void output_loss(struct jsonw *w, enum output_format format, const char *type,
-			const char *what, const char *reason, uint64_t time_ns, uint64_t lost,
-			uint64_t lost_total)
+			const char *what, const char *sink, const char *reason, uint64_t time_ns,
+			uint64_t lost, uint64_t lost_total)
 {
 	char time_text[RFC3339_LEN];
 
 	format_rfc3339(time_ns, time_text);
 	if (format == OUTPUT_TEXT) {
-		textw_printf(w, "%s LOST    %" PRIu64 " %s (%s), %" PRIu64 " in all", time_text,
-			     lost, what, reason, lost_total);
+		textw_printf(w, "%s LOST    %" PRIu64 " %s%s%s (%s), %" PRIu64 " in all", time_text,
+			     lost, what, sink ? " by " : "", sink ? sink : "", reason, lost_total);
 		return;
 	}
 	jsonw_object_begin(w);
 	jsonw_member_string(w, "type", type);
 	jsonw_member_string(w, "time", time_text);
+	if (sink)
+		jsonw_member_string(w, "sink", sink);
 	jsonw_member_string(w, "reason", reason);
 	jsonw_member_uint(w, "lost", lost);
 	jsonw_member_uint(w, "lost_total", lost_total);
@@ -745,14 +747,21 @@ static void output_loss(struct jsonw *w, enum output_format format, const char *
 void output_events_lost(struct jsonw *w, enum output_format format, uint64_t time_ns,
 			uint64_t lost, uint64_t lost_total)
 {
-	output_loss(w, format, "events-lost", "events lost in the kernel", "ring buffer full",
+	output_loss(w, format, "events-lost", "events lost in the kernel", NULL, "ring buffer full",
 		    time_ns, lost, lost_total);
 }
 
 void output_trace_lost(struct jsonw *w, enum output_format format, uint64_t time_ns,
 		       const char *reason, uint64_t lost, uint64_t lost_total)
 {
-	output_loss(w, format, "trace-lost", "trace entries not written", reason, time_ns, lost,
+	output_loss(w, format, "trace-lost", "trace entries not written", NULL, reason, time_ns,
+		    lost, lost_total);
+}
+
+void output_sink_lost(struct jsonw *w, enum output_format format, uint64_t time_ns,
+		      const char *sink, const char *reason, uint64_t lost, uint64_t lost_total)
+{
+	output_loss(w, format, "sink-lost", "lines dropped", sink, reason, time_ns, lost,
 		    lost_total);
 }
 

@@ -60,6 +60,9 @@ struct event_view {
 void output_event(struct jsonw *w, enum output_format format, const struct event_view *view);
 void output_events_lost(struct jsonw *w, enum output_format format, uint64_t time_ns,
 			uint64_t lost, uint64_t lost_total);
+/* A sink's queue was full: `lost` lines it never got. */
+void output_sink_lost(struct jsonw *w, enum output_format format, uint64_t time_ns,
+		      const char *sink, const char *reason, uint64_t lost, uint64_t lost_total);
 /* The trace file (--record) could not take `lost` entries: a slow or full disk. */
 void output_trace_lost(struct jsonw *w, enum output_format format, uint64_t time_ns,
 		       const char *reason, uint64_t lost, uint64_t lost_total);

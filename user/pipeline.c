@@ -24,6 +24,7 @@ struct pipeline {
 	struct pipeline_state state;
 	struct pipeline_hooks hooks;
 	FILE *out;
+	struct pipeline_output output; /* write NULL: the FILE */
 	struct jsonw line;
 	struct flow_table *flows;
 	struct rules *rules;
@@ -36,7 +37,7 @@ struct pipeline {
 
 static void on_flow_http(void *ctx, const struct flow *flow, const struct http_request *request,
 			 int status, const char *error, uint64_t time_ns);
-static void write_alert(void *ctx, struct jsonw *line);
+static void write_alert(void *ctx, struct jsonw *line, enum severity severity);
 static void on_flow_released(void *ctx, struct flow *flow);
 static void on_flow_fallback(void *ctx, struct flow *flow);
 static void on_flow_dns(void *ctx, const struct flow *flow, const uint8_t *message, size_t len,
@@ -121,13 +122,23 @@ static size_t record_size_of(uint16_t type)
 }
 
 /* Every line the pipeline writes (records, alerts, losses) goes out here. */
-static void write_out(struct pipeline *pipeline, const struct jsonw *line)
+static void write_out(struct pipeline *pipeline, const struct jsonw *line, enum line_class class,
+		      enum severity severity)
 {
-	if (line->failed || fwrite(line->buf, 1, line->len, pipeline->out) != line->len ||
-	    putc('\n', pipeline->out) == EOF)
+	struct line_meta meta = {.line_class = (uint8_t)class, .severity = (uint8_t)severity};
+
+	if (line->failed) {
 		pipeline->stats.write_errors++;
-	else
-		pipeline->stats.written++;
+		return;
+	}
+	if (pipeline->output.write) {
+		pipeline->output.write(pipeline->output.ctx, line->buf, line->len, &meta);
+	} else if (fwrite(line->buf, 1, line->len, pipeline->out) != line->len ||
+		   putc('\n', pipeline->out) == EOF) {
+		pipeline->stats.write_errors++;
+		return;
+	}
+	pipeline->stats.written++;
 }
 
 static void resolve_pod(struct pipeline *pipeline, struct cgroup_entry *entry)
@@ -222,9 +233,9 @@ static void ancestors_fill(struct pipeline *pipeline, struct event_view *view,
 	}
 }
 
-static void write_alert(void *ctx, struct jsonw *line)
+static void write_alert(void *ctx, struct jsonw *line, enum severity severity)
 {
-	write_out(ctx, line);
+	write_out(ctx, line, LINE_ALERT, severity);
 }
 
 /* Fills what every view of a task has in common, then writes and judges the record. */
@@ -251,14 +262,14 @@ static void emit_view(struct pipeline *pipeline, struct event_view *view,
 	if (written && pipeline->config.format == OUTPUT_TEXT) {
 		jsonw_reset(&pipeline->line);
 		output_event(&pipeline->line, OUTPUT_TEXT, view);
-		write_out(pipeline, &pipeline->line);
+		write_out(pipeline, &pipeline->line, LINE_EVENT, SEVERITY_NONE);
 	}
 	/* The JSON is built only where it goes: the output, or an alert's evidence. */
 	if (judged || (written && pipeline->config.format == OUTPUT_JSON)) {
 		jsonw_reset(&pipeline->event_json);
 		output_event(&pipeline->event_json, OUTPUT_JSON, view);
 		if (written && pipeline->config.format == OUTPUT_JSON)
-			write_out(pipeline, &pipeline->event_json);
+			write_out(pipeline, &pipeline->event_json, LINE_EVENT, SEVERITY_NONE);
 	}
 	if (judged && !pipeline->event_json.failed)
 		rules_on_event(pipeline->rules, view, pipeline->event_json.buf,
@@ -514,7 +525,7 @@ void pipeline_events_lost(struct pipeline *pipeline, uint64_t boot_ns, uint64_t 
 	jsonw_reset(&pipeline->line);
 	output_events_lost(&pipeline->line, pipeline->config.format,
 			   boot_ns + (uint64_t)pipeline->config.boot_to_wall_ns, lost, lost_total);
-	write_out(pipeline, &pipeline->line);
+	write_out(pipeline, &pipeline->line, LINE_LOSS, SEVERITY_NONE);
 }
 
 void pipeline_trace_lost(struct pipeline *pipeline, uint64_t boot_ns, const char *reason,
@@ -524,7 +535,32 @@ void pipeline_trace_lost(struct pipeline *pipeline, uint64_t boot_ns, const char
 	output_trace_lost(&pipeline->line, pipeline->config.format,
 			  boot_ns + (uint64_t)pipeline->config.boot_to_wall_ns, reason, lost,
 			  lost_total);
-	write_out(pipeline, &pipeline->line);
+	write_out(pipeline, &pipeline->line, LINE_LOSS, SEVERITY_NONE);
+}
+
+void pipeline_sink_lost(struct pipeline *pipeline, uint64_t boot_ns, const char *sink,
+			const char *reason, uint64_t lost, uint64_t lost_total)
+{
+	jsonw_reset(&pipeline->line);
+	output_sink_lost(&pipeline->line, pipeline->config.format,
+			 boot_ns + (uint64_t)pipeline->config.boot_to_wall_ns, sink, reason, lost,
+			 lost_total);
+	write_out(pipeline, &pipeline->line, LINE_LOSS, SEVERITY_NONE);
+}
+
+void pipeline_set_output(struct pipeline *pipeline, const struct pipeline_output *output)
+{
+	pipeline->output = *output;
+}
+
+void pipeline_set_events(struct pipeline *pipeline, bool events)
+{
+	pipeline->config.events = events;
+}
+
+const struct rules_stats *pipeline_rules_stats(const struct pipeline *pipeline)
+{
+	return pipeline->rules ? rules_stats(pipeline->rules) : NULL;
 }
 
 void pipeline_finish(struct pipeline *pipeline)
@@ -547,6 +583,8 @@ void pipeline_set_rules_context(struct pipeline *pipeline, const struct rules_co
 
 int pipeline_flush(struct pipeline *pipeline)
 {
+	if (pipeline->output.flush)
+		return pipeline->output.flush(pipeline->output.ctx);
 	if (fflush(pipeline->out) != 0)
 		return -errno;
 	return 0;

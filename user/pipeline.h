@@ -15,6 +15,7 @@
 
 #include "accessmon.h"
 #include "options.h"
+#include "sink_spec.h"
 
 struct cgroup_cache;
 struct pod_inventory;
@@ -34,6 +35,7 @@ struct service_tags;
 #define PIPELINE_CGROUP_GRACE_NS (60ull * 1000000000ull)
 
 struct rules_context;
+struct rules_stats;
 struct output_filter;
 
 struct pipeline_config {
@@ -77,12 +79,25 @@ struct pipeline_stats {
 	uint64_t dns_errors;
 };
 
+/*
+ * Where lines go instead of the FILE (the monitor's sinks): each line without its
+ * newline, with what it is; flush is called once per pass of the event loop.
+ */
+struct pipeline_output {
+	void (*write)(void *ctx, const char *line, size_t len, const struct line_meta *meta);
+	int (*flush)(void *ctx);
+	void *ctx;
+};
+
 struct pipeline;
 
 struct pipeline *pipeline_new(const struct pipeline_config *config,
 			      const struct pipeline_state *state, FILE *out);
 void pipeline_free(struct pipeline *pipeline);
 void pipeline_set_hooks(struct pipeline *pipeline, const struct pipeline_hooks *hooks);
+void pipeline_set_output(struct pipeline *pipeline, const struct pipeline_output *output);
+/* Whether event records are written (a reload may turn --events on or off). */
+void pipeline_set_events(struct pipeline *pipeline, bool events);
 
 /* Sees every record the pipeline took, after it took it (a recorder). */
 typedef void (*pipeline_observer_fn)(void *ctx, const void *data, size_t size);
@@ -95,6 +110,11 @@ void pipeline_events_lost(struct pipeline *pipeline, uint64_t boot_ns, uint64_t 
 /* The recorder could not write `lost` trace entries; said in the stream at once. */
 void pipeline_trace_lost(struct pipeline *pipeline, uint64_t boot_ns, const char *reason,
 			 uint64_t lost, uint64_t lost_total);
+/* A sink dropped `lost` lines (its queue was full); said on every sink. */
+void pipeline_sink_lost(struct pipeline *pipeline, uint64_t boot_ns, const char *sink,
+			const char *reason, uint64_t lost, uint64_t lost_total);
+/* Alerts written so far, by rule and severity (NULL: no detection). */
+const struct rules_stats *pipeline_rules_stats(const struct pipeline *pipeline);
 /* Service tags replaced (a replayed recording carries its own). */
 void pipeline_set_service_tags(struct pipeline *pipeline, const struct service_tags *tags);
 /* New identity data or policy (a reload). */

@@ -122,26 +122,28 @@ static void values_release(struct values *values)
 	values->n = 0;
 }
 
+static void entry_release(struct allow_entry *e)
+{
+	free(e->comment);
+	values_release(&e->rules);
+	values_release(&e->namespaces);
+	values_release(&e->pod_name_prefixes);
+	values_release(&e->service_accounts);
+	values_release(&e->containers);
+	values_release(&e->image_prefixes);
+	values_release(&e->exes);
+	values_release(&e->host_units);
+	values_release(&e->identity_kinds);
+}
+
 void policy_free(struct policy *policy)
 {
 	size_t i;
 
 	if (!policy)
 		return;
-	for (i = 0; i < policy->n_allow; i++) {
-		struct allow_entry *e = &policy->allow[i];
-
-		free(e->comment);
-		values_release(&e->rules);
-		values_release(&e->namespaces);
-		values_release(&e->pod_name_prefixes);
-		values_release(&e->service_accounts);
-		values_release(&e->containers);
-		values_release(&e->image_prefixes);
-		values_release(&e->exes);
-		values_release(&e->host_units);
-		values_release(&e->identity_kinds);
-	}
+	for (i = 0; i < policy->n_allow; i++)
+		entry_release(&policy->allow[i]);
 	free(policy->allow);
 	for (i = 0; i < policy->n_overrides; i++)
 		free(policy->overrides[i].rule);
@@ -303,6 +305,58 @@ struct policy *policy_parse(const cJSON *root, const char *source, struct am_err
 		policy->overrides[policy->n_overrides++].severity = s;
 	}
 	return policy;
+}
+
+int policy_check(const cJSON *root, const char *source, policy_problem_fn problem, void *ctx)
+{
+	const cJSON *allow, *severity, *item;
+	struct am_error err;
+	char where[128];
+	size_t index = 0;
+	int problems = 0;
+
+	if (!cJSON_IsObject(root)) {
+		am_error_set(&err, "%s: expected a policy object", source);
+		problem(ctx, err.msg);
+		return 1;
+	}
+	allow = cJSON_GetObjectItemCaseSensitive(root, "allow");
+	severity = cJSON_GetObjectItemCaseSensitive(root, "severity");
+	if (allow && !cJSON_IsArray(allow)) {
+		am_error_set(&err, "%s: allow must be an array", source);
+		problem(ctx, err.msg);
+		problems++;
+		allow = NULL;
+	}
+	if (severity && !cJSON_IsObject(severity)) {
+		am_error_set(&err, "%s: severity must be an object", source);
+		problem(ctx, err.msg);
+		problems++;
+		severity = NULL;
+	}
+	cJSON_ArrayForEach(item, allow)
+	{
+		struct allow_entry entry = {0};
+
+		snprintf(where, sizeof(where), "%s: allow[%zu]", source, index++);
+		if (entry_parse(item, &entry, where, &err)) {
+			problem(ctx, err.msg);
+			problems++;
+		}
+		entry_release(&entry);
+	}
+	cJSON_ArrayForEach(item, severity)
+	{
+		if (!known_rule(item->string) ||
+		    severity_parse(cJSON_IsString(item) ? item->valuestring : NULL) == SEVERITY_NONE) {
+			am_error_set(&err, "%s: severity.%s: expected a rule name and low, medium, "
+					   "high or critical",
+				     source, item->string);
+			problem(ctx, err.msg);
+			problems++;
+		}
+	}
+	return problems;
 }
 
 struct policy *policy_load(const char *path, struct am_error *err)

@@ -43,6 +43,9 @@ extern const char POLICY_DEFAULT_JSON[];
 
 struct policy *policy_parse(const cJSON *root, const char *source, struct am_error *err);
 struct policy *policy_load(const char *path, struct am_error *err);
+typedef void (*policy_problem_fn)(void *ctx, const char *message);
+/* Every problem of a policy document, not only the first; returns how many. */
+int policy_check(const cJSON *root, const char *source, policy_problem_fn problem, void *ctx);
 struct policy *policy_default(void);
 void policy_free(struct policy *policy);
 /* The policy as compact JSON: what a recording carries. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,12 +33,30 @@ struct probes {
 	enum open_hook open_hook;
 	int n_cpus;
 	uint64_t *counter_values;
+	/* The ring buffer's consumer and producer positions, mapped read-only. */
+	const volatile unsigned long *ring_consumer, *ring_producer;
+	size_t page_size;
+	int stats_fd; /* BPF_ENABLE_STATS, held while we run; -1: not ours */
 	probes_record_fn on_record;
 	void *on_record_ctx;
 	bool io_uring;
 };
 
 static bool verbose_libbpf;
+
+/* Read-only views of the ring buffer's two position pages, for its fill level. */
+static void map_ring_positions(struct probes *probes)
+{
+	int fd = bpf_map__fd(probes->skel->maps.events);
+	void *consumer, *producer;
+
+	probes->page_size = (size_t)sysconf(_SC_PAGESIZE);
+	consumer = mmap(NULL, probes->page_size, PROT_READ, MAP_SHARED, fd, 0);
+	producer = mmap(NULL, probes->page_size, PROT_READ, MAP_SHARED, fd,
+			(off_t)probes->page_size);
+	probes->ring_consumer = consumer == MAP_FAILED ? NULL : consumer;
+	probes->ring_producer = producer == MAP_FAILED ? NULL : producer;
+}
 
 static int libbpf_print(enum libbpf_print_level level, const char *format, va_list args)
 {
@@ -48,10 +67,11 @@ static int libbpf_print(enum libbpf_print_level level, const char *format, va_li
 	return vfprintf(stderr, format, args);
 }
 
+/* With the effective IDs and capabilities: CAP_DAC_READ_SEARCH opens tracefs. */
 static bool tracefs_has_syscalls(void)
 {
-	return access(TRACEFS OPENAT_EXIT_EVENT, R_OK) == 0 ||
-	       access(DEBUGFS_TRACING OPENAT_EXIT_EVENT, R_OK) == 0;
+	return faccessat(AT_FDCWD, TRACEFS OPENAT_EXIT_EVENT, R_OK, AT_EACCESS) == 0 ||
+	       faccessat(AT_FDCWD, DEBUGFS_TRACING OPENAT_EXIT_EVENT, R_OK, AT_EACCESS) == 0;
 }
 
 /*
@@ -178,6 +198,7 @@ struct probes *probes_open(const struct probes_config *config, probes_record_fn 
 		return NULL;
 	}
 	probes->cgroup_fd = -1;
+	probes->stats_fd = -1;
 	verbose_libbpf = config->verbose;
 	libbpf_set_print(libbpf_print);
 
@@ -223,6 +244,9 @@ struct probes *probes_open(const struct probes_config *config, probes_record_fn 
 		am_error_set(err, "opening the ring buffer failed: %s", strerror(-rc));
 		goto close;
 	}
+	map_ring_positions(probes);
+	/* Run counts and times of the programs, for /metrics; needs CAP_SYS_ADMIN. */
+	probes->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	probes->n_cpus = libbpf_num_possible_cpus();
 	if (probes->n_cpus <= 0) {
 		rc = probes->n_cpus ? probes->n_cpus : -EINVAL;
@@ -250,6 +274,12 @@ void probes_close(struct probes *probes)
 	if (!probes)
 		return;
 	ring_buffer__free(probes->ringbuf);
+	if (probes->ring_consumer)
+		munmap((void *)probes->ring_consumer, probes->page_size);
+	if (probes->ring_producer)
+		munmap((void *)probes->ring_producer, probes->page_size);
+	if (probes->stats_fd >= 0)
+		close(probes->stats_fd);
 	for (i = 0; i < 6; i++)
 		bpf_link__destroy(probes->cgroup_links[i]);
 	if (probes->cgroup_fd >= 0)
@@ -364,4 +394,47 @@ int probes_counters(struct probes *probes, uint64_t totals[AM_CNT_MAX])
 enum open_hook probes_open_hook(const struct probes *probes)
 {
 	return probes->open_hook;
+}
+
+int64_t probes_ring_used(const struct probes *probes)
+{
+	if (!probes->ring_consumer || !probes->ring_producer)
+		return -1;
+	return (int64_t)(__atomic_load_n(probes->ring_producer, __ATOMIC_ACQUIRE) -
+			 __atomic_load_n(probes->ring_consumer, __ATOMIC_ACQUIRE));
+}
+
+bool probes_stats_enabled(const struct probes *probes)
+{
+	char value = '0';
+	int fd;
+
+	if (probes->stats_fd >= 0)
+		return true;
+	fd = open("/proc/sys/kernel/bpf_stats_enabled", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, &value, 1) != 1)
+			value = '0';
+		close(fd);
+	}
+	return value == '1';
+}
+
+int probes_program_stats(const struct probes *probes, probes_program_fn fn, void *ctx)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, probes->skel->obj)
+	{
+		struct bpf_prog_info info = {0};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0)
+			continue; /* not loaded on this kernel */
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			return -errno;
+		fn(ctx, bpf_program__name(prog), info.run_cnt, info.run_time_ns);
+	}
+	return 0;
 }

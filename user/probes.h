@@ -46,6 +46,14 @@ int probes_poll(struct probes *probes, int timeout_ms);
 int probes_drain(struct probes *probes);
 /* Sums the per-CPU counters. */
 int probes_counters(struct probes *probes, uint64_t totals[AM_CNT_MAX]);
+/* Bytes written to the ring buffer and not yet read; -1 when unknown. */
+int64_t probes_ring_used(const struct probes *probes);
+/* Whether the kernel counts program runs and time (kernel.bpf_stats_enabled). */
+bool probes_stats_enabled(const struct probes *probes);
+typedef void (*probes_program_fn)(void *ctx, const char *name, uint64_t run_count,
+				  uint64_t run_time_ns);
+/* Each loaded program's run count and time (zero while stats are off). */
+int probes_program_stats(const struct probes *probes, probes_program_fn fn, void *ctx);
 /* The open hook actually attached: OPEN_HOOK_TRACEPOINT or OPEN_HOOK_RAW. */
 enum open_hook probes_open_hook(const struct probes *probes);
 

@@ -21,6 +21,7 @@
 #include "identities.h"
 #include "json_input.h"
 #include "node_identity.h"
+#include "metrics.h"
 #include "options.h"
 #include "output.h"
 #include "pipeline.h"
@@ -437,13 +438,6 @@ static void info_entry(void *ctx, uint16_t kind, const uint8_t *data, uint32_t l
 	}
 }
 
-static const char *const record_names[] = {
-	[AM_REC_CONNECT] = "connect", [AM_REC_SEND] = "send",	     [AM_REC_OPEN] = "open",
-	[AM_REC_CGROUP_MKDIR] = "cgroup-mkdir", [AM_REC_CGROUP_RMDIR] = "cgroup-rmdir",
-	[AM_REC_EXEC] = "exec",	      [AM_REC_FORK] = "fork",	     [AM_REC_EXIT] = "exit",
-	[AM_REC_PAYLOAD] = "payload", [AM_REC_FLOW_CLOSE] = "flow-close",
-	[AM_REC_TYPE_MAX] = "unknown",
-};
 
 static int trace_info(const char *path)
 {
@@ -476,7 +470,7 @@ static int trace_info(const char *path)
 	jsonw_object_begin(&w);
 	for (type = 1; type <= AM_REC_TYPE_MAX; type++)
 		if (info.records[type])
-			jsonw_member_uint(&w, record_names[type], info.records[type]);
+			jsonw_member_uint(&w, record_type_name((unsigned int)type), info.records[type]);
 	jsonw_object_end(&w);
 	jsonw_member_uint(&w, "states", info.states);
 	jsonw_key(&w, "pods");

@@ -65,6 +65,7 @@ struct fold {
 	/* The line up to its count: JSON without the closing brace, or the text line. */
 	char *prefix;
 	enum severity severity;
+	enum rule_id rule;
 	bool used;
 };
 
@@ -345,7 +346,8 @@ static void finish_line(struct rules *rules, const char *prefix, const struct fo
 		textw_printf(&rules->line, ",\"count\":%llu,\"first_seen\":\"%s\",\"last_seen\":\"%s\"}",
 			     (unsigned long long)fold->count, first, last);
 	}
-	rules->sink.write(rules->sink.ctx, &rules->line);
+	rules->stats.written[fold->rule][fold->severity]++;
+	rules->sink.write(rules->sink.ctx, &rules->line, fold->severity);
 }
 
 static void write_prefix(struct rules *rules, const struct alert *alert, struct jsonw *w)
@@ -473,6 +475,7 @@ static bool raise_alert(struct rules *rules, struct alert *alert, const char *id
 	if (fold->first_ns + RULES_FOLD_WINDOW_NS < rules->next_close_ns)
 		rules->next_close_ns = fold->first_ns + RULES_FOLD_WINDOW_NS;
 	fold->severity = alert->severity;
+	fold->rule = alert->rule;
 	write_prefix(rules, alert, &rules->scratch);
 	fold->prefix = strdup(rules->scratch.buf ? rules->scratch.buf : "");
 	finish_line(rules, fold->prefix, fold);

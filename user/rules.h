@@ -33,12 +33,13 @@ struct rules_context {
 
 /* Where alerts go: one line each. */
 struct rules_sink {
-	void (*write)(void *ctx, struct jsonw *line);
+	void (*write)(void *ctx, struct jsonw *line, enum severity severity);
 	void *ctx;
 };
 
 struct rules_stats {
 	uint64_t alerts[16];
+	uint64_t written[16][SEVERITY_CRITICAL + 1]; /* alert lines by rule and severity */
 	uint64_t allowed;
 	uint64_t folded;
 };

@@ -17,6 +17,7 @@ pod_define short-pod batch
 pod_define doomed-pod batch cgroupfs besteffort
 pod_define kubelet-pod web
 pod_define inventory-pod tools
+pod_define early-pod shop
 
 test_bundle_pod_created_after_start_with_ancestry() {
 	monitor_start --host-root "$NODE_ROOT" || return
@@ -48,6 +49,46 @@ test_bundle_pod_created_after_start_with_ancestry() {
 	expect_eq "$(field "$execed" .proc.exe)" /usr/bin/curl "exe after exec"
 	expect_eq "$(field "$execed" '.proc.ancestors[0] | [.pid, .comm, .exe, .replaced_by_exec] | join(" ")')" \
 		"$exec_pid sh /bin/sh true" "the sh it replaced"
+}
+
+# In a DaemonSet the monitor has its own cgroup namespace, and /proc/PID/cgroup
+# of every other process reads "0::/../../...". A process that was running before
+# the monitor started must still be placed in its pod's cgroup (so it stays in
+# its children's ancestry), from inside such a namespace.
+test_process_started_before_the_monitor_from_a_cgroup_namespace() {
+	pod_define_up_with_bundle early-pod || return
+	pod_serve early-pod 169.254.169.254 80 || return
+	# A shell in the pod, started first; it forks curl once the monitor runs.
+	local go="$WORK/early.go"
+	rm -f "$go"
+	bash -c 'echo $$ > "$1/cgroup.procs"; ns=$2; go=$3; exec ip netns exec "$ns" /bin/sh -c "while [ ! -f $go ]; do sleep 0.05; done; curl -s -o /dev/null http://169.254.169.254/metadata/versions; true"' \
+		_ "${POD_CGROUP[early-pod]}" "${POD_NETNS[early-pod]}" "$go" &
+	local early=$!
+	BACKGROUND_PIDS+=("$early")
+	# The monitor in a namespace rooted at a cgroup of its own, as a container's is.
+	local own="$CGROUP2/$TAG-monitor"
+	mkdir_tracked "$own" || return
+	local ready="$WORK/monitor.ready"
+	rm -f "$ready"
+	bash -c 'echo $$ > "$1/cgroup.procs"; shift; mnt=$1; shift; exec unshare -C -m sh -c "mkdir -p $mnt && mount -t cgroup2 none $mnt && exec \"\$@\"" _ "$@"' \
+		_ "$own" "$WORK/cgmnt" "$AM" monitor --events --ready-file "$ready" --host-root "$NODE_ROOT" \
+		--cgroup-root "$CGROUP2" > "$OUT" 2> "$ERR" &
+	MONITOR_PID=$!
+	for _ in $(seq 200); do
+		[ -f "$ready" ] && break
+		sleep 0.05
+	done
+	expect_true test -f "$ready" || { cat "$ERR" >&2; return; }
+	expect_true grep -q "in a cgroup namespace rooted at /$TAG-monitor" "$ERR"
+	touch "$go"
+	wait "$early"
+	monitor_stop
+	local curl=".type == \"connect\" and .proc.ppid == $early"
+	expect_records 1 "$curl" "curl forked by the early shell" || return
+	expect_eq "$(field "$curl" .pod.name)" early-pod "pod"
+	# Placed in the pod's cgroup from /proc, the shell is the container's own ancestor.
+	expect_eq "$(field "$curl" '.proc.ancestors[0].pid')" "$early" "the early shell in the ancestry"
+	expect_eq "$(field "$curl" '.proc.ancestors[0].comm')" sh "its comm"
 }
 
 # pod_define_up_with_bundle NAME [ENV...]: cgroup, network namespace and bundle.

@@ -164,7 +164,7 @@ test_identity_data_reload_on_sighup() {
 	pod_run checkout curl -sk -o /dev/null https://kv-payments.vault.azure.net/secrets/x
 	monitor_stop
 	expect_eq "$(alerts)" keyvault-unexpected "one alert, before the reload only"
-	expect_true grep -q "reloaded identity data and policy" "$ERR"
+	expect_true grep -q "reloaded the configuration, identity data and policy" "$ERR"
 	expect_true grep -q "identities.json:.*invalid JSON.*keeping the identity data loaded before" "$ERR"
 }
 

@@ -200,8 +200,9 @@ static void policy_files(void **state)
 /* The alert lines a rules engine wrote, newline-separated. */
 static char written[8192];
 
-static void collect(void *ctx, struct jsonw *line)
+static void collect(void *ctx, struct jsonw *line, enum severity severity)
 {
+	(void)severity;
 	(void)ctx;
 	strncat(written, line->buf, sizeof(written) - strlen(written) - 2);
 	strcat(written, "\n");
