@@ -150,7 +150,7 @@ test:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory check
 
-check: $(BUILD)/accessmon $(UNIT_BINS) $(SAN_BINS) $(HELPERS) $(FUZZ_BINS)
+check: $(BUILD)/accessmon $(UNIT_BINS) $(SAN_BINS) $(HELPERS) $(FUZZ_BINS) deploy-check-deps
 	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=5 tests/run.sh
 
 unit: $(UNIT_BINS) $(SAN_BINS)
@@ -190,6 +190,9 @@ fuzz:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory fuzz-build
 	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh fuzz
+
+# The manifests and image: deploy-check (render, schema-validate, image build context).
+include tests/deploy/deploy.mk
 
 $(BUILD)/bench/loop: bench/loop.c
 	$(Q)mkdir -p $(BUILD)/bench

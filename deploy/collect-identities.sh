@@ -4,15 +4,17 @@
 # manifest (JSON, which kubectl applies as it does YAML) that the DaemonSet mounts.
 #
 #   deploy/collect-identities.sh -g RESOURCE_GROUP -n CLUSTER [-o DIR] [--namespace NS]
-#   kubectl apply -f DIR/configmap.json
+#   kubectl apply --server-side -f DIR/configmap.json
 #
+# (--server-side: a client-side apply also stores the whole ConfigMap in an
+# annotation limited to 256 KiB, which a large subscription's data exceeds.)
 # Needs az (logged in, with read access to the cluster's subscription) and jq.
 # Re-run it when identities or role assignments change; the monitor picks the new
 # data up on SIGHUP (or a restart) without losing events.
 set -euo pipefail
 
 usage() {
-	sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
 	exit "${1:-0}"
 }
 
@@ -63,4 +65,10 @@ jq -n --arg ns "$namespace" '
 		[ "$f" = configmap.json ] && continue
 		jq -n --arg k "$f" --rawfile v "$f" '{($k): $v}'
 	done | jq -s 'add // {}')" > "$out/configmap.json"
-echo "wrote $out/configmap.json: kubectl apply -f $out/configmap.json" >&2
+# The API server refuses a ConfigMap over 1 MiB (data and metadata together).
+size=$(wc -c < "$out/configmap.json")
+if [ "$size" -gt 1000000 ]; then
+	echo "collect-identities: warning: $out/configmap.json is $size bytes, more than a ConfigMap" \
+		"may hold (1 MiB): the role assignments are the usual cause" >&2
+fi
+echo "wrote $out/configmap.json: kubectl apply --server-side -f $out/configmap.json" >&2

@@ -5,6 +5,7 @@
 #   tests/run.sh unit     unit tests: plain, under ASan+UBSan, and under valgrind
 #   tests/run.sh e2e      end-to-end tests on the live probes (root)
 #   tests/run.sh fuzz     every libFuzzer target for FUZZ_SECONDS (default 10)
+#   tests/run.sh deploy   the Kubernetes manifests and image (tests/deploy/run.sh)
 #
 # Expects the binaries `make check` builds, under $BUILD (default: build).
 set -u
@@ -92,6 +93,23 @@ run_e2e() {
 	rm -f "$log"
 }
 
+run_deploy() {
+	local log p f
+	log=$(mktemp)
+	echo "deployment: manifests, schema validation, image"
+	bash tests/deploy/run.sh 2>&1 | tee "$log"
+	p=$(sed -n 's/^deploy: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log" | tail -n 1)
+	f=$(sed -n 's/^deploy: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log" | tail -n 1)
+	if [ -z "$p" ]; then
+		p=0
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	[ "$f" = 0 ] || failed_suites+=("deploy")
+	rm -f "$log"
+}
+
 run_fuzz() {
 	local target corpus log rc
 	log=$(mktemp)
@@ -120,13 +138,15 @@ case "$what" in
 all)
 	run_unit
 	run_fuzz
+	run_deploy
 	run_e2e
 	;;
+deploy) run_deploy ;;
 fuzz) run_fuzz ;;
 unit) run_unit ;;
 e2e) run_e2e ;;
 *)
-	echo "usage: tests/run.sh [all|unit|e2e|fuzz]" >&2
+	echo "usage: tests/run.sh [all|unit|e2e|fuzz|deploy]" >&2
 	exit 2
 	;;
 esac
