@@ -55,6 +55,8 @@ stop_monitor() {
 
 declare -A samples
 configs=(baseline tracepoint raw)
+# BENCH_ONLY=memory runs only the memory section (what the DaemonSet's requests rest on).
+[ "${BENCH_ONLY:-}" = memory ] && REPS=0
 for rep in $(seq "$REPS"); do
 	for config in "${configs[@]}"; do
 		case "$config" in
@@ -76,7 +78,7 @@ stats() {
 		printf "%.1f %.1f %.1f", m, v[1], v[NR] }'
 }
 
-{
+[ "${BENCH_ONLY:-}" = memory ] || {
 	echo "| configuration | getppid ns (median [min-max]) | added ns | openat+close ns (median [min-max]) | added ns | added % |"
 	echo "|---|---|---|---|---|---|"
 	read -r base_g _ _ <<< "$(stats "${samples[baseline,getppid]}")"
@@ -93,6 +95,32 @@ stats() {
 	echo "Machine: $(nproc) CPUs, $(uname -r), $REPS repetitions, workload on CPU 0, monitor on CPU 1."
 	echo "Unwatched opens; the monitor watches one other file and the node's secret paths."
 } | tee "$OUT_DIR/results.md"
+
+# Memory: the monitor's resident set, and the BPF maps charged beside it, after a
+# burst of reported events through a stdout sink (the DaemonSet's requests and
+# limits rest on these).
+memory_section() {
+	local status rss hwm maps
+	start_monitor --events
+	taskset -c 0 "$LOOP" udp "${MEMORY_N:-200000}" > /dev/null
+	sleep 2
+	status=/proc/$MONITOR_PID/status
+	rss=$(awk '/^VmRSS:/ { print $2 }' "$status")
+	hwm=$(awk '/^VmHWM:/ { print $2 }' "$status")
+	# Each map the monitor holds once: its fds' fdinfo name the map and its memlock.
+	maps=$(for f in /proc/"$MONITOR_PID"/fdinfo/*; do
+		awk '/^memlock:/ { m = $2 } /^map_id:/ { id = $2 } END { if (id != "") print id, m }' "$f"
+	done 2>/dev/null | sort -u | awk '{ t += $2 } END { print t + 0 }')
+	stop_monitor
+	echo
+	echo "| monitor memory after ${MEMORY_N:-200000} reported events | MiB |"
+	echo "|---|---|"
+	awk -v r="$rss" -v h="$hwm" -v m="$maps" 'BEGIN {
+		printf "| resident now (VmRSS) | %.1f |\n| resident peak (VmHWM) | %.1f |\n", r / 1024, h / 1024
+		printf "| BPF maps (bytes_memlock, ring buffer included) | %.1f |\n", m / 1048576 }'
+}
+memory_section | tee -a "$OUT_DIR/results.md"
+[ "${BENCH_ONLY:-}" = memory ] && exit 0
 
 # Replay: a trace of REPLAY_N events recorded live, then read back.
 REPLAY_N=${REPLAY_N:-200000}
