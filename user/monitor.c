@@ -62,6 +62,8 @@
 /* At exit, sinks get this long to deliver what is queued; a sink a reload removed, less. */
 #define SINK_DRAIN_EXIT_MS 5000
 #define SINK_DRAIN_RELOAD_MS 1000
+/* A sink that keeps dropping is reported at most this often. */
+#define SINK_LOSS_INTERVAL_NS (5000ull * 1000000ull)
 
 
 static volatile sig_atomic_t stop_requested;
@@ -696,15 +698,19 @@ static int start_sinks(struct monitor *monitor)
 	return 0;
 }
 
-/* Lines a sink could not take: said on every sink (its own too, once it recovers). */
-static void report_sink_drops(struct monitor *monitor, uint64_t now_ns)
+/*
+ * Lines a sink could not take: said on every sink (its own too, once it
+ * recovers), the first at once, then at most every SINK_LOSS_INTERVAL_NS while
+ * it goes on (min_interval_ns 0 at exit: everything still unsaid).
+ */
+static void report_sink_drops(struct monitor *monitor, uint64_t now_ns, uint64_t min_interval_ns)
 {
 	uint64_t dropped, total;
 	const char *name;
 	char reason[256];
 
-	while (sinks_take_drops(monitor->sinks, &dropped, &total, &name, reason, sizeof(reason)) >=
-	       0) {
+	while (sinks_take_drops(monitor->sinks, now_ns, min_interval_ns, &dropped, &total, &name,
+				reason, sizeof(reason)) >= 0) {
 		fprintf(stderr, "accessmon: sink %s dropped %llu lines (%s), %llu in all\n", name,
 			(unsigned long long)dropped, reason, (unsigned long long)total);
 		pipeline_sink_lost(monitor->pipeline, now_ns, name, reason, dropped, total);
@@ -940,7 +946,7 @@ static int run(struct monitor *monitor)
 				fprintf(stderr, "accessmon: %s\n", error);
 			report_trace_loss(monitor, now_ns);
 		}
-		report_sink_drops(monitor, now_ns);
+		report_sink_drops(monitor, now_ns, SINK_LOSS_INTERVAL_NS);
 		rc = pipeline_flush(monitor->pipeline);
 		if (rc) {
 			fprintf(stderr, "accessmon: writing records failed: %s\n", strerror(-rc));
@@ -962,7 +968,7 @@ static int run(struct monitor *monitor)
 	if (monitor->recorder)
 		report_trace_loss(monitor, clock_ns(CLOCK_BOOTTIME));
 	pipeline_finish(monitor->pipeline);
-	report_sink_drops(monitor, clock_ns(CLOCK_BOOTTIME));
+	report_sink_drops(monitor, clock_ns(CLOCK_BOOTTIME), 0);
 	pipeline_flush(monitor->pipeline);
 	return rc < 0 ? 1 : 0;
 }

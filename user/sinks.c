@@ -66,6 +66,7 @@ struct sink {
 	uint64_t drain_deadline_ns;
 	char reason[160]; /* why lines are waiting or were dropped */
 	uint64_t drops_reported;
+	uint64_t drops_reported_ns; /* when, by the caller's clock */
 	/* read by any thread */
 	atomic_uint_fast64_t written, dropped, failures;
 	atomic_bool up;
@@ -971,8 +972,9 @@ void sinks_publish(struct sinks *sinks)
 	chunk_put(chunk);
 }
 
-int sinks_take_drops(struct sinks *sinks, uint64_t *dropped, uint64_t *dropped_total,
-		     const char **name, char *reason, size_t reason_len)
+int sinks_take_drops(struct sinks *sinks, uint64_t now_ns, uint64_t min_interval_ns,
+		     uint64_t *dropped, uint64_t *dropped_total, const char **name, char *reason,
+		     size_t reason_len)
 {
 	size_t i;
 
@@ -982,6 +984,9 @@ int sinks_take_drops(struct sinks *sinks, uint64_t *dropped, uint64_t *dropped_t
 
 		if (total <= sink->drops_reported)
 			continue;
+		if (sink->drops_reported_ns && now_ns - sink->drops_reported_ns < min_interval_ns)
+			continue;
+		sink->drops_reported_ns = now_ns;
 		*dropped = total - sink->drops_reported;
 		*dropped_total = total;
 		*name = sink->spec.name;

@@ -53,11 +53,15 @@ void sinks_write(struct sinks *sinks, const char *line, size_t len, const struct
 /* Hands the batch to every sink; a sink whose queue is full drops it, counted. */
 void sinks_publish(struct sinks *sinks);
 /*
- * Lines a sink dropped since the last call: returns the sink's index, or -1 when
- * no sink dropped any. Call repeatedly until -1.
+ * Lines a sink dropped since it was last reported, at most once per
+ * min_interval_ns for each sink (0: whatever is new): returns the sink's index,
+ * or -1 when there is nothing to report now. Call repeatedly until -1. The
+ * interval matters: the report is a line too, which a sink that is still full
+ * drops in turn.
  */
-int sinks_take_drops(struct sinks *sinks, uint64_t *dropped, uint64_t *dropped_total,
-		     const char **name, char *reason, size_t reason_len);
+int sinks_take_drops(struct sinks *sinks, uint64_t now_ns, uint64_t min_interval_ns,
+		     uint64_t *dropped, uint64_t *dropped_total, const char **name, char *reason,
+		     size_t reason_len);
 size_t sinks_count(const struct sinks *sinks);
 void sinks_stats(struct sinks *sinks, size_t index, struct sink_stats *stats);
 /*

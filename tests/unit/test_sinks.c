@@ -249,12 +249,25 @@ static void full_queue_drops_are_counted_exactly(void **state)
 	snprintf(text, sizeof(text), "syslog:unix:%s/no-such-socket,queue=64K", tree_root);
 	sinks = start(text);
 	write_lines(sinks, 0, 2000, 100, 50);
-	while (sinks_take_drops(sinks, &step, &step_total, &name, reason, sizeof(reason)) >= 0) {
+	while (sinks_take_drops(sinks, 1, 0, &step, &step_total, &name, reason, sizeof(reason)) >=
+	       0) {
 		dropped += step;
 		total = step_total;
 	}
 	assert_true(dropped > 0);
 	assert_int_equal(dropped, total);
+	/* A sink that goes on dropping is reported again only after the interval. */
+	write_lines(sinks, 2000, 100, 100, 50);
+	assert_int_equal(sinks_take_drops(sinks, 2, 5000000000ull, &step, &step_total, &name, reason,
+					  sizeof(reason)),
+			 -1);
+	assert_int_equal(sinks_take_drops(sinks, 5000000001ull, 5000000000ull, &step, &step_total,
+					  &name, reason, sizeof(reason)),
+			 0);
+	assert_int_equal(step, 100);
+	assert_int_equal(step_total, total + 100);
+	dropped += step;
+	total = step_total;
 	assert_int_equal(strncmp(name, "syslog:unix:", 12), 0);
 	assert_non_null(strstr(reason, "queue full"));
 	for (int tries = 0; tries < 200; tries++) { /* its first attempt may still be on the way */
@@ -265,7 +278,7 @@ static void full_queue_drops_are_counted_exactly(void **state)
 	}
 	assert_true(stats.failures > 0);
 	assert_int_equal(stats.dropped_lines, dropped);
-	assert_int_equal(stats.queued_lines + stats.dropped_lines + stats.written_lines, 2000);
+	assert_int_equal(stats.queued_lines + stats.dropped_lines + stats.written_lines, 2100);
 	assert_true(stats.queued_bytes <= 65536);
 	assert_int_equal(stats.written_lines, 0);
 	assert_false(stats.up);
