@@ -34,6 +34,12 @@ static __always_inline void *record_reserve(__u32 size, __u16 type)
 	return header;
 }
 
+/* The monitor itself, which never reports on its own doings. */
+static __always_inline bool from_self(void)
+{
+	return am_self_tgid && (__u32)(bpf_get_current_pid_tgid() >> 32) == am_self_tgid;
+}
+
 static __always_inline void task_fill(struct am_task *task)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();

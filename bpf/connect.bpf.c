@@ -66,10 +66,13 @@ static __always_inline __u8 mark_socket(struct bpf_sock_addr *ctx, __u8 capture,
 static __always_inline void report(struct bpf_sock_addr *ctx, __u16 type, __u8 family,
 				   const __u32 words[4])
 {
-	struct am_connect_record *record = record_reserve(sizeof(*record), type);
+	struct am_connect_record *record;
 	__u16 port = bpf_ntohs((__u16)ctx->user_port);
 	__u8 protocol = ctx->protocol;
 
+	if (from_self())
+		return;
+	record = record_reserve(sizeof(*record), type);
 	if (!record)
 		return;
 	task_fill(&record->task);

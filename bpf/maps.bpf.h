@@ -16,6 +16,10 @@
  *                 the open probes skip the work when a set is empty
  * flows           socket storage: struct am_flow_state for sockets whose bytes
  *                 are captured (IMDS, WireServer, TLS, DNS over TCP)
+ *
+ * am_self_tgid    the monitor's own process id, set before load: its own
+ *                 connections (webhook, syslog, kubelet) and opens (azure.json)
+ *                 are not reported, so its output cannot feed itself
  */
 #ifndef ACCESSMON_MAPS_BPF_H
 #define ACCESSMON_MAPS_BPF_H
@@ -26,8 +30,10 @@
 
 #ifdef AM_DEFINE_MAPS
 #define AM_MAP
+const volatile __u32 am_self_tgid = 0;
 #else
 #define AM_MAP extern
+extern const volatile __u32 am_self_tgid;
 #endif
 
 AM_MAP struct {

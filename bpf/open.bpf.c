@@ -144,6 +144,8 @@ static __always_inline void match_file(struct file *file, long fd, const struct 
 		if ((watch->flags & AM_WATCH_TOKENS_ONLY) && !is_token_name(name))
 			return;
 	}
+	if (from_self())
+		return;
 
 	record = record_reserve(sizeof(*record), AM_REC_OPEN);
 	if (!record)
@@ -184,7 +186,7 @@ static __always_inline void match_failed_path(long error, const struct open_call
 	if (copied <= 1 || key->path[0] != '/')
 		return;
 	watch = bpf_map_lookup_elem(&watched_paths, key);
-	if (!watch)
+	if (!watch || from_self())
 		return;
 	record = record_reserve(sizeof(*record), AM_REC_OPEN);
 	if (!record)

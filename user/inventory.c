@@ -3,6 +3,7 @@
 #include "inventory.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,7 +123,8 @@ static void load_azure_json(struct inventory *inventory)
 
 	if (!path)
 		return;
-	if (access(path, F_OK) != 0) {
+	/* As the effective ids and capabilities open it (CAP_DAC_READ_SEARCH), not the real uid. */
+	if (faccessat(AT_FDCWD, path, F_OK, AT_EACCESS) != 0) {
 		report(inventory, "%s: %s: the node's identities are unknown", path,
 		       strerror(errno));
 		free(path);

@@ -185,7 +185,7 @@ struct probes *probes_open(const struct probes_config *config, probes_record_fn 
 	struct probes *probes;
 	int rc;
 
-	if (access(KERNEL_BTF, R_OK) != 0) {
+	if (faccessat(AT_FDCWD, KERNEL_BTF, R_OK, AT_EACCESS) != 0) {
 		am_error_set(err,
 			     "kernel BTF not found at " KERNEL_BTF
 			     ": accessmon needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
@@ -208,6 +208,8 @@ struct probes *probes_open(const struct probes_config *config, probes_record_fn 
 		am_error_set(err, "opening the embedded BPF object failed: %s", strerror(-rc));
 		goto close;
 	}
+	/* The monitor's own connections and opens would feed its output back to it. */
+	probes->skel->rodata->am_self_tgid = (uint32_t)getpid();
 	rc = bpf_map__set_max_entries(probes->skel->maps.events, config->ringbuf_bytes);
 	if (rc) {
 		am_error_set(err, "ring buffer size %u refused: %s", config->ringbuf_bytes,
