@@ -424,6 +424,29 @@ monitor_stop() {
 	fi
 }
 
+# wait_until SECONDS COMMAND...: runs COMMAND every 0.1 s until it succeeds (0), or
+# fails (1) once SECONDS have passed.
+wait_until() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+# free_port: a TCP port of 127.0.0.1 that nothing listens on at the moment.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# metric PORT SERIES: one value from the monitor's /metrics (--listen PORT); SERIES
+# is the name with its labels exactly as written, e.g. 'accessmon_sink_up{sink="stdout",kind="stdout"}'.
+# Prints nothing when the series is absent or nothing answers.
+metric() {
+	curl -s -m 2 "http://127.0.0.1:$1/metrics" | awk -v series="$2" '$1 == series { print $2 }'
+}
+
 # --- running ---------------------------------------------------------------
 
 e2e_require() {
