@@ -26,16 +26,29 @@ struct dns_cache {
 /* CNAME links followed back towards the question at most. */
 #define CNAME_CHAIN_MAX 16
 
+static uint64_t mix(uint64_t h, uint64_t word)
+{
+	h = (h ^ word) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
+
+/* A word at a time: the lookup runs for every connect, and bytewise was half its cost. */
 static uint64_t hash_key(const char *owner, uint8_t family, const uint8_t addr[16])
 {
-	uint64_t h = 1469598103934665603ull ^ family;
-	int i;
+	size_t len = strlen(owner), i;
+	uint64_t h = 1469598103934665603ull ^ family, word;
 
-	for (; *owner; owner++)
-		h = (h ^ (unsigned char)*owner) * 1099511628211ull;
-	for (i = 0; i < 16; i++)
-		h = (h ^ addr[i]) * 1099511628211ull;
-	return h;
+	memcpy(&word, addr, 8);
+	h = mix(h, word);
+	memcpy(&word, addr + 8, 8);
+	h = mix(h, word);
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&word, owner + i, 8);
+		h = mix(h, word);
+	}
+	word = 0;
+	memcpy(&word, owner + i, len - i);
+	return mix(h, word ^ len);
 }
 
 struct dns_cache *dns_cache_new(size_t capacity)

@@ -162,32 +162,36 @@ size_t utf8_sequence_length(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* Bytes that go into a JSON string as they are: printable ASCII but '"' and '\\'. */
+static const bool plain_byte[256] = {
+	[0x20 ... 0x21] = true, /* '"' is 0x22 */
+	[0x23 ... 0x5b] = true, /* '\\' is 0x5c */
+	[0x5d ... 0x7e] = true,
+};
+
 static void put_escaped(struct jsonw *w, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, run = 0, seq;
+	size_t i = 0, start, seq;
 	char esc[8];
 
-	put_char(w, '"');
+	/* Room for the common case, no escapes, at once. */
+	if (w->len + n + 3 > w->cap && !reserve(w, n + 2))
+		return;
+	w->buf[w->len++] = '"';
 	while (i < n) {
-		unsigned char c = p[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-			run++;
+		start = i;
+		while (i < n && plain_byte[p[i]])
 			i++;
-			continue;
+		while (i < n && p[i] >= 0x80 && (seq = utf8_sequence_length(p + i, n - i))) {
+			i += seq;
+			while (i < n && plain_byte[p[i]])
+				i++;
 		}
-		if (c >= 0x80) {
-			seq = utf8_sequence_length(p + i, n - i);
-			if (seq) {
-				run += seq;
-				i += seq;
-				continue;
-			}
-		}
-		put(w, s + i - run, run);
-		run = 0;
-		switch (c) {
+		put(w, s + start, i - start);
+		if (i >= n)
+			break;
+		switch (p[i]) {
 		case '"':
 			put(w, "\\\"", 2);
 			break;
@@ -204,24 +208,40 @@ static void put_escaped(struct jsonw *w, const char *s, size_t n)
 			put(w, "\\r", 2);
 			break;
 		default:
-			if (c >= 0x80) {
+			if (p[i] >= 0x80) {
 				put(w, "\\ufffd", 6);
 			} else {
-				snprintf(esc, sizeof(esc), "\\u%04x", c);
+				snprintf(esc, sizeof(esc), "\\u%04x", p[i]);
 				put(w, esc, 6);
 			}
 		}
 		i++;
 	}
-	put(w, s + i - run, run);
 	put_char(w, '"');
 }
 
 void jsonw_key(struct jsonw *w, const char *key)
 {
+	size_t n = 0;
+
 	value_prefix(w);
-	put_escaped(w, key, strlen(key));
-	put_char(w, ':');
+	while (plain_byte[(unsigned char)key[n]])
+		n++;
+	if (key[n]) {
+		/* Not one of the program's own names (a pod's label, say): escaped. */
+		put_escaped(w, key, strlen(key));
+		put_char(w, ':');
+		w->after_key = true;
+		return;
+	}
+	if (w->len + n + 4 > w->cap && !reserve(w, n + 3))
+		return;
+	w->buf[w->len++] = '"';
+	memcpy(w->buf + w->len, key, n);
+	w->len += n;
+	w->buf[w->len++] = '"';
+	w->buf[w->len++] = ':';
+	w->buf[w->len] = '\0';
 	w->after_key = true;
 }
 

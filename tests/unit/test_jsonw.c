@@ -148,6 +148,54 @@ static void times_in_rfc3339(void **state)
 	assert_string_equal(out, "2026-11-27T10:25:31.999999999Z");
 	format_rfc3339(18446744073709551615ull, out);
 	assert_string_equal(out, "2554-07-21T23:34:33.709551615Z");
+	/* Seconds that alternate (a record's time, its process's start) and a fifth. */
+	for (int i = 0; i < 3; i++) {
+		format_rfc3339(1795775130000000007ull, out);
+		assert_string_equal(out, "2026-11-27T10:25:30.000000007Z");
+		format_rfc3339(1000000000ull, out);
+		assert_string_equal(out, "1970-01-01T00:00:01.000000000Z");
+		format_rfc3339(1795775190500000000ull, out);
+		assert_string_equal(out, "2026-11-27T10:26:30.500000000Z");
+	}
+}
+
+/* A key from outside (a pod's label) is escaped; the program's own go as they are. */
+static void keys_from_outside_are_escaped(void **state)
+{
+	struct jsonw w;
+	cJSON *root;
+
+	(void)state;
+	jsonw_init(&w);
+	jsonw_object_begin(&w);
+	jsonw_member_string(&w, "app", "x");
+	jsonw_member_string(&w, "evil\",\"injected\":\"1\n", "y");
+	jsonw_object_end(&w);
+	assert_string_equal(w.buf, "{\"app\":\"x\",\"evil\\\",\\\"injected\\\":\\\"1\\n\":\"y\"}");
+	root = cJSON_Parse(w.buf);
+	assert_non_null(root);
+	assert_int_equal(cJSON_GetArraySize(root), 2);
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(root, "evil\",\"injected\":\"1\n")->valuestring,
+			    "y");
+	cJSON_Delete(root);
+	jsonw_release(&w);
+}
+
+static void ipv4_and_ipv6_addresses(void **state)
+{
+	const uint8_t v4[16] = {169, 254, 169, 254}, zero[16] = {0}, v4b[16] = {10, 0, 99, 1};
+	const uint8_t v6[16] = {0xfd, 0, [15] = 0x10};
+	char out[48];
+
+	(void)state;
+	format_ip(4, v4, out);
+	assert_string_equal(out, "169.254.169.254");
+	format_ip(4, zero, out);
+	assert_string_equal(out, "0.0.0.0");
+	format_ip(4, v4b, out);
+	assert_string_equal(out, "10.0.99.1");
+	format_ip(6, v6, out);
+	assert_string_equal(out, "fd00::10");
 }
 
 static void too_deep_fails(void **state)
@@ -175,6 +223,8 @@ int main(void)
 		cmocka_unit_test(too_deep_fails),
 		cmocka_unit_test(numbers_at_their_limits),
 		cmocka_unit_test(times_in_rfc3339),
+		cmocka_unit_test(keys_from_outside_are_escaped),
+		cmocka_unit_test(ipv4_and_ipv6_addresses),
 	};
 
 	return cmocka_run_group_tests_name("jsonw", tests, NULL, NULL);
