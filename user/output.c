@@ -24,24 +24,33 @@
  */
 void format_rfc3339(uint64_t time_ns, char out[RFC3339_LEN])
 {
-	static __thread uint64_t cached_second = UINT64_MAX;
-	static __thread char cached[RFC3339_LEN]; /* "YYYY-MM-DDTHH:MM:SS." */
+	/*
+	 * The date and time of a few recent seconds: a record's time and its
+	 * process's start time alternate, and one slot would miss at every call.
+	 */
+	static __thread uint64_t cached_second[4] = {UINT64_MAX, UINT64_MAX, UINT64_MAX,
+						     UINT64_MAX};
+	static __thread char cached[4][RFC3339_LEN]; /* "YYYY-MM-DDTHH:MM:SS." */
+	static __thread unsigned int next_slot;
 	uint64_t second = time_ns / 1000000000ull;
-	unsigned int ns = (unsigned int)(time_ns % 1000000000ull);
+	unsigned int ns = (unsigned int)(time_ns % 1000000000ull), slot;
 	int i;
 
-	if (second != cached_second) {
+	for (slot = 0; slot < 4 && cached_second[slot] != second; slot++)
+		;
+	if (slot == 4) {
 		time_t t = (time_t)second;
 		struct tm tm;
 
+		slot = next_slot++ % 4;
 		gmtime_r(&t, &tm);
-		snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d.",
+		snprintf(cached[slot], sizeof(cached[slot]), "%04d-%02d-%02dT%02d:%02d:%02d.",
 			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 			 tm.tm_sec);
-		cached_second = second;
+		cached_second[slot] = second;
 	}
 	/* 20 characters for every year a 64-bit nanosecond count can reach (1970-2554). */
-	memcpy(out, cached, 20);
+	memcpy(out, cached[slot], 20);
 	for (i = 28; i >= 20; i--) {
 		out[i] = (char)('0' + ns % 10);
 		ns /= 10;
@@ -52,8 +61,24 @@ void format_rfc3339(uint64_t time_ns, char out[RFC3339_LEN])
 
 void format_ip(uint8_t family, const uint8_t addr[16], char out[48])
 {
-	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, out, 48))
-		strcpy(out, "?");
+	int i;
+
+	if (family == 6) {
+		if (!inet_ntop(AF_INET6, addr, out, 48))
+			strcpy(out, "?");
+		return;
+	}
+	/* IPv4 by hand: inet_ntop goes through sprintf, once per record. */
+	for (i = 0; i < 4; i++) {
+		unsigned int b = addr[i];
+
+		if (b >= 100)
+			*out++ = (char)('0' + b / 100);
+		if (b >= 10)
+			*out++ = (char)('0' + b / 10 % 10);
+		*out++ = (char)('0' + b % 10);
+		*out++ = i < 3 ? '.' : '\0';
+	}
 }
 
 const char *protocol_name(uint8_t protocol)

@@ -254,11 +254,14 @@ static void emit_view(struct pipeline *pipeline, struct event_view *view,
 	view->cgroup = cgroup;
 	view->pod = cgroup ? cgroup->pod : NULL;
 	view->container = cgroup ? cgroup->container : NULL;
-	view->process = process_of(pipeline, task->pid, boot_ns);
-	ancestors_fill(pipeline, view, task);
 	judged = pipeline->rules && rules_judge(view);
 	written = pipeline->config.events &&
 		  output_filter_keep(pipeline->config.filter, view, NULL, view->time_ns);
+	/* The process and its ancestry only where they are read: most records go nowhere. */
+	if (judged || written) {
+		view->process = process_of(pipeline, task->pid, boot_ns);
+		ancestors_fill(pipeline, view, task);
+	}
 	if (written && pipeline->config.format == OUTPUT_TEXT) {
 		jsonw_reset(&pipeline->line);
 		output_event(&pipeline->line, OUTPUT_TEXT, view);
@@ -284,10 +287,20 @@ static void dns_owner(struct pipeline *pipeline, uint64_t cgroup_id, uint64_t bo
 {
 	const struct cgroup_entry *cgroup = attribute(pipeline, cgroup_id, boot_ns);
 
-	if (cgroup && cgroup->ref.is_pod)
+	char digits[24], *start = digits + sizeof(digits);
+
+	if (cgroup && cgroup->ref.is_pod) {
 		snprintf(out, DNS_CACHE_OWNER_MAX, "%s", cgroup->ref.pod_uid);
-	else
-		snprintf(out, DNS_CACHE_OWNER_MAX, "cgroup:%llu", (unsigned long long)cgroup_id);
+		return;
+	}
+	/* "cgroup:ID", without printf: this runs for every host connect. */
+	do {
+		*--start = (char)('0' + cgroup_id % 10);
+		cgroup_id /= 10;
+	} while (cgroup_id);
+	memcpy(out, "cgroup:", 7);
+	memcpy(out + 7, start, (size_t)(digits + sizeof(digits) - start));
+	out[7 + (digits + sizeof(digits) - start)] = '\0';
 }
 
 static void name_by_service_tag(struct pipeline *pipeline, const struct am_connect_record *record,
