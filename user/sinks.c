@@ -900,6 +900,8 @@ int sinks_reconfigure(struct sinks *sinks, const struct sink_spec *specs, size_t
 		am_error_set(err, "out of memory");
 		return -ENOMEM;
 	}
+	/* Lines written before the reload go to the sinks of before, all of them. */
+	sinks_publish(sinks);
 	for (i = 0; i < n_specs; i++) {
 		for (j = 0; j < sinks->n; j++) {
 			if (sinks->sinks[j] && strcmp(sinks->sinks[j]->spec.text, specs[i].text) == 0) {
@@ -922,7 +924,6 @@ int sinks_reconfigure(struct sinks *sinks, const struct sink_spec *specs, size_t
 		free(from);
 		return -EINVAL;
 	}
-	sinks_publish(sinks);
 	for (j = 0; j < sinks->n; j++)
 		*undelivered += sink_stop(sinks->sinks[j], drain_ms);
 	free(sinks->sinks);

@@ -463,7 +463,8 @@ e2e_require() {
 e2e_main() {
 	local suite=$1 test
 	e2e_require
-	for test in $(declare -F | awk '{ print $3 }' | grep '^test_'); do
+	# E2E_ONLY=REGEX runs only the tests whose names match.
+	for test in $(declare -F | awk '{ print $3 }' | grep '^test_' | grep -E -- "${E2E_ONLY:-.}"); do
 		CURRENT_FAILED=0
 		echo "  $suite: $test"
 		"$test"
