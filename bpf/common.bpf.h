@@ -40,6 +40,23 @@ static __always_inline bool from_self(void)
 	return am_self_tgid && (__u32)(bpf_get_current_pid_tgid() >> 32) == am_self_tgid;
 }
 
+/* The cgroup's epoch slot (see cgroup_epochs in maps.bpf.h). */
+static __always_inline __u64 *cgroup_epoch(__u64 cgroup_id)
+{
+	__u32 slot = (__u32)cgroup_id & (AM_EPOCH_SLOTS - 1);
+
+	return bpf_map_lookup_elem(&cgroup_epochs, &slot);
+}
+
+/* A credential may have been taken: the cgroup's next contacts are reported again. */
+static __always_inline void cgroup_epoch_bump(__u64 cgroup_id)
+{
+	__u64 *epoch = cgroup_epoch(cgroup_id);
+
+	if (epoch)
+		__sync_fetch_and_add(epoch, 1);
+}
+
 static __always_inline void task_fill(struct am_task *task)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();

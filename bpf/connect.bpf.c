@@ -13,6 +13,12 @@
  * hooks in net.bpf.c: IMDS and WireServer (the HTTP request), port 443 (the TLS
  * ClientHello), DNS over TCP (the answers), DNS over UDP (who asked, since the
  * answers arrive in softirq context). The mark survives any later NAT.
+ *
+ * Every other connect and send is aggregated: the first of a pod (cgroup) to a
+ * destination is reported, repeats within am_repeat_window_ns of it are counted
+ * in connect_repeats and leave the kernel as counts (user/probes.c). IMDS and
+ * WireServer contacts, and sockets marked for capture (their records carry the
+ * cookie the packet records are joined on), are always reported one by one.
  */
 #include "common.bpf.h"
 
@@ -20,6 +26,7 @@
 #define AF_INET6 10
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
+#define EEXIST 17
 
 #define IMDS_IP4 0xa9fea9feu	   /* 169.254.169.254 */
 #define WIRESERVER_IP4 0xa83f8110u /* 168.63.129.16 */
@@ -63,18 +70,95 @@ static __always_inline __u8 mark_socket(struct bpf_sock_addr *ctx, __u8 capture,
 	return capture;
 }
 
+/*
+ * Counts a repeat in `map` and returns true, or returns false when this contact is
+ * to be reported: the first of its key, the first after the window ended (which
+ * opens a new one), or one the full map cannot hold (counted: never lost).
+ */
+static __always_inline bool repeat_count_in(void *map, const struct am_repeat_key *key, __u64 now)
+{
+	struct am_repeat_value *value = bpf_map_lookup_elem(map, key);
+
+	if (!value) {
+		struct am_repeat_value fresh = {.window_start_ns = now};
+		long rc = bpf_map_update_elem(map, key, &fresh, BPF_NOEXIST);
+
+		if (rc == 0)
+			return false;
+		if (rc != -EEXIST) {
+			counter_add(AM_CNT_REPEAT_FULL, 1);
+			return false;
+		}
+		/* Another CPU's first contact, an instant earlier: this one repeats it. */
+		value = bpf_map_lookup_elem(map, key);
+		if (!value)
+			return false;
+	} else if ((__s64)(now - value->window_start_ns) >= (__s64)am_repeat_window_ns) {
+		value->window_start_ns = now;
+		return false;
+	}
+	/* Racing CPUs may both set first_ns or last_ns; either time is a repeat's. */
+	if (!value->first_ns)
+		value->first_ns = now;
+	value->last_ns = now;
+	value->last_pid_tgid = bpf_get_current_pid_tgid();
+	__sync_fetch_and_add(&value->count, 1);
+	return true;
+}
+
+/* Whether this contact is only counted: a repeat of one reported within the window. */
+static __always_inline bool repeat_counted(__u16 type, __u8 family, __u8 protocol, __u16 port,
+					   const __u32 words[4], __u64 now)
+{
+	struct am_repeat_key key;
+	__u64 *epoch;
+
+	if (!am_repeat_window_ns)
+		return false;
+	__builtin_memset(&key, 0, sizeof(key));
+	key.cgroup_id = bpf_get_current_cgroup_id();
+	epoch = cgroup_epoch(key.cgroup_id);
+	key.epoch = epoch ? (__u32)*epoch : 0;
+	key.type = type;
+	key.port = port;
+	key.family = family;
+	key.protocol = protocol;
+	if (family == 4)
+		__builtin_memcpy(key.addr, &words[3], 4);
+	else
+		__builtin_memcpy(key.addr, words, 16);
+	/* One call site per map, so the verifier knows each map at its lookup. */
+	if (am_repeat_slot)
+		return repeat_count_in(&connect_repeats_1, &key, now);
+	return repeat_count_in(&connect_repeats_0, &key, now);
+}
+
 static __always_inline void report(struct bpf_sock_addr *ctx, __u16 type, __u8 family,
 				   const __u32 words[4])
 {
 	struct am_connect_record *record;
 	__u16 port = bpf_ntohs((__u16)ctx->user_port);
 	__u8 protocol = ctx->protocol;
+	__u32 ip4 = bpf_ntohl(words[3]);
+	__u8 capture;
+	__u64 now;
 
 	if (from_self())
 		return;
+	/* One time for the record and its repeats' window_start: they join on it. */
+	now = bpf_ktime_get_boot_ns();
+	capture = capture_for(family, ip4, port, protocol);
+	if (family == 4 && ip4 == IMDS_IP4) {
+		/* Whatever follows a token request is a first contact again (theft, then use). */
+		cgroup_epoch_bump(bpf_get_current_cgroup_id());
+	} else if (!capture && !(family == 4 && ip4 == WIRESERVER_IP4) &&
+		   repeat_counted(type, family, protocol, port, words, now)) {
+		return;
+	}
 	record = record_reserve(sizeof(*record), type);
 	if (!record)
 		return;
+	record->header.time_ns = now;
 	task_fill(&record->task);
 	record->family = family;
 	record->protocol = protocol;
@@ -86,8 +170,7 @@ static __always_inline void report(struct bpf_sock_addr *ctx, __u16 type, __u8 f
 	else
 		__builtin_memcpy(record->addr, words, 16);
 	record->cookie = bpf_get_socket_cookie(ctx);
-	record->capture = mark_socket(ctx, capture_for(family, bpf_ntohl(words[3]), port, protocol),
-				      record->task.pid);
+	record->capture = mark_socket(ctx, capture, record->task.pid);
 	bpf_ringbuf_submit(record, 0);
 }
 

@@ -16,10 +16,29 @@
  *                 the open probes skip the work when a set is empty
  * flows           socket storage: struct am_flow_state for sockets whose bytes
  *                 are captured (IMDS, WireServer, TLS, DNS over TCP)
+ * connect_repeats_0, connect_repeats_1
+ *                 struct am_repeat_key -> struct am_repeat_value: which pod
+ *                 reached which destination when, and the repeats counted since.
+ *                 HASH, not LRU: an LRU would evict counts silently. The probes
+ *                 use the one am_repeat_slot names; user space flips the slot
+ *                 once a second and reads the other one when no probe can still
+ *                 be writing it (user/probes.c explains why two)
+ * cgroup_epochs   a counter per slot (cgroup id modulo AM_EPOCH_SLOTS), bumped
+ *                 by every IMDS contact and watched-file open of the cgroup and
+ *                 part of the repeat key, so a pod's first contact with anything
+ *                 after a credential theft is reported on its own again. An
+ *                 array, not a hash: the connect path pays one hash lookup, not
+ *                 two. A shared slot only makes more contacts first contacts,
+ *                 never fewer. Mmapable: user space reads it without a syscall
  *
  * am_self_tgid    the monitor's own process id, set before load: its own
  *                 connections (webhook, syslog, kubelet) and opens (azure.json)
  *                 are not reported, so its output cannot feed itself
+ * am_repeat_window_ns
+ *                 how long after a reported contact repeats are only counted,
+ *                 set before load (--repeat-window); 0: every contact reported
+ * am_repeat_slot  which connect_repeats map the probes use (0 or 1); user space
+ *                 writes it through the skeleton's mapped .bss
  */
 #ifndef ACCESSMON_MAPS_BPF_H
 #define ACCESSMON_MAPS_BPF_H
@@ -31,9 +50,13 @@
 #ifdef AM_DEFINE_MAPS
 #define AM_MAP
 const volatile __u32 am_self_tgid = 0;
+const volatile __u64 am_repeat_window_ns = 60ull * 1000000000ull;
+volatile __u32 am_repeat_slot = 0;
 #else
 #define AM_MAP extern
 extern const volatile __u32 am_self_tgid;
+extern const volatile __u64 am_repeat_window_ns;
+extern volatile __u32 am_repeat_slot;
 #endif
 
 AM_MAP struct {
@@ -89,5 +112,25 @@ AM_MAP struct {
 	__type(key, int);
 	__type(value, struct am_flow_state);
 } flows SEC(".maps");
+
+#define AM_REPEAT_MAP(name)                                                                    \
+	AM_MAP struct {                                                                        \
+		__uint(type, BPF_MAP_TYPE_HASH);                                               \
+		__uint(map_flags, BPF_F_NO_PREALLOC);                                          \
+		__uint(max_entries, AM_REPEAT_MAX_ENTRIES);                                    \
+		__type(key, struct am_repeat_key);                                             \
+		__type(value, struct am_repeat_value);                                         \
+	} name SEC(".maps")
+
+AM_REPEAT_MAP(connect_repeats_0);
+AM_REPEAT_MAP(connect_repeats_1);
+
+AM_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, AM_EPOCH_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64); /* 8 bytes: an array's element stride, so user space maps it plainly */
+} cgroup_epochs SEC(".maps");
 
 #endif /* ACCESSMON_MAPS_BPF_H */

@@ -146,6 +146,8 @@ static __always_inline void match_file(struct file *file, long fd, const struct 
 	}
 	if (from_self())
 		return;
+	/* A credential may be in hand: the pod's next contacts are reported again. */
+	cgroup_epoch_bump(bpf_get_current_cgroup_id());
 
 	record = record_reserve(sizeof(*record), AM_REC_OPEN);
 	if (!record)
@@ -188,6 +190,7 @@ static __always_inline void match_failed_path(long error, const struct open_call
 	watch = bpf_map_lookup_elem(&watched_paths, key);
 	if (!watch || from_self())
 		return;
+	cgroup_epoch_bump(bpf_get_current_cgroup_id());
 	record = record_reserve(sizeof(*record), AM_REC_OPEN);
 	if (!record)
 		return;

@@ -50,6 +50,7 @@ enum am_record_type {
 	AM_REC_EXIT = 8,	 /* the last thread of a process exited */
 	AM_REC_PAYLOAD = 9,	 /* the first bytes of a packet that matters (HTTP, TLS, DNS) */
 	AM_REC_FLOW_CLOSE = 10,	 /* a captured TCP connection closed */
+	AM_REC_CONNECT_REPEAT = 11, /* connects or sends counted in the kernel, not reported */
 	AM_REC_TYPE_MAX,
 };
 
@@ -109,6 +110,58 @@ struct am_connect_record {
 	__u8 reserved[3];
 	__u64 cookie;  /* the socket's cookie: links payload and close records to it */
 	__u8 addr[16]; /* network byte order; IPv4 in the first 4 bytes */
+};
+
+/*
+ * Volume control. A connect or send that is neither to IMDS or WireServer nor on a
+ * socket marked for capture is looked up in the connect_repeats map by pod (cgroup)
+ * and destination: the first contact is reported, repeats within the window are
+ * only counted, and user space turns the counts into AM_REC_CONNECT_REPEAT
+ * records. There are two such maps; see bpf/maps.bpf.h and user/probes.c.
+ */
+#define AM_REPEAT_MAX_ENTRIES 65536
+/* Slots of the cgroup_epochs array: a cgroup's slot is its id modulo this. */
+#define AM_EPOCH_SLOTS 4096
+
+/* Key of the connect_repeats maps: a pod (its cgroup), in an epoch, and a destination. */
+struct am_repeat_key {
+	__u64 cgroup_id;
+	__u32 epoch;   /* the cgroup's epoch (cgroup_epochs), low 32 bits */
+	__u16 type;    /* AM_REC_CONNECT or AM_REC_SEND */
+	__u16 port;    /* host byte order */
+	__u8 family;   /* 4 or 6, as in am_connect_record */
+	__u8 protocol;
+	__u8 reserved[6];
+	__u8 addr[16]; /* network byte order; IPv4 in the first 4 bytes */
+};
+
+struct am_repeat_value {
+	__u64 window_start_ns; /* the individual record the repeats follow (CLOCK_BOOTTIME) */
+	__u64 first_ns;	       /* the first repeat counted in this map; 0: none yet */
+	__u64 last_ns;	       /* the last repeat counted in this map */
+	__u64 count;	       /* repeats counted in this map (only ever incremented) */
+	__u64 last_pid_tgid;   /* the last repeat's thread group id << 32 | thread id */
+};
+
+/*
+ * AM_REC_CONNECT_REPEAT: `count` connects (or sends) of one pod to one destination
+ * that the kernel counted instead of reporting, between first_ns and last_ns.
+ * User space makes it from a connect_repeats entry (it never crosses the ring
+ * buffer) and feeds it to the pipeline and the trace like any other record.
+ */
+struct am_connect_repeat_record {
+	struct am_record_header header; /* time_ns: when user space took the counts */
+	struct am_task task; /* the last repeat's: cgroup, pid and tid; the rest zero */
+	__u8 family;
+	__u8 protocol;
+	__u16 port;
+	__u16 repeat_of; /* AM_REC_CONNECT or AM_REC_SEND */
+	__u16 reserved;
+	__u8 addr[16];
+	__u64 count;
+	__u64 window_start_ns; /* CLOCK_BOOTTIME, like every time below */
+	__u64 first_ns;
+	__u64 last_ns;
 };
 
 /* Bytes of packet payload one payload record carries at most. */
@@ -251,6 +304,7 @@ enum am_counter {
 	AM_CNT_OPEN_PATH_FAULT,	 /* open records sent without the opener's path */
 	AM_CNT_PAYLOAD_CUT,	 /* payload bytes not captured: past a record or a flow's limit */
 	AM_CNT_FLOW_STORAGE,	 /* sockets that could not get capture state */
+	AM_CNT_REPEAT_FULL,	 /* connects and sends reported one by one: connect_repeats was full */
 	AM_CNT_MAX,
 };
 

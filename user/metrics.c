@@ -7,7 +7,7 @@
 
 #include "policy.h"
 
-static const char *const record_names[] = {
+static const char *const record_names[AM_REC_TYPE_MAX] = {
 	[AM_REC_CONNECT] = "connect",
 	[AM_REC_SEND] = "send",
 	[AM_REC_OPEN] = "open",
@@ -18,6 +18,7 @@ static const char *const record_names[] = {
 	[AM_REC_EXIT] = "exit",
 	[AM_REC_PAYLOAD] = "payload",
 	[AM_REC_FLOW_CLOSE] = "flow-close",
+	[AM_REC_CONNECT_REPEAT] = "connect-repeat",
 };
 
 static const char *const kernel_counter_names[AM_CNT_MAX] = {
@@ -25,6 +26,7 @@ static const char *const kernel_counter_names[AM_CNT_MAX] = {
 	[AM_CNT_OPEN_PATH_FAULT] = "accessmon_open_path_unread_total",
 	[AM_CNT_PAYLOAD_CUT] = "accessmon_payload_bytes_not_captured_total",
 	[AM_CNT_FLOW_STORAGE] = "accessmon_flow_storage_failures_total",
+	[AM_CNT_REPEAT_FULL] = "accessmon_repeat_map_full_total",
 };
 
 static const char *const kernel_counter_help[AM_CNT_MAX] = {
@@ -32,6 +34,8 @@ static const char *const kernel_counter_help[AM_CNT_MAX] = {
 	[AM_CNT_OPEN_PATH_FAULT] = "Open records sent without the opener's path (page fault).",
 	[AM_CNT_PAYLOAD_CUT] = "Payload bytes past a record's or a connection's capture limit.",
 	[AM_CNT_FLOW_STORAGE] = "Sockets that could not get capture state.",
+	[AM_CNT_REPEAT_FULL] = "Connects and sends reported one by one because the kernel's "
+			       "repeat map was full.",
 };
 
 const char *record_type_name(unsigned int type)
@@ -127,6 +131,10 @@ void metrics_render(const struct metrics_snapshot *s, struct jsonw *out)
 			     record_type_name((unsigned int)i), s->records[i]);
 	counter(out, "accessmon_records_malformed_total", "Records too short for their type.",
 		s->malformed);
+	counter(out, "accessmon_connect_repeats_total",
+		"Connects and sends the kernel counted instead of reporting them one by one "
+		"(the sum of the connect-repeat records' counts).",
+		s->repeats);
 	counter(out, "accessmon_lines_written_total", "Lines handed to the sinks.",
 		s->lines_written);
 	for (i = 0; i < AM_CNT_MAX; i++)

@@ -29,6 +29,7 @@ struct metrics_program {
 struct metrics_snapshot {
 	uint64_t records[AM_REC_TYPE_MAX]; /* records read, by type */
 	uint64_t malformed;
+	uint64_t repeats; /* connects and sends counted in connect-repeat records */
 	uint64_t lines_written;
 	uint64_t kernel_counters[AM_CNT_MAX];
 	int64_t ring_used_bytes; /* -1: unknown */

@@ -38,6 +38,7 @@
 #include "identities.h"
 #include "policy.h"
 #include "recorder.h"
+#include "repeats.h"
 #include "rules.h"
 #include "state.h"
 #include "trace.h"
@@ -123,6 +124,8 @@ struct monitor {
 	struct pipeline *pipeline;
 	struct probes *probes;
 	uint64_t lost_reported;
+	uint64_t last_repeat_flush_ns;
+	int last_repeat_error; /* said once until it changes */
 	uint64_t last_rescan_ns;
 	uint64_t last_discovery_ns;
 	char last_discovery_message[AM_ERROR_LEN];
@@ -357,6 +360,35 @@ static int on_record(void *ctx, const void *data, size_t size)
 	return 0;
 }
 
+struct repeat_flush {
+	struct monitor *monitor;
+	uint64_t now_ns;
+};
+
+/* A repeat entry out of the kernel: a record like those of the ring buffer. */
+static void on_repeat(void *ctx, const struct am_repeat_key *key,
+		      const struct am_repeat_value *value)
+{
+	struct repeat_flush *flush = ctx;
+	struct am_connect_repeat_record record;
+
+	if (repeats_record(key, value, flush->now_ns, &record) == 0)
+		on_record(flush->monitor, &record, sizeof(record));
+}
+
+/* The kernel's repeat counts, as connect-repeat records (final: at exit, all of them). */
+static void flush_repeats(struct monitor *monitor, bool final)
+{
+	struct repeat_flush flush = {monitor, clock_ns(CLOCK_BOOTTIME)};
+	int rc = probes_repeats_flush(monitor->probes, flush.now_ns, final, on_repeat, &flush);
+
+	monitor->last_repeat_flush_ns = flush.now_ns;
+	if (rc && rc != monitor->last_repeat_error)
+		fprintf(stderr, "accessmon: reading the kernel's repeat counts failed: %s%s\n",
+			strerror(-rc), final ? "" : "; they stay counted, trying again every second");
+	monitor->last_repeat_error = rc;
+}
+
 /* The whole state: each trace file starts with it. */
 static void record_snapshot(void *ctx, struct recorder *recorder)
 {
@@ -422,6 +454,7 @@ static int start_recording(struct monitor *monitor, int64_t boot_to_wall_ns)
 	jsonw_member_string(&header, "identities", monitor->options.identities_dir);
 	jsonw_member_string(&header, "policy", monitor->options.policy_file);
 	jsonw_member_string(&header, "service_tags", monitor->options.service_tags_file);
+	jsonw_member_uint(&header, "repeat_window_s", monitor->options.repeat_window_s);
 	jsonw_key(&header, "watch");
 	jsonw_array_begin(&header);
 	for (i = 0; i < monitor->options.n_watch_paths; i++)
@@ -743,6 +776,7 @@ static void publish_metrics(struct monitor *monitor)
 		return;
 	memcpy(s->records, stats->records, sizeof(s->records));
 	s->malformed = stats->malformed;
+	s->repeats = stats->repeats;
 	s->lines_written = stats->written;
 	probes_counters(monitor->probes, s->kernel_counters);
 	s->ring_used_bytes = probes_ring_used(monitor->probes);
@@ -837,6 +871,7 @@ static void keep_restart_only(const struct monitor_options *now, struct monitor_
 	KEEP_VALUE(format, "format");
 	KEEP_VALUE(open_hook, "open-hook");
 	KEEP_VALUE(ringbuf_bytes, "ringbuf-size");
+	KEEP_VALUE(repeat_window_s, "repeat-window");
 	KEEP(listen_host, "listen");
 	KEEP(listen_port, "listen");
 	KEEP_VALUE(verbose, "verbose");
@@ -930,6 +965,8 @@ static int run(struct monitor *monitor)
 		}
 		report_losses(monitor);
 		now_ns = clock_ns(CLOCK_BOOTTIME);
+		if (now_ns - monitor->last_repeat_flush_ns >= REPEATS_FLUSH_INTERVAL_NS)
+			flush_repeats(monitor, false);
 		if (reload_requested) {
 			reload_requested = 0;
 			reload(monitor, now_ns);
@@ -962,9 +999,10 @@ static int run(struct monitor *monitor)
 			}
 		}
 	}
-	/* What the kernel already handed over is still reported before exit. */
+	/* What the kernel already handed over or counted is still reported before exit. */
 	probes_drain(monitor->probes);
 	report_losses(monitor);
+	flush_repeats(monitor, true);
 	if (monitor->recorder)
 		report_trace_loss(monitor, clock_ns(CLOCK_BOOTTIME));
 	pipeline_finish(monitor->pipeline);
@@ -1116,6 +1154,7 @@ int monitor_main(int argc, char **argv)
 
 	probes_config.cgroup_root = monitor.cgroup_root;
 	probes_config.ringbuf_bytes = monitor.options.ringbuf_bytes;
+	probes_config.repeat_window_ns = monitor.options.repeat_window_s * 1000000000ull;
 	probes_config.open_hook = monitor.options.open_hook;
 	probes_config.verbose = monitor.options.verbose;
 	monitor.probes = probes_open(&probes_config, on_record, &monitor, &err);

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "json_input.h"
+#include "repeats.h"
 
 enum {
 	OPT_EVENTS = 0x100,
@@ -38,6 +39,7 @@ enum {
 	OPT_CONFIG,
 	OPT_SINK,
 	OPT_LISTEN,
+	OPT_REPEAT_WINDOW,
 };
 
 #define SOURCE_LONG_OPTIONS                                                                    \
@@ -165,6 +167,7 @@ static const struct option long_options[] = {
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{"sink", required_argument, NULL, OPT_SINK},
 	{"listen", required_argument, NULL, OPT_LISTEN},
+	{"repeat-window", required_argument, NULL, OPT_REPEAT_WINDOW},
 	SOURCE_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
@@ -227,6 +230,12 @@ void monitor_usage(FILE *out)
 	      "                        tracepoint, or the first that works (default: auto)\n"
 	      "  --ringbuf-size BYTES  kernel ring buffer size, a power of two of at least 4096\n"
 	      "                        (default: 8388608)\n"
+	      "  --repeat-window SECONDS\n"
+	      "                        after a pod's connect or send to a destination is\n"
+	      "                        reported, count its repeats in the kernel this long and\n"
+	      "                        report them as connect-repeat records (default: 60;\n"
+	      "                        0: report every one; IMDS, WireServer, DNS and TLS are\n"
+	      "                        always reported one by one)\n"
 	      "  -v, --verbose         also print libbpf's own log\n"
 	      "  -h, --help            show this help\n"
 	      "\n"
@@ -445,6 +454,20 @@ static int apply_option(struct monitor_options *options, int opt, const char *ar
 		return 0;
 	case OPT_RINGBUF_SIZE:
 		return parse_ringbuf_size(arg, &options->ringbuf_bytes, err);
+	case OPT_REPEAT_WINDOW: {
+		char *end;
+		unsigned long seconds;
+
+		errno = 0;
+		seconds = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || arg[0] == '-' || seconds > REPEATS_MAX_WINDOW_S) {
+			am_error_set(err, "--repeat-window '%s': expected seconds from 0 to %d", arg,
+				     REPEATS_MAX_WINDOW_S);
+			return -EINVAL;
+		}
+		options->repeat_window_s = (unsigned int)seconds;
+		return 0;
+	}
 	default:
 		rc = source_option(opt, arg, &options->sources, err);
 		return rc > 0 ? 0 : rc == 0 ? -ENOENT : rc;
@@ -671,6 +694,7 @@ void monitor_options_init(struct monitor_options *options)
 {
 	memset(options, 0, sizeof(*options));
 	options->ringbuf_bytes = RINGBUF_DEFAULT_BYTES;
+	options->repeat_window_s = REPEATS_DEFAULT_WINDOW_S;
 	options->record_keep = 5;
 }
 

@@ -45,6 +45,7 @@ struct monitor_options {
 	enum output_format format;
 	enum open_hook open_hook;
 	uint32_t ringbuf_bytes;
+	unsigned int repeat_window_s; /* --repeat-window; 0: every connect reported */
 	struct source_options sources;
 	const char *cgroup_root; /* NULL: found in /proc/mounts */
 	const char *ready_file;

@@ -99,9 +99,9 @@ const char *protocol_name(uint8_t protocol)
 	}
 }
 
-static const char *view_kind_name(enum view_kind kind)
+static const char *view_kind_name(const struct event_view *view)
 {
-	switch (kind) {
+	switch (view->kind) {
 	case VIEW_CONNECT:
 		return "connect";
 	case VIEW_SEND:
@@ -112,6 +112,8 @@ static const char *view_kind_name(enum view_kind kind)
 		return "http";
 	case VIEW_DNS:
 		return "dns";
+	case VIEW_REPEAT:
+		return view->repeat->repeat_of == AM_REC_SEND ? "send-repeat" : "connect-repeat";
 	}
 	return "unknown";
 }
@@ -683,6 +685,34 @@ static void text_dns(struct jsonw *w, const struct event_view *view)
 	}
 }
 
+/* How many, and when: the wall clock times of the first and last repeat counted. */
+static void json_repeat(struct jsonw *w, const struct event_view *view)
+{
+	const struct am_connect_repeat_record *repeat = view->repeat;
+	uint64_t to_wall = (uint64_t)view->boot_to_wall_ns;
+	char time_text[RFC3339_LEN];
+
+	jsonw_member_uint(w, "count", repeat->count);
+	format_rfc3339(repeat->first_ns + to_wall, time_text);
+	jsonw_member_string(w, "first", time_text);
+	format_rfc3339(repeat->last_ns + to_wall, time_text);
+	jsonw_member_string(w, "last", time_text);
+	format_rfc3339(repeat->window_start_ns + to_wall, time_text);
+	jsonw_member_string(w, "window_start", time_text);
+}
+
+static void text_repeat(struct jsonw *w, const struct event_view *view)
+{
+	const struct am_connect_repeat_record *repeat = view->repeat;
+	uint64_t to_wall = (uint64_t)view->boot_to_wall_ns;
+	char first[RFC3339_LEN], last[RFC3339_LEN];
+
+	format_rfc3339(repeat->first_ns + to_wall, first);
+	format_rfc3339(repeat->last_ns + to_wall, last);
+	textw_printf(w, " count=%" PRIu64 " first=%s last=%s", (uint64_t)repeat->count, first,
+		     last);
+}
+
 void output_subject_json(struct jsonw *w, const struct event_view *view)
 {
 	json_proc(w, view);
@@ -700,7 +730,7 @@ void output_event(struct jsonw *w, enum output_format format, const struct event
 
 	format_rfc3339(view->time_ns, time_text);
 	if (format == OUTPUT_TEXT) {
-		textw_printf(w, "%s %-7s", time_text, view_kind_name(view->kind));
+		textw_printf(w, "%s %-7s", time_text, view_kind_name(view));
 		text_who(w, view);
 		switch (view->kind) {
 		case VIEW_CONNECT:
@@ -717,12 +747,16 @@ void output_event(struct jsonw *w, enum output_format format, const struct event
 		case VIEW_DNS:
 			text_dns(w, view);
 			break;
+		case VIEW_REPEAT:
+			text_dst(w, view->dst, view->naming);
+			text_repeat(w, view);
+			break;
 		}
 		return;
 	}
 
 	jsonw_object_begin(w);
-	jsonw_member_string(w, "type", view_kind_name(view->kind));
+	jsonw_member_string(w, "type", view_kind_name(view));
 	jsonw_member_string(w, "time", time_text);
 	json_proc(w, view);
 	json_cgroup_and_pod(w, view);
@@ -740,6 +774,10 @@ void output_event(struct jsonw *w, enum output_format format, const struct event
 		break;
 	case VIEW_DNS:
 		json_dns(w, view);
+		break;
+	case VIEW_REPEAT:
+		json_dst(w, view->dst, view->naming);
+		json_repeat(w, view);
 		break;
 	}
 	jsonw_object_end(w);

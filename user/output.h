@@ -30,12 +30,13 @@ enum view_kind {
 	VIEW_OPEN,
 	VIEW_HTTP, /* a request to IMDS or WireServer */
 	VIEW_DNS,  /* an answer a process received */
+	VIEW_REPEAT, /* connects or sends the kernel counted: connect-repeat, send-repeat */
 };
 
 /* A decoded record with everything the pipeline learnt about it. */
 struct event_view {
 	enum view_kind kind;
-	const struct am_connect_record *dst; /* connect, send, http: where it went */
+	const struct am_connect_record *dst; /* connect, send, http, repeat: where it went */
 	const struct naming *naming;	     /* ... and what that is */
 	const struct am_open_record *open;
 	const struct http_request *http; /* NULL with http_error set: unreadable */
@@ -43,6 +44,7 @@ struct event_view {
 	const char *http_error;
 	const struct dns_message *dns; /* NULL with dns_error set: unreadable */
 	const char *dns_error;
+	const struct am_connect_repeat_record *repeat; /* count and times of a repeat */
 	uint64_t time_ns; /* wall clock, ns since the epoch */
 	const struct am_task *task;
 	int64_t boot_to_wall_ns; /* for process start times */

@@ -116,6 +116,8 @@ static size_t record_size_of(uint16_t type)
 		return sizeof(struct am_payload_record);
 	case AM_REC_FLOW_CLOSE:
 		return sizeof(struct am_flow_close_record);
+	case AM_REC_CONNECT_REPEAT:
+		return sizeof(struct am_connect_repeat_record);
 	default:
 		return 0;
 	}
@@ -258,10 +260,12 @@ static void emit_view(struct pipeline *pipeline, struct event_view *view,
 	written = pipeline->config.events &&
 		  output_filter_keep(pipeline->config.filter, view, NULL, view->time_ns);
 	/* The process and its ancestry only where they are read: most records go nowhere. */
-	if (judged || written) {
+	if (judged || written || view->kind == VIEW_REPEAT) {
 		view->process = process_of(pipeline, task->pid, boot_ns);
 		ancestors_fill(pipeline, view, task);
 	}
+	if (view->kind == VIEW_REPEAT && pipeline->rules)
+		rules_on_repeat(pipeline->rules, view);
 	if (written && pipeline->config.format == OUTPUT_TEXT) {
 		jsonw_reset(&pipeline->line);
 		output_event(&pipeline->line, OUTPUT_TEXT, view);
@@ -366,6 +370,44 @@ static void handle_connect(struct pipeline *pipeline, const struct am_connect_re
 	    record->cookie && flow_table_open(pipeline->flows, record, &naming, hold) && hold)
 		return;
 	emit_connect(pipeline, record, &naming);
+}
+
+/*
+ * Repeats the kernel counted. The record knows the last repeat's pid and tid; the
+ * rest of its task is the process cache's, as for packets.
+ */
+static void handle_repeat(struct pipeline *pipeline, const struct am_connect_repeat_record *record)
+{
+	const struct process_info *process;
+	struct am_connect_record dst = {0};
+	struct event_view view = {0};
+	struct naming naming;
+
+	if (record->repeat_of != AM_REC_CONNECT && record->repeat_of != AM_REC_SEND) {
+		pipeline->stats.malformed++;
+		return;
+	}
+	pipeline->stats.repeats += record->count;
+	/* What it repeats, as that was reported: the same naming, the same dst. */
+	dst.header = record->header;
+	dst.header.type = record->repeat_of;
+	dst.task = record->task;
+	dst.family = record->family;
+	dst.protocol = record->protocol;
+	dst.port = record->port;
+	memcpy(dst.addr, record->addr, sizeof(dst.addr));
+	process = process_of(pipeline, dst.task.pid, record->header.time_ns);
+	if (process && !dst.task.comm[0]) {
+		dst.task.ppid = process->ppid;
+		dst.task.uid = process->uid;
+		memcpy(dst.task.comm, process->comm, sizeof(dst.task.comm));
+	}
+	name_destination(pipeline, &dst, true, &naming);
+	view.kind = VIEW_REPEAT;
+	view.dst = &dst;
+	view.naming = &naming;
+	view.repeat = record;
+	emit_view(pipeline, &view, &dst.task, record->header.time_ns);
 }
 
 static void handle_open(struct pipeline *pipeline, const struct am_open_record *record)
@@ -495,6 +537,9 @@ int pipeline_record(struct pipeline *pipeline, const void *data, size_t size)
 		break;
 	case AM_REC_OPEN:
 		handle_open(pipeline, data);
+		break;
+	case AM_REC_CONNECT_REPEAT:
+		handle_repeat(pipeline, data);
 		break;
 	case AM_REC_PAYLOAD:
 		handle_payload(pipeline, data);

@@ -73,6 +73,7 @@ struct pipeline_hooks {
 struct pipeline_stats {
 	uint64_t records[AM_REC_TYPE_MAX];
 	uint64_t malformed;
+	uint64_t repeats; /* the counts of connect-repeat records, summed */
 	uint64_t written;
 	uint64_t write_errors;
 	uint64_t unknown_cgroup;

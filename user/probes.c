@@ -11,6 +11,8 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/membarrier.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -18,6 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "accessmon.skel.h"
+#include "repeats.h"
 
 #define TRACEFS "/sys/kernel/tracing"
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
@@ -40,7 +43,19 @@ struct probes {
 	probes_record_fn on_record;
 	void *on_record_ctx;
 	bool io_uring;
+	/* Volume control: see probes_repeats_flush(). */
+	uint64_t repeat_window_ns;
+	bool repeat_retired; /* the map out of use still holds counts not read */
+	bool membarrier;     /* MEMBARRIER_CMD_GLOBAL waits for every running probe */
+	const volatile uint64_t *epochs; /* cgroup_epochs, mapped read-only */
+	size_t epochs_len;
+	struct am_repeat_key *batch_keys;
+	struct am_repeat_value *batch_values;
+	uint32_t batch_cap;
 };
+
+/* Repeat entries moved per batch system call, at first; a fuller bucket grows it. */
+#define REPEAT_BATCH 1024
 
 static bool verbose_libbpf;
 
@@ -171,6 +186,208 @@ static int attach_cgroup_programs(struct probes *probes, const char *cgroup_root
 	return 0;
 }
 
+/*
+ * Volume control: taking the kernel's repeat counts out without losing one.
+ *
+ * The probes only ever add to an entry's count. No count can be taken out of an
+ * entry the probes may still reach: user space cannot subtract atomically, and
+ * deleting an entry races with a probe that found it a moment before and adds to
+ * it after (into a deleted element: lost). Nor can user space keep a "flushed so
+ * far" per key and delete stale keys: the same race hits the delete, and a probe
+ * may reopen a window in between. So there are two maps, and am_repeat_slot
+ * (the skeleton's mapped .bss) says which one the probes use. Once a second:
+ *
+ *  1. The map retired at the previous call is read and emptied in one pass
+ *     (lookup-and-delete batches). No probe can still be writing it: the cgroup
+ *     hooks run their programs under rcu_read_lock(), and
+ *     membarrier(MEMBARRIER_CMD_GLOBAL) returns only after synchronize_rcu(),
+ *     that is after every probe that started before it, so every probe that read
+ *     the old slot, has finished. Where membarrier cannot promise that (nohz_full,
+ *     a seccomp profile without it, a single CPU, where it does not wait), the
+ *     second since the flip is the margin: a probe runs for microseconds and
+ *     never sleeps.
+ *  2. The entries of the map in use whose window is open and whose epoch is still
+ *     their cgroup's are copied into the emptied map with a count of zero, so the
+ *     memory of first contacts carries over. The rest (windows ended, epochs moved
+ *     on) stay behind and are deleted in step 1 next time: stale keys never
+ *     pile up.
+ *  3. The slot flips. The probes count into the copy; the map they used is
+ *     retired with every count it got, to be read at the next call.
+ *
+ * Each count is read exactly once, in step 1 of the call after the one that
+ * retired its map. A key first inserted between steps 2 and 3 is not in the
+ * copy: its next contact is reported on its own once more. Every imprecision
+ * here reports more, never less.
+ */
+static int repeats_open(struct probes *probes)
+{
+	size_t len = (size_t)AM_EPOCH_SLOTS * sizeof(uint64_t);
+	void *epochs;
+	long cmds;
+
+	if (!probes->repeat_window_ns)
+		return 0;
+	epochs = mmap(NULL, len, PROT_READ, MAP_SHARED, bpf_map__fd(probes->skel->maps.cgroup_epochs),
+		      0);
+	if (epochs == MAP_FAILED)
+		return -errno;
+	probes->epochs = epochs;
+	probes->epochs_len = len;
+	probes->batch_cap = REPEAT_BATCH;
+	probes->batch_keys = calloc(probes->batch_cap, sizeof(*probes->batch_keys));
+	probes->batch_values = calloc(probes->batch_cap, sizeof(*probes->batch_values));
+	if (!probes->batch_keys || !probes->batch_values)
+		return -ENOMEM;
+	cmds = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+	probes->membarrier = cmds > 0 && (cmds & MEMBARRIER_CMD_GLOBAL) &&
+			     sysconf(_SC_NPROCESSORS_ONLN) > 1;
+	return 0;
+}
+
+static int repeats_batch_grow(struct probes *probes)
+{
+	uint32_t cap = probes->batch_cap * 2;
+	struct am_repeat_key *keys;
+	struct am_repeat_value *values;
+
+	if (cap > AM_REPEAT_MAX_ENTRIES)
+		return -ENOSPC;
+	keys = realloc(probes->batch_keys, cap * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	probes->batch_keys = keys;
+	values = realloc(probes->batch_values, cap * sizeof(*values));
+	if (!values)
+		return -ENOMEM;
+	probes->batch_values = values;
+	probes->batch_cap = cap;
+	return 0;
+}
+
+/* Until every probe that may have read the old slot is done (see above). */
+static void repeats_quiesce(struct probes *probes, bool no_margin)
+{
+	if (probes->membarrier && syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)
+		return;
+	/* At exit there is no second to wait for: a probe's microseconds, many times over. */
+	if (no_margin)
+		usleep(20000);
+}
+
+/* Every entry of a map no probe writes any more, deleted as read; fn gets the counts. */
+static int repeats_drain(struct probes *probes, struct bpf_map *map, probes_repeat_fn fn,
+			 void *ctx)
+{
+	int fd = bpf_map__fd(map);
+	uint64_t in = 0, out = 0;
+	bool first = true;
+	uint32_t count, i;
+	int rc;
+
+	for (;;) {
+		count = probes->batch_cap;
+		rc = bpf_map_lookup_and_delete_batch(fd, first ? NULL : &in, &out, probes->batch_keys,
+						     probes->batch_values, &count, NULL);
+		if (rc == -ENOSPC) { /* one bucket holds more than a batch: nothing was taken */
+			rc = repeats_batch_grow(probes);
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (rc && rc != -ENOENT)
+			return rc;
+		for (i = 0; i < count; i++)
+			if (probes->batch_values[i].count)
+				fn(ctx, &probes->batch_keys[i], &probes->batch_values[i]);
+		if (rc == -ENOENT)
+			return 0;
+		in = out;
+		first = false;
+	}
+}
+
+/* Copies the entries that carry over from the map in use into the emptied one. */
+static int repeats_carry_over(struct probes *probes, struct bpf_map *from, struct bpf_map *to,
+			      uint64_t now_ns)
+{
+	int from_fd = bpf_map__fd(from), to_fd = bpf_map__fd(to);
+	uint64_t in = 0, out = 0;
+	bool first = true;
+	uint32_t count, kept, i;
+	int rc, end;
+
+	for (;;) {
+		count = probes->batch_cap;
+		end = bpf_map_lookup_batch(from_fd, first ? NULL : &in, &out, probes->batch_keys,
+					   probes->batch_values, &count, NULL);
+		if (end == -ENOSPC) {
+			rc = repeats_batch_grow(probes);
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (end && end != -ENOENT)
+			return end;
+		for (i = 0, kept = 0; i < count; i++) {
+			const struct am_repeat_key *key = &probes->batch_keys[i];
+			uint64_t epoch = probes->epochs[key->cgroup_id & (AM_EPOCH_SLOTS - 1)];
+
+			if (!repeats_carry(key, &probes->batch_values[i], now_ns,
+					   probes->repeat_window_ns, epoch))
+				continue;
+			probes->batch_keys[kept] = *key;
+			probes->batch_values[kept] = (struct am_repeat_value){
+				.window_start_ns = probes->batch_values[i].window_start_ns,
+			};
+			kept++;
+		}
+		if (kept) {
+			rc = bpf_map_update_batch(to_fd, probes->batch_keys, probes->batch_values, &kept,
+						  NULL);
+			if (rc)
+				return rc;
+		}
+		if (end == -ENOENT)
+			return 0;
+		in = out;
+		first = false;
+	}
+}
+
+int probes_repeats_flush(struct probes *probes, uint64_t now_ns, bool final, probes_repeat_fn fn,
+			 void *ctx)
+{
+	struct bpf_map *maps[2] = {probes->skel->maps.connect_repeats_0,
+				   probes->skel->maps.connect_repeats_1};
+	uint32_t slot;
+	int rc;
+
+	if (!probes->repeat_window_ns)
+		return 0;
+	slot = __atomic_load_n(&probes->skel->bss->am_repeat_slot, __ATOMIC_ACQUIRE) & 1;
+	if (probes->repeat_retired) {
+		repeats_quiesce(probes, false);
+		rc = repeats_drain(probes, maps[!slot], fn, ctx);
+		if (rc)
+			return rc; /* the retired map keeps its counts; the next call tries again */
+		probes->repeat_retired = false;
+	}
+	if (!final) {
+		rc = repeats_carry_over(probes, maps[slot], maps[!slot], now_ns);
+		if (rc)
+			return rc; /* not flipped: the probes go on counting where they do */
+	}
+	__atomic_store_n(&probes->skel->bss->am_repeat_slot, !slot, __ATOMIC_RELEASE);
+	probes->repeat_retired = true;
+	if (!final)
+		return 0;
+	repeats_quiesce(probes, true);
+	rc = repeats_drain(probes, maps[slot], fn, ctx);
+	if (!rc)
+		probes->repeat_retired = false;
+	return rc;
+}
+
 static int on_ringbuf_record(void *ctx, void *data, size_t size)
 {
 	struct probes *probes = ctx;
@@ -210,6 +427,8 @@ struct probes *probes_open(const struct probes_config *config, probes_record_fn 
 	}
 	/* The monitor's own connections and opens would feed its output back to it. */
 	probes->skel->rodata->am_self_tgid = (uint32_t)getpid();
+	probes->skel->rodata->am_repeat_window_ns = config->repeat_window_ns;
+	probes->repeat_window_ns = config->repeat_window_ns;
 	rc = bpf_map__set_max_entries(probes->skel->maps.events, config->ringbuf_bytes);
 	if (rc) {
 		am_error_set(err, "ring buffer size %u refused: %s", config->ringbuf_bytes,
@@ -247,6 +466,11 @@ struct probes *probes_open(const struct probes_config *config, probes_record_fn 
 		goto close;
 	}
 	map_ring_positions(probes);
+	rc = repeats_open(probes);
+	if (rc) {
+		am_error_set(err, "preparing the repeat counts failed: %s", strerror(-rc));
+		goto close;
+	}
 	/* Run counts and times of the programs, for /metrics; needs CAP_SYS_ADMIN. */
 	probes->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	probes->n_cpus = libbpf_num_possible_cpus();
@@ -280,6 +504,10 @@ void probes_close(struct probes *probes)
 		munmap((void *)probes->ring_consumer, probes->page_size);
 	if (probes->ring_producer)
 		munmap((void *)probes->ring_producer, probes->page_size);
+	if (probes->epochs)
+		munmap((void *)probes->epochs, probes->epochs_len);
+	free(probes->batch_keys);
+	free(probes->batch_values);
 	if (probes->stats_fd >= 0)
 		close(probes->stats_fd);
 	for (i = 0; i < 6; i++)

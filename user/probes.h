@@ -18,6 +18,7 @@
 struct probes_config {
 	const char *cgroup_root;
 	uint32_t ringbuf_bytes;
+	uint64_t repeat_window_ns; /* 0: every connect and send reported on its own */
 	enum open_hook open_hook;
 	bool verbose;
 };
@@ -44,6 +45,17 @@ bool probes_io_uring(const struct probes *probes);
 int probes_poll(struct probes *probes, int timeout_ms);
 /* Hands over every record already in the ring buffer, without waiting. */
 int probes_drain(struct probes *probes);
+/* One repeat entry taken out of the kernel, with its key. */
+typedef void (*probes_repeat_fn)(void *ctx, const struct am_repeat_key *key,
+				 const struct am_repeat_value *value);
+/*
+ * Moves the kernel's repeat counts out (call it about once a second): fn gets
+ * every entry with a count of the map the probes used until the previous call,
+ * and the probes move on to the other. `final`: also the counts since (at exit).
+ * Nothing is counted twice or lost; see probes.c.
+ */
+int probes_repeats_flush(struct probes *probes, uint64_t now_ns, bool final, probes_repeat_fn fn,
+			 void *ctx);
 /* Sums the per-CPU counters. */
 int probes_counters(struct probes *probes, uint64_t totals[AM_CNT_MAX]);
 /* Bytes written to the ring buffer and not yet read; -1 when unknown. */

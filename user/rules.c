@@ -726,87 +726,132 @@ static bool own_identity_may(const struct rules *rules, const struct identity_vi
 	       identity_data_has_role(rules->context.identities, own->principal_id, id, roles);
 }
 
-static void connect_rules(struct rules *rules, const struct event_view *view, const char *json,
-			  size_t len)
+/*
+ * The alert a connection to this destination raises, if any: rule, severity,
+ * summary and key (the fold key repeats are added to). *use: the destination is
+ * one a stolen credential is used on, the second half of a chain.
+ */
+static bool connect_alert(const struct rules *rules, const struct event_view *view,
+			  struct identity_view *own, struct alert *alert, bool *use)
 {
 	enum destination_service service = view->naming->cls.service;
 	const char *resource = view->naming->cls.resource;
-	struct identity_view own;
-	struct alert alert = {0};
 	char who[320], key[96];
-	bool may = false;
+	bool may;
 
+	*use = false;
 	subject_key(view, key, sizeof(key));
 	pod_label(view, who, sizeof(who));
-	alert.time_ns = view->time_ns;
-	alert.view = view;
-	alert.target = target_destination;
-	alert.target_arg = view;
-	alert.evidence[0] = json;
-	alert.evidence_len[0] = len;
-	alert.n_evidence = 1;
-	own_identity(rules, view, &own);
-	alert.identity = own.kind ? &own : NULL;
+	alert->time_ns = view->time_ns;
+	alert->view = view;
+	alert->target = target_destination;
+	alert->target_arg = view;
+	own_identity(rules, view, own);
+	alert->identity = own->kind ? own : NULL;
 	switch (service) {
 	case SERVICE_WIRESERVER:
-		alert.rule = RULE_WIRESERVER;
-		alert.severity = SEVERITY_HIGH;
-		snprintf(alert.summary, sizeof(alert.summary),
+		alert->rule = RULE_WIRESERVER;
+		alert->severity = SEVERITY_HIGH;
+		snprintf(alert->summary, sizeof(alert->summary),
 			 "%s (%s) reached WireServer (168.63.129.16:%u), which serves the VM agent's "
 			 "goal state and extension settings",
 			 who, program(view), view->dst->port);
 		break;
 	case SERVICE_KEYVAULT:
 	case SERVICE_MANAGED_HSM:
-		may = own_identity_may(rules, &own,
+		may = own_identity_may(rules, own,
 				       service == SERVICE_KEYVAULT ? KEYVAULT_TYPE : MANAGED_HSM_TYPE,
 				       resource, KEYVAULT_DATA_ROLES);
-		note_use(rules, view, json, len);
+		*use = true;
 		if (may)
-			return;
-		alert.rule = RULE_KEYVAULT;
-		alert.severity = SEVERITY_HIGH;
-		snprintf(alert.summary, sizeof(alert.summary),
-			 own.kind ? "%s (%s) connected to Key Vault %s, on which its own identity holds "
-				    "no Key Vault data role"
-				  : "%s (%s) connected to Key Vault %s without an identity of its own "
-				    "that may use it",
+			return false;
+		alert->rule = RULE_KEYVAULT;
+		alert->severity = SEVERITY_HIGH;
+		snprintf(alert->summary, sizeof(alert->summary),
+			 own->kind ? "%s (%s) connected to Key Vault %s, on which its own identity "
+				     "holds no Key Vault data role"
+				   : "%s (%s) connected to Key Vault %s without an identity of its own "
+				     "that may use it",
 			 who, program(view), resource[0] ? resource : "(unnamed)");
 		break;
 	case SERVICE_ACR:
 	case SERVICE_ACR_DATA:
-		may = own_identity_may(rules, &own, REGISTRY_TYPE, resource, ACR_PULL_ROLES);
-		note_use(rules, view, json, len);
+		may = own_identity_may(rules, own, REGISTRY_TYPE, resource, ACR_PULL_ROLES);
+		*use = true;
 		if (may)
-			return;
-		alert.rule = RULE_ACR;
-		alert.severity = SEVERITY_HIGH;
-		snprintf(alert.summary, sizeof(alert.summary),
-			 own.kind ? "%s (%s) connected to container registry %s, on which its own "
-				    "identity holds neither AcrPull nor AcrPush"
-				  : "%s (%s) connected to container registry %s without an identity of "
-				    "its own that may pull from it",
+			return false;
+		alert->rule = RULE_ACR;
+		alert->severity = SEVERITY_HIGH;
+		snprintf(alert->summary, sizeof(alert->summary),
+			 own->kind ? "%s (%s) connected to container registry %s, on which its own "
+				     "identity holds neither AcrPull nor AcrPush"
+				   : "%s (%s) connected to container registry %s without an identity "
+				     "of its own that may pull from it",
 			 who, program(view), resource[0] ? resource : "(unnamed)");
 		break;
 	case SERVICE_ENTRA_LOGIN:
-		note_use(rules, view, json, len);
+		*use = true;
 		if (view->pod && pod_uses_workload_identity(view->pod))
-			return;
-		alert.rule = RULE_ENTRA_LOGIN;
-		alert.severity = SEVERITY_MEDIUM;
-		snprintf(alert.summary, sizeof(alert.summary),
+			return false;
+		alert->rule = RULE_ENTRA_LOGIN;
+		alert->severity = SEVERITY_MEDIUM;
+		snprintf(alert->summary, sizeof(alert->summary),
 			 "%s (%s) contacted the Entra login host %s without a workload identity",
 			 who, program(view), view->naming->host[0] ? view->naming->host : "");
 		break;
 	case SERVICE_RESOURCE_MANAGER:
-		note_use(rules, view, json, len);
-		return;
+		*use = true;
+		return false;
 	default:
-		return;
+		return false;
 	}
-	snprintf(alert.key, sizeof(alert.key), "%s|%s|%s|%s", rule_table[alert.rule].name, key,
+	snprintf(alert->key, sizeof(alert->key), "%s|%s|%s|%s", rule_table[alert->rule].name, key,
 		 resource, program(view));
+	return true;
+}
+
+static void connect_rules(struct rules *rules, const struct event_view *view, const char *json,
+			  size_t len)
+{
+	struct identity_view own;
+	struct alert alert = {0};
+	bool use, raise;
+
+	raise = connect_alert(rules, view, &own, &alert, &use);
+	if (use)
+		note_use(rules, view, json, len);
+	if (!raise)
+		return;
+	alert.evidence[0] = json;
+	alert.evidence_len[0] = len;
+	alert.n_evidence = 1;
 	raise_alert(rules, &alert, NULL);
+}
+
+/*
+ * Repeats the kernel counted raise nothing of their own; those of a connection
+ * that raised an alert still open add their count to it.
+ */
+void rules_on_repeat(struct rules *rules, const struct event_view *view)
+{
+	const struct am_connect_repeat_record *repeat = view->repeat;
+	uint64_t last_ns = repeat->last_ns + (uint64_t)view->boot_to_wall_ns;
+	struct identity_view own;
+	struct alert alert = {0};
+	struct fold *fold;
+	bool use;
+
+	if (repeat->repeat_of != AM_REC_CONNECT || !view->cgroup || !view->cgroup->ref.is_pod ||
+	    !view->naming || view->dst->protocol != 6 ||
+	    !connect_alert(rules, view, &own, &alert, &use))
+		return;
+	fold = fold_find(rules, alert.key);
+	if (!fold || last_ns >= fold->first_ns + RULES_FOLD_WINDOW_NS)
+		return;
+	fold->count += repeat->count;
+	if (last_ns > fold->last_ns)
+		fold->last_ns = last_ns;
+	rules->stats.folded += repeat->count;
 }
 
 static void target_file(struct jsonw *w, const void *arg)

@@ -59,6 +59,11 @@ bool rules_judge(const struct event_view *view);
 /* One event rules_judge() accepted; event_json is its record, for the evidence. */
 void rules_on_event(struct rules *rules, const struct event_view *view, const char *event_json,
 		    size_t event_json_len);
+/*
+ * Repeats the kernel counted (a VIEW_REPEAT): never an alert of their own; their
+ * count joins the folded alert of the same connection while its window is open.
+ */
+void rules_on_repeat(struct rules *rules, const struct event_view *view);
 /* The kernel could not deliver `lost` records. */
 void rules_on_loss(struct rules *rules, uint64_t time_ns, uint64_t lost, uint64_t lost_total);
 /* The records' clock reached now_ns (wall): folded alerts whose window ended go out. */

@@ -86,6 +86,30 @@ test_attack_repeats_fold_into_one_alert() {
 	expect_eq "$(jq -s '[.[] | select(.type == "alert")] | last | .count' "$OUT")" 3 "folded count"
 }
 
+test_attack_theft_then_use_of_a_destination_already_counted() {
+	# The pod already talks to the vault on a port nothing captures, so the kernel
+	# only counts its repeats. After the token theft its next connection there is
+	# reported on its own again, and the chain is seen.
+	net_up attacker || return
+	detect_start || return
+	for _ in 1 2 3; do
+		pod_run attacker curl -s -o /dev/null -m 2 https://kv-payments.vault.azure.net:8443/
+	done
+	pod_run attacker curl -s -o /dev/null -H Metadata:true "$(token https://vault.azure.net "$KUBELET_ID")"
+	pod_run attacker curl -s -o /dev/null -m 2 https://kv-payments.vault.azure.net:8443/
+	local use=$LAST_PID
+	monitor_stop
+	expect_eq "$(alerts)" "identity-theft-chain imds-token-request keyvault-unexpected keyvault-unexpected" "alerts"
+	expect_records 1 ".type == \"connect\" and .proc.pid == $use and .dst.port == 8443 and .dst.resource == \"kv-payments\"" \
+		"the use after the theft, reported on its own"
+	expect_eq "$(jq -s '[.[] | select(.type == "connect-repeat" and .pod.name == "attacker" and .dst.port == 8443) | .count] | add' "$OUT")" 2 \
+		"the connects before the theft, counted"
+	expect_eq "$(field '.type == "alert" and .rule == "identity-theft-chain"' '.evidence[1].proc.pid')" "$use" "the chain's use"
+	# The vault alert folds every connect, the counted ones too.
+	expect_eq "$(jq -s '[.[] | select(.type == "alert" and .rule == "keyvault-unexpected")] | last | .count' "$OUT")" 4 \
+		"the vault alert's count"
+}
+
 # --- benign look-alikes ----------------------------------------------------
 
 test_benign_workload_identity_uses_its_own_identity() {

@@ -46,8 +46,9 @@ monitor_wait_ready() {
 	return 1
 }
 
-# sends N [DELAY]: N UDP sends from the pod to 127.0.0.1:9 in its own network
-# namespace, DELAY seconds apart; LAST_PID is the sender.
+# sends N [DELAY]: N UDP sends from the pod to 169.254.169.254:9 in its own
+# network namespace, DELAY seconds apart; LAST_PID is the sender. To IMDS's
+# address, which the kernel never aggregates: every send is a line.
 sends() {
 	pod_run app python3 -c '
 import socket, sys, time
@@ -55,7 +56,7 @@ n, delay = int(sys.argv[1]), float(sys.argv[2])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for i in range(n):
     try:
-        s.sendto(b"x", ("127.0.0.1", 9))
+        s.sendto(b"x", ("169.254.169.254", 9))
     except OSError:
         pass
     if delay:
@@ -328,8 +329,9 @@ test_syslog_over_udp_tcp_and_unix() {
 	am_start --events --host-root "$NODE_ROOT" --sink stdout --sink "syslog:udp:127.0.0.1:$udp" \
 		--sink "syslog:tcp:127.0.0.1:$tcp" --sink "syslog:unix:$dir/log.sock" || return
 	pod_run app cat "$AZURE_JSON" > /dev/null
-	for _ in 1 2 3; do
-		pod_run app "$AM_CONNECT" 127.0.0.1 9
+	# Three destinations: repeats of one would be counted, not reported.
+	for port in 9 10 11; do
+		pod_run app "$AM_CONNECT" 127.0.0.1 "$port"
 	done
 	sends 5
 	wait_until 5 count_ge "$OUT" '.type == "alert"' 1
@@ -412,8 +414,9 @@ test_metrics_healthz_and_readyz() {
 	wait_until 3 metric_is "$lport" accessmon_ready 1 || fail "accessmon_ready: '$(metric "$lport" accessmon_ready)'"
 
 	before=$(metric "$lport" 'accessmon_records_total{type="connect"}')
-	for _ in $(seq 20); do
-		pod_run app "$AM_CONNECT" 127.0.0.1 9
+	# Twenty destinations: repeats of one would be counted, not reported.
+	for port in $(seq 9 28); do
+		pod_run app "$AM_CONNECT" 127.0.0.1 "$port"
 	done
 	wait_until 5 metric_ge "$lport" 'accessmon_records_total{type="connect"}' $((before + 20)) ||
 		fail "accessmon_records_total{type=\"connect\"}: $before before 20 connects, $(metric "$lport" 'accessmon_records_total{type="connect"}') after"
@@ -528,6 +531,7 @@ test_sighup_reloads_sinks_events_and_refuses_a_bad_config() {
 	}
 	write_config false '["stdout"]'
 	am_start --config "$cfg" || return
+	# Each connect to a port of its own: a repeat would be counted, not reported.
 	pod_run app "$AM_CONNECT" 127.0.0.1 9
 	local before_pid=$LAST_PID
 
@@ -535,7 +539,7 @@ test_sighup_reloads_sinks_events_and_refuses_a_bad_config() {
 	kill -HUP "$MONITOR_PID"
 	wait_until 5 grep -q "accessmon: reloaded the configuration, identity data and policy" "$ERR" ||
 		fail "no reload said on stderr: $(cat "$ERR")"
-	pod_run app "$AM_CONNECT" 127.0.0.1 9
+	pod_run app "$AM_CONNECT" 127.0.0.1 10
 	local after_pid=$LAST_PID
 	wait_until 5 count_is "$file" ".type == \"connect\" and .proc.pid == $after_pid" 1 ||
 		fail "the connect after the reload is not in the new file sink"
@@ -549,7 +553,7 @@ test_sighup_reloads_sinks_events_and_refuses_a_bad_config() {
 		fail "no failed reload said on stderr: $(cat "$ERR")"
 	expect_true grep -Eq "accessmon: reload: $cfg:[0-9]+:[0-9]+: .*; keeping the settings loaded before" "$ERR" ||
 		cat "$ERR" >&2
-	pod_run app "$AM_CONNECT" 127.0.0.1 9
+	pod_run app "$AM_CONNECT" 127.0.0.1 11
 	local kept_pid=$LAST_PID
 	wait_until 5 count_is "$file" ".type == \"connect\" and .proc.pid == $kept_pid" 1 ||
 		fail "the file sink stopped after a failed reload"

@@ -13,6 +13,8 @@
 
 #include "tree.h"
 
+#include "cgroups.h"
+#include "flows.h"
 #include "identities.h"
 #include "policy.h"
 #include "rules.h"
@@ -255,6 +257,102 @@ static void repeats_fold_until_their_window_ends(void **state)
 	policy_free(policy);
 }
 
+/* A pod's connect to Key Vault kv-payments, as the pipeline would hand it to the rules. */
+struct vault_connect {
+	struct cgroup_entry cgroup;
+	struct naming naming;
+	struct am_connect_record dst;
+	struct am_connect_repeat_record repeat;
+	struct event_view view;
+};
+
+static void vault_connect(struct vault_connect *c, const char *vault, uint64_t time_ns)
+{
+	memset(c, 0, sizeof(*c));
+	c->cgroup.ref.is_pod = true;
+	strcpy(c->cgroup.ref.pod_uid, "0c7d2f4a-1b3e-4c5d-9e8f-a1b2c3d4e5f6");
+	c->naming.source = NAME_DNS;
+	c->naming.cls.service = SERVICE_KEYVAULT;
+	snprintf(c->naming.cls.resource, sizeof(c->naming.cls.resource), "%s", vault);
+	snprintf(c->naming.host, sizeof(c->naming.host), "%s.vault.azure.net", vault);
+	c->dst.header.type = AM_REC_CONNECT;
+	c->dst.task.pid = 4242;
+	strcpy(c->dst.task.comm, "python3");
+	c->dst.family = 4;
+	c->dst.protocol = 6;
+	c->dst.port = 8443;
+	c->view.kind = VIEW_CONNECT;
+	c->view.dst = &c->dst;
+	c->view.naming = &c->naming;
+	c->view.task = &c->dst.task;
+	c->view.cgroup = &c->cgroup;
+	c->view.time_ns = time_ns;
+}
+
+/* The same destination's repeats, counted in the kernel between first and last. */
+static void vault_repeats(struct vault_connect *c, uint64_t count, uint64_t first_ns,
+			  uint64_t last_ns)
+{
+	c->repeat.repeat_of = AM_REC_CONNECT;
+	c->repeat.count = count;
+	c->repeat.first_ns = first_ns;
+	c->repeat.last_ns = last_ns;
+	c->view.kind = VIEW_REPEAT;
+	c->view.repeat = &c->repeat;
+	c->view.time_ns = last_ns + SEC;
+}
+
+static void counted_repeats_join_their_alert_and_raise_none(void **state)
+{
+	struct policy *policy = policy_default();
+	struct rules_context context = {.policy = policy};
+	struct rules_sink sink = {.write = collect};
+	struct rules *rules = rules_new(&context, OUTPUT_JSON, &sink);
+	struct vault_connect c;
+	const char *json = "{\"type\":\"connect\"}";
+
+	(void)state;
+	assert_non_null(rules);
+	written[0] = '\0';
+	/* Repeats of a destination that raised nothing (yet) raise nothing. */
+	vault_connect(&c, "kv-payments", 1 * SEC);
+	vault_repeats(&c, 7, 1 * SEC, 2 * SEC);
+	rules_on_repeat(rules, &c.view);
+	assert_int_equal(lines(), 0);
+	/* The connect raises its alert at once... */
+	vault_connect(&c, "kv-payments", 10 * SEC);
+	assert_true(rules_judge(&c.view));
+	rules_on_event(rules, &c.view, json, strlen(json));
+	assert_int_equal(lines(), 1);
+	/* ...its repeats add to it, another vault's do not, nor a send's... */
+	vault_repeats(&c, 19999, 10 * SEC, 12 * SEC);
+	assert_false(rules_judge(&c.view));
+	rules_on_repeat(rules, &c.view);
+	vault_connect(&c, "kv-other", 13 * SEC);
+	vault_repeats(&c, 5, 13 * SEC, 14 * SEC);
+	rules_on_repeat(rules, &c.view);
+	vault_connect(&c, "kv-payments", 15 * SEC);
+	vault_repeats(&c, 3, 15 * SEC, 16 * SEC);
+	c.repeat.repeat_of = AM_REC_SEND;
+	rules_on_repeat(rules, &c.view);
+	/* ...nor those counted after its window closed. */
+	vault_connect(&c, "kv-payments", 20 * SEC);
+	vault_repeats(&c, 100, 69 * SEC, 70 * SEC);
+	rules_on_repeat(rules, &c.view);
+	assert_int_equal(lines(), 1);
+	/* The window ends: one folded line, with the connect and its 19999 repeats. */
+	rules_advance(rules, 71 * SEC);
+	assert_int_equal(lines(), 2);
+	assert_non_null(strstr(strchr(written, '\n'), "\"rule\":\"keyvault-unexpected\""));
+	assert_non_null(strstr(strchr(written, '\n'), "\"count\":20000,"));
+	/* One alert, not 20000. */
+	for (int rule = 0; rule < rule_count(); rule++)
+		if (strcmp(rule_name(rule), "keyvault-unexpected") == 0)
+			assert_int_equal(rules_stats(rules)->alerts[rule], 1);
+	rules_free(rules);
+	policy_free(policy);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +363,7 @@ int main(void)
 		cmocka_unit_test(default_policy_allows_what_aks_does_and_nothing_broader),
 		cmocka_unit_test(policy_files),
 		cmocka_unit_test(repeats_fold_until_their_window_ends),
+		cmocka_unit_test(counted_repeats_join_their_alert_and_raise_none),
 	};
 
 	return cmocka_run_group_tests_name("detection", tests, NULL, NULL);

@@ -33,6 +33,9 @@ static void renders_every_family(void **state)
 	assert_non_null(s);
 	s->records[AM_REC_CONNECT] = 42;
 	s->kernel_counters[AM_CNT_RINGBUF_FULL] = 7;
+	s->kernel_counters[AM_CNT_REPEAT_FULL] = 3;
+	s->records[AM_REC_CONNECT_REPEAT] = 5;
+	s->repeats = 19999;
 	s->ring_used_bytes = 4096;
 	s->ring_size_bytes = 8 << 20;
 	s->detection = true;
@@ -55,6 +58,9 @@ static void renders_every_family(void **state)
 	assert_false(out.failed);
 	assert_non_null(strstr(out.buf, "\naccessmon_records_total{type=\"connect\"} 42\n"));
 	assert_non_null(strstr(out.buf, "\naccessmon_events_lost_total 7\n"));
+	assert_non_null(strstr(out.buf, "\naccessmon_records_total{type=\"connect-repeat\"} 5\n"));
+	assert_non_null(strstr(out.buf, "\naccessmon_connect_repeats_total 19999\n"));
+	assert_non_null(strstr(out.buf, "\naccessmon_repeat_map_full_total 3\n"));
 	assert_non_null(strstr(out.buf, "\naccessmon_ringbuf_used_bytes 4096\n"));
 	assert_non_null(strstr(out.buf, "\naccessmon_alerts_total{rule=\"imds-token-request\","
 					"severity=\"critical\"} 3\n"));

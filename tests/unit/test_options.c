@@ -31,6 +31,7 @@ static void defaults(void **state)
 	assert_int_equal(options.format, OUTPUT_JSON);
 	assert_int_equal(options.open_hook, OPEN_HOOK_AUTO);
 	assert_int_equal(options.ringbuf_bytes, RINGBUF_DEFAULT_BYTES);
+	assert_int_equal(options.repeat_window_s, 60);
 	assert_null(options.sources.pods_file);
 	assert_null(options.sources.host_root);
 	assert_null(options.sources.kubelet_url);
@@ -43,12 +44,14 @@ static void every_option(void **state)
 {
 	char **argv = ARGV("--events", "--watch", "/a", "--watch=/b", "--pods", "p.json",
 			   "--cgroup-root", "/cg", "--ready-file", "/r", "--format", "text",
-			   "--open-hook", "raw", "--ringbuf-size", "65536", "-v");
+			   "--open-hook", "raw", "--ringbuf-size", "65536", "-v", "--repeat-window",
+			   "0");
 	struct monitor_options options;
 	struct am_error err;
 
 	(void)state;
-	assert_int_equal(parse(argv, 18, &options, &err), 0);
+	assert_int_equal(parse(argv, 20, &options, &err), 0);
+	assert_int_equal(options.repeat_window_s, 0);
 	assert_true(options.events);
 	assert_true(options.verbose);
 	assert_int_equal(options.n_watch_paths, 2);
@@ -80,6 +83,10 @@ static void errors_say_which_option(void **state)
 		{{"--ringbuf-size", "-4096"},
 		 "--ringbuf-size '-4096': expected a power of two from 4096 to 1073741824"},
 		{{"--watch", ""}, "--watch: the path is empty"},
+		{{"--repeat-window", "3601"}, "--repeat-window '3601': expected seconds from 0 to 3600"},
+		{{"--repeat-window", "-1"}, "--repeat-window '-1': expected seconds from 0 to 3600"},
+		{{"--repeat-window", "1m"}, "--repeat-window '1m': expected seconds from 0 to 3600"},
+		{{"--repeat-window", ""}, "--repeat-window '': expected seconds from 0 to 3600"},
 		{{"--pods"}, "option '--pods' needs a value"},
 		{{"stray"}, "unexpected argument 'stray'"},
 		{{"--kubelet-url", "ftp://x"}, "--kubelet-url 'ftp://x': expected https://HOST:PORT"},
@@ -173,7 +180,8 @@ static void config_file_under_flags(void **state)
 				     "  \"listen\": 9464,\n"
 				     "  \"ringbuf-size\": 65536,\n"
 				     "  \"policy\": \"/p.json\",\n"
-				     "  \"kubelet-interval\": 30\n"
+				     "  \"kubelet-interval\": 30,\n"
+				     "  \"repeat-window\": 3600\n"
 				     "}\n");
 	char **argv = ARGV("--config", (char *)path, "--watch", "/c", "--ringbuf-size", "131072");
 	struct monitor_options options;
@@ -194,6 +202,7 @@ static void config_file_under_flags(void **state)
 	assert_string_equal(options.listen_port, "9464");
 	assert_string_equal(options.policy_file, "/p.json");
 	assert_int_equal(options.sources.kubelet_interval_ms, 30000);
+	assert_int_equal(options.repeat_window_s, 3600);
 	monitor_options_release(&options);
 
 	{

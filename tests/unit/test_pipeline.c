@@ -479,6 +479,134 @@ static void removed_cgroup_still_attributes(void **state)
 	fixture_free(f);
 }
 
+/* 19999 repeats of the process in the cache, as user space makes them from the kernel's counts. */
+static struct am_connect_repeat_record repeat_record(uint64_t cgroup_id, uint16_t repeat_of)
+{
+	struct am_connect_repeat_record record = {0};
+
+	header_fill(&record.header, AM_REC_CONNECT_REPEAT, sizeof(record), 7000000000ull);
+	record.task.cgroup_id = cgroup_id;
+	record.task.pid = 4242;
+	record.task.tid = 4250;
+	record.family = 4;
+	record.protocol = 6;
+	record.port = 5432;
+	record.repeat_of = repeat_of;
+	memcpy(record.addr, (uint8_t[]){10, 0, 0, 7}, 4);
+	record.count = 19999;
+	record.window_start_ns = 5000000123ull;
+	record.first_ns = 5000000500ull;
+	record.last_ns = 6500000000ull;
+	return record;
+}
+
+static void put_process(struct fixture *f, uint64_t cgroup_id)
+{
+	struct process_info info = {.pid = 4242, .ppid = 17, .uid = 1000, .cgroup_id = cgroup_id,
+				    .comm = "psql", .exe = "/usr/bin/psql"};
+
+	assert_non_null(process_cache_put(f->processes, &info));
+}
+
+static void repeats_of_a_pod(void **state)
+{
+	struct fixture *f = fixture_new(true, OUTPUT_JSON);
+	struct am_connect_repeat_record record = repeat_record(777, AM_REC_CONNECT);
+	cJSON *line;
+
+	(void)state;
+	feed_mkdir(f, 777, CGROUP_PATH, 1000);
+	put_process(f, 777);
+	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record)), 0);
+	line = only_line(f);
+	assert_string_equal(string_at(line, NULL, "type"), "connect-repeat");
+	assert_string_equal(string_at(line, NULL, "time"), "2025-11-28T10:04:12.000000000Z");
+	assert_int_equal(number_at(line, NULL, "count"), 19999);
+	assert_string_equal(string_at(line, NULL, "window_start"), "2025-11-28T10:04:10.000000123Z");
+	assert_string_equal(string_at(line, NULL, "first"), "2025-11-28T10:04:10.000000500Z");
+	assert_string_equal(string_at(line, NULL, "last"), "2025-11-28T10:04:11.500000000Z");
+	/* The last repeat's process: pid and tid from the kernel, the rest from the cache. */
+	assert_int_equal(number_at(line, "proc", "pid"), 4242);
+	assert_int_equal(number_at(line, "proc", "tid"), 4250);
+	assert_int_equal(number_at(line, "proc", "ppid"), 17);
+	assert_int_equal(number_at(line, "proc", "uid"), 1000);
+	assert_string_equal(string_at(line, "proc", "comm"), "psql");
+	assert_string_equal(string_at(line, "proc", "exe"), "/usr/bin/psql");
+	assert_string_equal(string_at(line, "pod", "name"), "web");
+	assert_string_equal(string_at(line, "pod", "container"), "app");
+	assert_string_equal(string_at(line, "dst", "ip"), "10.0.0.7");
+	assert_int_equal(number_at(line, "dst", "port"), 5432);
+	assert_string_equal(string_at(line, "dst", "proto"), "tcp");
+	assert_string_equal(string_at(line, "dst", "name_source"), "none");
+	cJSON_Delete(line);
+	assert_int_equal(pipeline_stats(f->pipeline)->repeats, 19999);
+	assert_int_equal(pipeline_stats(f->pipeline)->records[AM_REC_CONNECT_REPEAT], 1);
+	fixture_free(f);
+}
+
+static void repeats_of_sends_named_and_unknown(void **state)
+{
+	struct fixture *f = fixture_new(true, OUTPUT_JSON);
+	struct am_connect_repeat_record record = repeat_record(1, AM_REC_SEND);
+	cJSON *line;
+
+	(void)state;
+	/* A destination named as its connect was: IMDS is fixed. */
+	memcpy(record.addr, (uint8_t[]){169, 254, 169, 254}, 4);
+	record.port = 80;
+	record.protocol = 17;
+	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record)), 0);
+	line = only_line(f);
+	assert_string_equal(string_at(line, NULL, "type"), "send-repeat");
+	assert_string_equal(string_at(line, "dst", "proto"), "udp");
+	assert_string_equal(string_at(line, "dst", "service"), "imds");
+	/* A process nobody knows: its pid, and no name. */
+	assert_int_equal(number_at(line, "proc", "pid"), 4242);
+	assert_string_equal(string_at(line, "proc", "comm"), "");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(line, "proc"), "exe")));
+	cJSON_Delete(line);
+	/* Neither a connect's nor a send's: malformed, nothing written. */
+	record.repeat_of = AM_REC_OPEN;
+	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record)), 0);
+	assert_int_equal(pipeline_stats(f->pipeline)->malformed, 1);
+	assert_int_equal(pipeline_stats(f->pipeline)->repeats, 19999);
+	/* The size of a connect record is not a repeat's. */
+	record.repeat_of = AM_REC_CONNECT;
+	record.header.size = sizeof(struct am_connect_record);
+	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(struct am_connect_record)),
+			 -EINVAL);
+	fixture_free(f);
+}
+
+static void repeats_as_text(void **state)
+{
+	struct fixture *f = fixture_new(true, OUTPUT_TEXT);
+	struct am_connect_repeat_record record = repeat_record(777, AM_REC_CONNECT);
+
+	(void)state;
+	feed_mkdir(f, 777, CGROUP_PATH, 1);
+	put_process(f, 777);
+	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record)), 0);
+	assert_string_equal(output(f),
+			    "2025-11-28T10:04:12.000000000Z connect-repeat pod=shop/web container=app "
+			    "pid=4242 uid=1000 comm=psql exe=/usr/bin/psql -> 10.0.0.7:5432/tcp "
+			    "count=19999 first=2025-11-28T10:04:10.000000500Z "
+			    "last=2025-11-28T10:04:11.500000000Z\n");
+	fixture_free(f);
+}
+
+static void repeats_without_events_write_nothing(void **state)
+{
+	struct fixture *f = fixture_new(false, OUTPUT_JSON);
+	struct am_connect_repeat_record record = repeat_record(777, AM_REC_CONNECT);
+
+	(void)state;
+	assert_int_equal(pipeline_record(f->pipeline, &record, sizeof(record)), 0);
+	assert_string_equal(output(f), "");
+	assert_int_equal(pipeline_stats(f->pipeline)->repeats, 19999);
+	fixture_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -493,6 +621,10 @@ int main(void)
 		cmocka_unit_test(events_off_writes_nothing_but_losses),
 		cmocka_unit_test(text_format_is_one_safe_line),
 		cmocka_unit_test(removed_cgroup_still_attributes),
+		cmocka_unit_test(repeats_of_a_pod),
+		cmocka_unit_test(repeats_of_sends_named_and_unknown),
+		cmocka_unit_test(repeats_as_text),
+		cmocka_unit_test(repeats_without_events_write_nothing),
 	};
 
 	return cmocka_run_group_tests_name("pipeline", tests, NULL, NULL);
