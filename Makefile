@@ -194,15 +194,42 @@ fuzz:
 # The manifests and image: deploy-check (render, schema-validate, image build context).
 include tests/deploy/deploy.mk
 
+# Benchmarks (bench/run.sh): the workload loop, and the floor: empty BPF programs on
+# the monitor's hooks, loaded through a skeleton of their own.
+BENCH_PACKAGES := bpftrace gnuplot-nox iproute2 jq util-linux procps curl
+BENCH_BINS := $(BUILD)/bench/loop $(BUILD)/bench/floor
+
 $(BUILD)/bench/loop: bench/loop.c
 	$(Q)mkdir -p $(BUILD)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
-# Benchmarks: what the monitor costs other workloads, against a same-run baseline.
+$(BUILD)/bench/floor.bpf.o: bench/floor.bpf.c
+	$(Q)mkdir -p $(BUILD)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/floor.skel.h: $(BUILD)/bench/floor.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name floor_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bench/floor: bench/floor.c $(BUILD)/bench/floor.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/bench $< -lbpf -lelf -lz -o $@
+
+# Benchmarks: what the monitor costs other workloads, against a same-run baseline,
+# the floor and bpftrace. BENCH_ONLY=SECTION runs one section; REPS repetitions.
 bench:
-	$(Q)$(MAKE) --no-print-directory deps
-	$(Q)$(MAKE) --no-print-directory $(BUILD)/accessmon $(BUILD)/bench/loop
+	$(Q)$(MAKE) --no-print-directory deps DEPS=build
+	$(Q)missing=""; \
+	for p in $(BENCH_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/accessmon $(BENCH_BINS)
 	$(Q)BUILD=$(BUILD) bench/run.sh
 
 vmlinux:
