@@ -22,7 +22,7 @@ static __always_inline void report_cgroup(struct cgroup *cgrp, const char *path,
 	record->reserved = 0;
 	if (bpf_probe_read_kernel_str(record->path, sizeof(record->path), path) < 0)
 		record->path[0] = '\0';
-	bpf_ringbuf_submit(record, 0);
+	record_submit(record);
 }
 
 SEC("tp_btf/cgroup_mkdir")

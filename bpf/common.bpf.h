@@ -34,6 +34,34 @@ static __always_inline void *record_reserve(__u32 size, __u16 type)
 	return header;
 }
 
+/*
+ * Submits a record, waking the collector only when it is due. A wakeup is an
+ * interrupt work item and, on a VM, an interprocessor interrupt: microseconds,
+ * paid by the process that made the record. Left to itself the kernel wakes the
+ * collector for every record it finds caught up, which a fast collector always
+ * is: one wakeup per record. Instead a record wakes it when none did for
+ * am_wakeup_ns, or when am_wakeup_bytes wait unread; the others are read at that
+ * wakeup or at the collector's own poll timeout, which is as long (user/probes.c).
+ * CPUs may race on am_last_wakeup_ns: at worst both wake it.
+ */
+static __always_inline void record_submit(void *record)
+{
+	__u64 now = ((struct am_record_header *)record)->time_ns;
+	__u64 flags = 0;
+
+	if (am_wakeup_ns) {
+		if ((__s64)(now - am_last_wakeup_ns) >= (__s64)am_wakeup_ns) {
+			am_last_wakeup_ns = now;
+			flags = BPF_RB_FORCE_WAKEUP;
+		} else if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= am_wakeup_bytes) {
+			flags = BPF_RB_FORCE_WAKEUP;
+		} else {
+			flags = BPF_RB_NO_WAKEUP;
+		}
+	}
+	bpf_ringbuf_submit(record, flags);
+}
+
 /* The monitor itself, which never reports on its own doings. */
 static __always_inline bool from_self(void)
 {
@@ -57,17 +85,31 @@ static __always_inline void cgroup_epoch_bump(__u64 cgroup_id)
 		__sync_fetch_and_add(epoch, 1);
 }
 
-static __always_inline void task_fill(struct am_task *task)
+static __always_inline void task_fill_common(struct am_task *task)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct task_struct *current = (struct task_struct *)bpf_get_current_task();
 
 	task->pid = pid_tgid >> 32;
 	task->tid = (__u32)pid_tgid;
 	task->uid = (__u32)bpf_get_current_uid_gid();
-	task->ppid = BPF_CORE_READ(current, real_parent, tgid);
 	task->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(task->comm, sizeof(task->comm));
+}
+
+/* The task context of a record, from any program (the parent by probe reads). */
+static __always_inline void task_fill(struct am_task *task)
+{
+	struct task_struct *current = (struct task_struct *)bpf_get_current_task();
+
+	task_fill_common(task);
+	task->ppid = BPF_CORE_READ(current, real_parent, tgid);
+}
+
+/* The same, from tracing programs, which read the parent as a typed pointer. */
+static __always_inline void task_fill_traced(struct am_task *task)
+{
+	task_fill_common(task);
+	task->ppid = bpf_get_current_task_btf()->real_parent->tgid;
 }
 
 #endif /* ACCESSMON_COMMON_BPF_H */

@@ -171,7 +171,7 @@ static __always_inline void report(struct bpf_sock_addr *ctx, __u16 type, __u8 f
 		__builtin_memcpy(record->addr, words, 16);
 	record->cookie = bpf_get_socket_cookie(ctx);
 	record->capture = mark_socket(ctx, capture, record->task.pid);
-	bpf_ringbuf_submit(record, 0);
+	record_submit(record);
 }
 
 static __always_inline void report_v4(struct bpf_sock_addr *ctx, __u16 type)

@@ -9,6 +9,9 @@
  * watched_files   struct am_file_key -> struct am_watch_value: watched files
  * watched_dirs    struct am_file_key -> struct am_watch_value: directories whose
  *                 files are watched whatever they are replaced with (token rotation)
+ * watched_dir_devs
+ *                 device -> how many watched directories it holds: a file's
+ *                 parents share its device, so only there can they match
  * watched_paths   struct am_path_key -> struct am_watch_value: absolute paths whose
  *                 failed opens are reported
  * path_scratch    one per-CPU struct am_path_key, to build a lookup key in
@@ -39,6 +42,11 @@
  *                 set before load (--repeat-window); 0: every contact reported
  * am_repeat_slot  which connect_repeats map the probes use (0 or 1); user space
  *                 writes it through the skeleton's mapped .bss
+ * am_wakeup_ns, am_wakeup_bytes
+ *                 when a record wakes the collector (see record_submit in
+ *                 common.bpf.h), set before load; am_wakeup_ns 0: every record
+ * am_last_wakeup_ns
+ *                 when a record last woke the collector (CLOCK_BOOTTIME)
  */
 #ifndef ACCESSMON_MAPS_BPF_H
 #define ACCESSMON_MAPS_BPF_H
@@ -52,11 +60,17 @@
 const volatile __u32 am_self_tgid = 0;
 const volatile __u64 am_repeat_window_ns = 60ull * 1000000000ull;
 volatile __u32 am_repeat_slot = 0;
+const volatile __u64 am_wakeup_ns = 0;
+const volatile __u64 am_wakeup_bytes = 0;
+volatile __u64 am_last_wakeup_ns = 0;
 #else
 #define AM_MAP extern
 extern const volatile __u32 am_self_tgid;
 extern const volatile __u64 am_repeat_window_ns;
 extern volatile __u32 am_repeat_slot;
+extern const volatile __u64 am_wakeup_ns;
+extern const volatile __u64 am_wakeup_bytes;
+extern volatile __u64 am_last_wakeup_ns;
 #endif
 
 AM_MAP struct {
@@ -84,6 +98,13 @@ AM_MAP struct {
 	__type(key, struct am_file_key);
 	__type(value, struct am_watch_value);
 } watched_dirs SEC(".maps");
+
+AM_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AM_WATCH_MAX_DIRS);
+	__type(key, __u32);   /* a device (the kernel's dev_t) */
+	__type(value, __u32); /* watched directories on it */
+} watched_dir_devs SEC(".maps");
 
 AM_MAP struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -106,7 +106,7 @@ static __always_inline void emit(struct __sk_buff *skb, const struct l4 *l4, con
 		return;
 	}
 	record->captured = len;
-	bpf_ringbuf_submit(record, 0);
+	record_submit(record);
 }
 
 /* The TCP header's data offset and sequence number. */
@@ -124,16 +124,18 @@ static __always_inline int read_tcp(struct __sk_buff *skb, const struct l4 *l4, 
 	return 0;
 }
 
-static __always_inline struct am_flow_state *flow_of(struct __sk_buff *skb)
+static __always_inline struct bpf_sock *sock_of(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk;
 
-	if (!sk)
-		return NULL;
-	sk = bpf_sk_fullsock(sk);
-	if (!sk)
-		return NULL;
-	return bpf_sk_storage_get(&flows, sk, 0, 0);
+	return sk ? bpf_sk_fullsock(sk) : NULL;
+}
+
+static __always_inline struct am_flow_state *flow_of(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = sock_of(skb);
+
+	return sk ? bpf_sk_storage_get(&flows, sk, 0, 0) : NULL;
 }
 
 SEC("cgroup_skb/egress")
@@ -174,30 +176,40 @@ int am_egress(struct __sk_buff *skb)
 	return 1;
 }
 
+/*
+ * The receiving socket says what a packet can be before any byte of it is read:
+ * UDP (a DNS answer comes from port 53, even to an unconnected socket, so that
+ * one is read), or TCP, of interest only on a marked socket.
+ */
 SEC("cgroup_skb/ingress")
 int am_ingress(struct __sk_buff *skb)
 {
 	__u32 payload_offset, payload_len, seq, budget;
 	struct am_flow_state *state;
+	struct bpf_sock *sk = sock_of(skb);
 	struct ports ports;
 	struct l4 l4;
 
-	if (read_ip(skb, &l4) || bpf_skb_load_bytes(skb, l4.offset, &ports, sizeof(ports)))
+	if (!sk)
 		return 1;
-	if (l4.protocol == IPPROTO_UDP) {
-		if (ports.source != bpf_htons(53) || skb->len <= l4.offset + 8)
+	if (sk->protocol == IPPROTO_UDP) {
+		if (read_ip(skb, &l4) || l4.protocol != IPPROTO_UDP ||
+		    bpf_skb_load_bytes(skb, l4.offset, &ports, sizeof(ports)) ||
+		    ports.source != bpf_htons(53) || skb->len <= l4.offset + 8)
 			return 1;
-		state = flow_of(skb);
+		state = bpf_sk_storage_get(&flows, sk, 0, 0);
 		emit(skb, &l4, &ports, l4.offset + 8, skb->len - l4.offset - 8, 0, AM_PAYLOAD_DNS_UDP,
 		     state ? state->pid : 0, AM_PAYLOAD_LEN);
 		return 1;
 	}
-	if (l4.protocol != IPPROTO_TCP)
+	if (sk->protocol != IPPROTO_TCP)
 		return 1;
-	state = flow_of(skb);
+	state = bpf_sk_storage_get(&flows, sk, 0, 0);
 	if (!state || !(state->capture & (AM_CAPTURE_HTTP | AM_CAPTURE_DNS_TCP)))
 		return 1;
-	if (read_tcp(skb, &l4, &payload_offset, &seq) || skb->len <= payload_offset)
+	if (read_ip(skb, &l4) || l4.protocol != IPPROTO_TCP ||
+	    bpf_skb_load_bytes(skb, l4.offset, &ports, sizeof(ports)) ||
+	    read_tcp(skb, &l4, &payload_offset, &seq) || skb->len <= payload_offset)
 		return 1;
 	payload_len = skb->len - payload_offset;
 	if (state->capture & AM_CAPTURE_HTTP) {
@@ -238,6 +250,6 @@ int BPF_PROG(am_sock_set_state, struct sock *sk, int oldstate, int newstate)
 	if (!record)
 		return 0;
 	record->cookie = bpf_get_socket_cookie(sk);
-	bpf_ringbuf_submit(record, 0);
+	record_submit(record);
 	return 0;
 }

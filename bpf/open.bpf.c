@@ -35,18 +35,20 @@
 #define IORING_OP_OPENAT_NR 18
 #define IORING_OP_OPENAT2_NR 28
 
+/*
+ * The file behind a new fd. The task, its files and fd table are read as typed
+ * kernel pointers (plain loads); only the fd array's slot, at an index the
+ * verifier cannot bound, takes a probe read.
+ */
 static __always_inline struct file *fd_to_file(long fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	unsigned int max_fds = BPF_CORE_READ(fdt, max_fds);
-	struct file **fds;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
 	struct file *file = NULL;
 
-	if ((unsigned long)fd >= max_fds)
+	if ((unsigned long)fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]);
 	return file;
 }
 
@@ -101,14 +103,58 @@ static __always_inline void record_fill_path(struct am_open_record *record,
 	}
 }
 
-/* A successful open: the file, then its parents, against the watch set. */
-static __always_inline void match_file(struct file *file, long fd, const struct open_call *call)
+/* Syscall arguments as saved on entry (x86_64: di, si, dx, r10); regs NULL: io_uring. */
+static __always_inline void open_call_read(struct pt_regs *regs, __u16 syscall,
+					   struct open_call *call)
+{
+	call->syscall = syscall;
+	if (!regs) { /* io_uring: no syscall of its own */
+		call->user_path = NULL;
+		call->flags = 0;
+		return;
+	}
+	switch (syscall) {
+	case AM_OPEN_SYSCALL_OPEN:
+		call->user_path = (const char *)regs->di;
+		call->flags = (__u32)regs->si;
+		break;
+	case AM_OPEN_SYSCALL_CREAT:
+		call->user_path = (const char *)regs->di;
+		call->flags = O_CREAT | O_WRONLY | O_TRUNC;
+		break;
+	case AM_OPEN_SYSCALL_OPEN_BY_HANDLE_AT:
+		call->user_path = NULL;
+		call->flags = (__u32)regs->dx;
+		break;
+	case AM_OPEN_SYSCALL_OPENAT2: {
+		__u64 how_flags = 0;
+
+		call->user_path = (const char *)regs->si;
+		bpf_probe_read_user(&how_flags, sizeof(how_flags),
+				    (const void *)regs->dx);
+		call->flags = (__u32)how_flags;
+		break;
+	}
+	default:
+		call->user_path = (const char *)regs->si;
+		call->flags = (__u32)regs->dx;
+	}
+}
+
+/*
+ * A successful open: the file, then its parents, against the watch set. The
+ * parents share the file's device, so they are walked only when that device
+ * holds a watched directory; the syscall's arguments are read only for a match.
+ */
+static __always_inline void match_file(struct file *file, long fd, struct pt_regs *regs,
+				       __u16 syscall)
 {
 	struct am_watch_value *watch;
 	struct am_open_record *record;
 	struct am_file_key key = {};
 	struct dentry *dentry, *parent;
 	char name[AM_NAME_LEN] = {};
+	struct open_call call;
 	struct inode *inode;
 	__u8 match = AM_MATCH_FILE;
 	__u64 file_inode;
@@ -119,11 +165,11 @@ static __always_inline void match_file(struct file *file, long fd, const struct 
 	key.inode = file_inode = BPF_CORE_READ(inode, i_ino);
 	key.dev = file_dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	watch = bpf_map_lookup_elem(&watched_files, &key);
-	dentry = BPF_CORE_READ(file, f_path.dentry);
 	if (!watch) {
-		if (!watch_state_on(0))
+		if (!watch_state_on(0) || !bpf_map_lookup_elem(&watched_dir_devs, &file_dev))
 			return;
 		match = AM_MATCH_DIR;
+		dentry = BPF_CORE_READ(file, f_path.dentry);
 		for (i = 0; i < AM_DIR_WALK_DEPTH; i++) {
 			parent = BPF_CORE_READ(dentry, d_parent);
 			if (!parent || parent == dentry)
@@ -132,9 +178,7 @@ static __always_inline void match_file(struct file *file, long fd, const struct 
 				bpf_probe_read_kernel_str(name, sizeof(name),
 							  BPF_CORE_READ(dentry, d_name.name));
 			dentry = parent;
-			inode = BPF_CORE_READ(dentry, d_inode);
-			key.inode = BPF_CORE_READ(inode, i_ino);
-			key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+			key.inode = BPF_CORE_READ(dentry, d_inode, i_ino);
 			watch = bpf_map_lookup_elem(&watched_dirs, &key);
 			if (watch)
 				break;
@@ -152,21 +196,22 @@ static __always_inline void match_file(struct file *file, long fd, const struct 
 	record = record_reserve(sizeof(*record), AM_REC_OPEN);
 	if (!record)
 		return;
-	task_fill(&record->task);
+	open_call_read(regs, syscall, &call);
+	task_fill_traced(&record->task);
 	record->result = fd;
 	record->inode = file_inode;
 	record->dev = file_dev;
 	record->watch_id = watch->watch_id;
-	record->flags = call->flags;
-	record->syscall = call->syscall;
+	record->flags = call.flags;
+	record->syscall = call.syscall;
 	record->match = match;
 	if (match == AM_MATCH_DIR)
 		__builtin_memcpy(record->name, name, sizeof(name));
 	else
 		bpf_probe_read_kernel_str(record->name, sizeof(record->name),
 					  BPF_CORE_READ(file, f_path.dentry, d_name.name));
-	record_fill_path(record, call);
-	bpf_ringbuf_submit(record, 0);
+	record_fill_path(record, &call);
+	record_submit(record);
 }
 
 /* A failed open: the absolute path it named, against the watched paths. */
@@ -194,7 +239,7 @@ static __always_inline void match_failed_path(long error, const struct open_call
 	record = record_reserve(sizeof(*record), AM_REC_OPEN);
 	if (!record)
 		return;
-	task_fill(&record->task);
+	task_fill_traced(&record->task);
 	record->result = error;
 	record->inode = 0;
 	record->dev = 0;
@@ -205,40 +250,7 @@ static __always_inline void match_failed_path(long error, const struct open_call
 	record->path_flags = 0;
 	record->name[0] = '\0';
 	bpf_probe_read_kernel(record->path, sizeof(record->path), key->path);
-	bpf_ringbuf_submit(record, 0);
-}
-
-/* Syscall arguments as saved on entry (x86_64: di, si, dx, r10). */
-static __always_inline void open_call_read(struct pt_regs *regs, __u16 syscall,
-					   struct open_call *call)
-{
-	call->syscall = syscall;
-	switch (syscall) {
-	case AM_OPEN_SYSCALL_OPEN:
-		call->user_path = (const char *)BPF_CORE_READ(regs, di);
-		call->flags = (__u32)BPF_CORE_READ(regs, si);
-		break;
-	case AM_OPEN_SYSCALL_CREAT:
-		call->user_path = (const char *)BPF_CORE_READ(regs, di);
-		call->flags = O_CREAT | O_WRONLY | O_TRUNC;
-		break;
-	case AM_OPEN_SYSCALL_OPEN_BY_HANDLE_AT:
-		call->user_path = NULL;
-		call->flags = (__u32)BPF_CORE_READ(regs, dx);
-		break;
-	case AM_OPEN_SYSCALL_OPENAT2: {
-		__u64 how_flags = 0;
-
-		call->user_path = (const char *)BPF_CORE_READ(regs, si);
-		bpf_probe_read_user(&how_flags, sizeof(how_flags),
-				    (const void *)BPF_CORE_READ(regs, dx));
-		call->flags = (__u32)how_flags;
-		break;
-	}
-	default:
-		call->user_path = (const char *)BPF_CORE_READ(regs, si);
-		call->flags = (__u32)BPF_CORE_READ(regs, dx);
-	}
+	record_submit(record);
 }
 
 static __always_inline void report_open(struct pt_regs *regs, long ret, __u16 syscall)
@@ -246,14 +258,14 @@ static __always_inline void report_open(struct pt_regs *regs, long ret, __u16 sy
 	struct open_call call;
 	struct file *file;
 
-	open_call_read(regs, syscall, &call);
 	if (ret < 0) {
+		open_call_read(regs, syscall, &call);
 		match_failed_path(ret, &call);
 		return;
 	}
 	file = fd_to_file(ret);
 	if (file)
-		match_file(file, ret, &call);
+		match_file(file, ret, regs, syscall);
 }
 
 static __always_inline struct pt_regs *current_regs(void)
@@ -299,7 +311,7 @@ int am_exit_open_by_handle_at(struct trace_event_raw_sys_exit *ctx)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(am_raw_sys_exit, struct pt_regs *regs, long ret)
 {
-	long nr = BPF_CORE_READ(regs, orig_ax);
+	long nr = regs->orig_ax;
 
 	if (nr == NR_OPENAT)
 		report_open(regs, ret, AM_OPEN_SYSCALL_OPENAT);
@@ -328,8 +340,6 @@ struct io_kiocb___old {
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(am_io_uring_complete, void *ring, struct io_kiocb *req)
 {
-	struct open_call call = {.user_path = NULL, .flags = 0,
-				 .syscall = AM_OPEN_SYSCALL_IO_URING};
 	struct file *file;
 	__u8 opcode = BPF_CORE_READ(req, opcode);
 	int res;
@@ -344,6 +354,6 @@ int BPF_PROG(am_io_uring_complete, void *ring, struct io_kiocb *req)
 		return 0;
 	file = fd_to_file(res);
 	if (file)
-		match_file(file, res, &call);
+		match_file(file, res, NULL, AM_OPEN_SYSCALL_IO_URING);
 	return 0;
 }

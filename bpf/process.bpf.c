@@ -19,7 +19,7 @@ int BPF_PROG(am_process_exec, struct task_struct *task, pid_t old_pid, struct li
 	record = record_reserve(sizeof(*record), AM_REC_EXEC);
 	if (!record)
 		return 0;
-	task_fill(&record->task);
+	task_fill_traced(&record->task);
 	record->start_ns = BPF_CORE_READ(task, start_boottime);
 	record->flags = 0;
 	record->reserved = 0;
@@ -44,7 +44,7 @@ int BPF_PROG(am_process_exec, struct task_struct *task, pid_t old_pid, struct li
 	if (size && bpf_probe_read_user(record->args, size, (const void *)arg_start) < 0)
 		size = 0;
 	record->args_size = size;
-	bpf_ringbuf_submit(record, 0);
+	record_submit(record);
 	return 0;
 }
 
@@ -66,7 +66,7 @@ int BPF_PROG(am_process_fork, struct task_struct *parent, struct task_struct *ch
 	record->task.cgroup_id = bpf_get_current_cgroup_id();
 	BPF_CORE_READ_STR_INTO(&record->task.comm, child, comm);
 	record->start_ns = BPF_CORE_READ(child, start_boottime);
-	bpf_ringbuf_submit(record, 0);
+	record_submit(record);
 	return 0;
 }
 
@@ -83,6 +83,6 @@ int BPF_PROG(am_process_exit, struct task_struct *task)
 		return 0;
 	record->pid = BPF_CORE_READ(task, tgid);
 	record->exit_code = BPF_CORE_READ(task, exit_code);
-	bpf_ringbuf_submit(record, 0);
+	record_submit(record);
 	return 0;
 }

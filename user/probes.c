@@ -43,6 +43,7 @@ struct probes {
 	probes_record_fn on_record;
 	void *on_record_ctx;
 	bool io_uring;
+	bool busy; /* the last poll read records: more may wait without a wakeup */
 	/* Volume control: see probes_repeats_flush(). */
 	uint64_t repeat_window_ns;
 	bool repeat_retired; /* the map out of use still holds counts not read */
@@ -428,6 +429,9 @@ struct probes *probes_open(const struct probes_config *config, probes_record_fn 
 	/* The monitor's own connections and opens would feed its output back to it. */
 	probes->skel->rodata->am_self_tgid = (uint32_t)getpid();
 	probes->skel->rodata->am_repeat_window_ns = config->repeat_window_ns;
+	/* Wakeups: at most one per PROBES_WAKEUP_MS, or when a quarter of the ring waits. */
+	probes->skel->rodata->am_wakeup_ns = PROBES_WAKEUP_MS * 1000000ull;
+	probes->skel->rodata->am_wakeup_bytes = config->ringbuf_bytes / 4;
 	probes->repeat_window_ns = config->repeat_window_ns;
 	rc = bpf_map__set_max_entries(probes->skel->maps.events, config->ringbuf_bytes);
 	if (rc) {
@@ -472,7 +476,8 @@ struct probes *probes_open(const struct probes_config *config, probes_record_fn 
 		goto close;
 	}
 	/* Run counts and times of the programs, for /metrics; needs CAP_SYS_ADMIN. */
-	probes->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (config->bpf_stats)
+		probes->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	probes->n_cpus = libbpf_num_possible_cpus();
 	if (probes->n_cpus <= 0) {
 		rc = probes->n_cpus ? probes->n_cpus : -EINVAL;
@@ -544,10 +549,31 @@ int probes_watch_file(struct probes *probes, uint32_t kdev, uint64_t inode, uint
 	return watch_identity(probes->skel->maps.watched_files, kdev, inode, watch_id, 0, add);
 }
 
+/*
+ * A watched directory, and the count of watched directories on its device
+ * (watched_dir_devs): the open probes walk a file's parents only on a device
+ * that has one.
+ */
 int probes_watch_dir(struct probes *probes, uint32_t kdev, uint64_t inode, uint32_t watch_id,
 		     uint32_t flags, bool add)
 {
-	return watch_identity(probes->skel->maps.watched_dirs, kdev, inode, watch_id, flags, add);
+	struct bpf_map *devs = probes->skel->maps.watched_dir_devs;
+	struct am_file_key key = {.inode = inode, .dev = kdev};
+	struct am_watch_value old;
+	uint32_t count = 0;
+	bool existed;
+	int rc;
+
+	existed = bpf_map__lookup_elem(probes->skel->maps.watched_dirs, &key, sizeof(key), &old,
+				       sizeof(old), 0) == 0;
+	rc = watch_identity(probes->skel->maps.watched_dirs, kdev, inode, watch_id, flags, add);
+	if (rc || existed == add)
+		return rc;
+	bpf_map__lookup_elem(devs, &kdev, sizeof(kdev), &count, sizeof(count), 0);
+	count = add ? count + 1 : count - 1;
+	if (count == 0)
+		return bpf_map__delete_elem(devs, &kdev, sizeof(kdev), 0);
+	return bpf_map__update_elem(devs, &kdev, sizeof(kdev), &count, sizeof(count), BPF_ANY);
 }
 
 int probes_watch_path(struct probes *probes, const char *path, uint32_t watch_id, bool add)
@@ -594,9 +620,25 @@ bool probes_io_uring(const struct probes *probes)
 
 int probes_poll(struct probes *probes, int timeout_ms)
 {
-	int rc = ring_buffer__poll(probes->ringbuf, timeout_ms);
+	int rc, more;
 
-	return rc == -EINTR ? 0 : rc;
+	/*
+	 * Records the probes submitted without a wakeup (record_submit) are read at
+	 * the next one or here, at most PROBES_WAKEUP_MS after the last records read:
+	 * a poll that times out reads what is there all the same.
+	 */
+	if (probes->busy && timeout_ms > PROBES_WAKEUP_MS)
+		timeout_ms = PROBES_WAKEUP_MS;
+	rc = ring_buffer__poll(probes->ringbuf, timeout_ms);
+	if (rc == -EINTR)
+		rc = 0;
+	if (rc < 0)
+		return rc;
+	more = ring_buffer__consume(probes->ringbuf);
+	if (more < 0)
+		return more == -EINTR ? rc : more;
+	probes->busy = rc + more > 0;
+	return rc + more;
 }
 
 int probes_drain(struct probes *probes)

@@ -15,11 +15,15 @@
 #include "error.h"
 #include "options.h"
 
+/* The longest a submitted record waits for the collector (bpf/common.bpf.h, record_submit). */
+#define PROBES_WAKEUP_MS 10
+
 struct probes_config {
 	const char *cgroup_root;
 	uint32_t ringbuf_bytes;
 	uint64_t repeat_window_ns; /* 0: every connect and send reported on its own */
 	enum open_hook open_hook;
+	bool bpf_stats; /* turn on the kernel's run time statistics (they cost every program) */
 	bool verbose;
 };
 

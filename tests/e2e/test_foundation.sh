@@ -199,6 +199,47 @@ for i in range(20000):
 		"the per-report counts add up to the total"
 }
 
+# records_are N FILTER: exactly N records match (for wait_until).
+records_are() {
+	[ "$(records "$2" | wc -l)" = "$1" ]
+}
+
+test_a_steady_stream_wakes_the_collector_in_batches() {
+	# 3000 sends to IMDS's address (never aggregated), paced so the collector always
+	# catches up: left to the kernel, each would wake it. The probes wake it at most
+	# once per 10 ms (or when a quarter of the ring waits); the rest wait for that
+	# wakeup or the poll timeout, and every send is still delivered.
+	monitor_start || return
+	local before after switches
+	before=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$MONITOR_PID/status")
+	pod_run web python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+start = time.monotonic()
+for n in range(3000):
+    s.sendto(b"x", ("169.254.169.254", 9))
+    due = start + (n + 1) * 0.0005
+    while time.monotonic() < due:
+        pass
+'
+	local sender=$LAST_PID
+	wait_until 5 records_are 3000 ".type == \"send\" and .proc.pid == $sender" ||
+		fail "$(records ".type == \"send\" and .proc.pid == $sender" | wc -l) of 3000 sends delivered"
+	after=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$MONITOR_PID/status")
+	switches=$((after - before))
+	echo "    3000 records in 1.5 s: the event loop woke $switches times"
+	if [ "$switches" -ge 600 ]; then
+		fail "the event loop woke $switches times for 3000 records paced over 1.5 s"
+	fi
+	# A lone record after a quiet second arrives at once, not at a later poll.
+	sleep 1
+	pod_run web "$AM_CONNECT" 169.254.169.254 9
+	local lone=$LAST_PID
+	wait_until 2 records_are 1 ".type == \"connect\" and .proc.pid == $lone" ||
+		fail "a lone connect after a quiet second was not delivered within a second"
+	monitor_stop
+}
+
 test_clean_shutdown_on_sigterm() {
 	monitor_start || return
 	expect_true bash -c "bpftool prog show | grep -q am_connect4"
