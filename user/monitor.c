@@ -875,6 +875,7 @@ static void keep_restart_only(const struct monitor_options *now, struct monitor_
 	KEEP(listen_host, "listen");
 	KEEP(listen_port, "listen");
 	KEEP_VALUE(verbose, "verbose");
+	KEEP_VALUE(bpf_stats, "bpf-stats");
 #undef KEEP
 #undef KEEP_VALUE
 	if (changed)
@@ -1157,6 +1158,7 @@ int monitor_main(int argc, char **argv)
 	probes_config.repeat_window_ns = monitor.options.repeat_window_s * 1000000000ull;
 	probes_config.open_hook = monitor.options.open_hook;
 	probes_config.verbose = monitor.options.verbose;
+	probes_config.bpf_stats = monitor.options.bpf_stats;
 	monitor.probes = probes_open(&probes_config, on_record, &monitor, &err);
 	if (!monitor.probes) {
 		fprintf(stderr, "accessmon: %s\n", err.msg);

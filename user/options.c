@@ -40,6 +40,7 @@ enum {
 	OPT_SINK,
 	OPT_LISTEN,
 	OPT_REPEAT_WINDOW,
+	OPT_BPF_STATS,
 };
 
 #define SOURCE_LONG_OPTIONS                                                                    \
@@ -168,6 +169,7 @@ static const struct option long_options[] = {
 	{"sink", required_argument, NULL, OPT_SINK},
 	{"listen", required_argument, NULL, OPT_LISTEN},
 	{"repeat-window", required_argument, NULL, OPT_REPEAT_WINDOW},
+	{"bpf-stats", no_argument, NULL, OPT_BPF_STATS},
 	SOURCE_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
@@ -229,13 +231,18 @@ void monitor_usage(FILE *out)
 	      "                        (cheapest; mounts tracefs if needed), the raw sys_exit\n"
 	      "                        tracepoint, or the first that works (default: auto)\n"
 	      "  --ringbuf-size BYTES  kernel ring buffer size, a power of two of at least 4096\n"
-	      "                        (default: 8388608)\n"
+	      "                        (default: 4194304)\n"
 	      "  --repeat-window SECONDS\n"
 	      "                        after a pod's connect or send to a destination is\n"
 	      "                        reported, count its repeats in the kernel this long and\n"
 	      "                        report them as connect-repeat records (default: 60;\n"
 	      "                        0: report every one; IMDS, WireServer, DNS and TLS are\n"
 	      "                        always reported one by one)\n"
+	      "  --bpf-stats           turn on the kernel's BPF run time statistics while the\n"
+	      "                        monitor runs, for /metrics' per-program runs and time\n"
+	      "                        (they add two clock reads to every BPF program run on\n"
+	      "                        the node; without it they count only when\n"
+	      "                        kernel.bpf_stats_enabled=1)\n"
 	      "  -v, --verbose         also print libbpf's own log\n"
 	      "  -h, --help            show this help\n"
 	      "\n"
@@ -374,6 +381,9 @@ static int apply_option(struct monitor_options *options, int opt, const char *ar
 		return 0;
 	case OPT_EVENTS:
 		options->events = true;
+		return 0;
+	case OPT_BPF_STATS:
+		options->bpf_stats = true;
 		return 0;
 	case OPT_WATCH:
 		/* A list on the command line replaces the config's, as single values do. */

@@ -23,7 +23,7 @@ enum open_hook {
 };
 
 #define OPTIONS_MAX_WATCH 4096
-#define RINGBUF_DEFAULT_BYTES (8u << 20)
+#define RINGBUF_DEFAULT_BYTES (4u << 20)
 
 /* Where the pod inventory and the node's identities come from (monitor and inventory). */
 struct source_options {
@@ -42,6 +42,7 @@ struct monitor_options {
 	bool help;
 	bool events;
 	bool verbose;
+	bool bpf_stats; /* --bpf-stats */
 	enum output_format format;
 	enum open_hook open_hook;
 	uint32_t ringbuf_bytes;

@@ -402,7 +402,7 @@ test_metrics_healthz_and_readyz() {
 	local lport before after family body status url
 	lport=$(free_port)
 	url="http://127.0.0.1:$lport"
-	am_start --events --host-root "$NODE_ROOT" --listen "$lport" || return
+	am_start --events --host-root "$NODE_ROOT" --listen "$lport" --bpf-stats || return
 	expect_true grep -q "serving /metrics, /healthz and /readyz on 127.0.0.1:$lport" "$ERR"
 	body=$(curl -s -m 2 "$url/healthz")
 	expect_eq "$body" ok "/healthz body"
@@ -445,10 +445,14 @@ test_metrics_healthz_and_readyz() {
 		fail "comment lines of /metrics that are neither HELP nor TYPE"
 	fi
 	expect_eq "$(awk '$1 == "accessmon_pods" { print $2 }' "$WORK/metrics.txt")" 1 "accessmon_pods"
-	expect_eq "$(awk '$1 == "accessmon_ringbuf_size_bytes" { print $2 }' "$WORK/metrics.txt")" 8388608 \
+	expect_eq "$(awk '$1 == "accessmon_ringbuf_size_bytes" { print $2 }' "$WORK/metrics.txt")" 4194304 \
 		"accessmon_ringbuf_size_bytes"
 	expect_true test "$(awk '$1 == "accessmon_watched_secrets" { print $2 }' "$WORK/metrics.txt")" -ge 1
 	expect_true grep -Eq '^accessmon_build_info\{version="[^"]+"\} 1$' "$WORK/metrics.txt"
+	# --bpf-stats: the kernel counts the programs' runs while the monitor runs.
+	expect_eq "$(awk '$1 == "accessmon_bpf_stats_enabled" { print $2 }' "$WORK/metrics.txt")" 1 \
+		"accessmon_bpf_stats_enabled with --bpf-stats"
+	expect_true test "$(awk '$1 == "accessmon_bpf_program_runs_total{program=\"am_connect4\"}" { print $2 }' "$WORK/metrics.txt")" -ge 20
 	monitor_stop
 	# Gone with the monitor.
 	expect_eq "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "$url/healthz")" 000 "/healthz after exit"
@@ -569,7 +573,7 @@ test_sighup_reloads_sinks_events_and_refuses_a_bad_config() {
 		fail "a ringbuf-size change is not said to need a restart: $(cat "$ERR")"
 	wait_until 3 metric_is "$lport" 'accessmon_config_reloads_total{result="ok"}' 2 ||
 		fail "reloads ok: '$(metric "$lport" 'accessmon_config_reloads_total{result="ok"}')', expected 2"
-	expect_eq "$(metric "$lport" accessmon_ringbuf_size_bytes)" 8388608 "ring buffer size after the reload"
+	expect_eq "$(metric "$lport" accessmon_ringbuf_size_bytes)" 4194304 "ring buffer size after the reload"
 	monitor_stop
 	expect_records 0 ".proc.pid == $before_pid" "events before the reload turned them on"
 	expect_records 1 ".type == \"connect\" and .proc.pid == $after_pid" "the connect after the reload, on stdout"

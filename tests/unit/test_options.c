@@ -32,6 +32,7 @@ static void defaults(void **state)
 	assert_int_equal(options.open_hook, OPEN_HOOK_AUTO);
 	assert_int_equal(options.ringbuf_bytes, RINGBUF_DEFAULT_BYTES);
 	assert_int_equal(options.repeat_window_s, 60);
+	assert_false(options.bpf_stats);
 	assert_null(options.sources.pods_file);
 	assert_null(options.sources.host_root);
 	assert_null(options.sources.kubelet_url);
@@ -45,13 +46,14 @@ static void every_option(void **state)
 	char **argv = ARGV("--events", "--watch", "/a", "--watch=/b", "--pods", "p.json",
 			   "--cgroup-root", "/cg", "--ready-file", "/r", "--format", "text",
 			   "--open-hook", "raw", "--ringbuf-size", "65536", "-v", "--repeat-window",
-			   "0");
+			   "0", "--bpf-stats");
 	struct monitor_options options;
 	struct am_error err;
 
 	(void)state;
-	assert_int_equal(parse(argv, 20, &options, &err), 0);
+	assert_int_equal(parse(argv, 21, &options, &err), 0);
 	assert_int_equal(options.repeat_window_s, 0);
+	assert_true(options.bpf_stats);
 	assert_true(options.events);
 	assert_true(options.verbose);
 	assert_int_equal(options.n_watch_paths, 2);
@@ -181,7 +183,8 @@ static void config_file_under_flags(void **state)
 				     "  \"ringbuf-size\": 65536,\n"
 				     "  \"policy\": \"/p.json\",\n"
 				     "  \"kubelet-interval\": 30,\n"
-				     "  \"repeat-window\": 3600\n"
+				     "  \"repeat-window\": 3600,\n"
+				     "  \"bpf-stats\": true\n"
 				     "}\n");
 	char **argv = ARGV("--config", (char *)path, "--watch", "/c", "--ringbuf-size", "131072");
 	struct monitor_options options;
@@ -203,6 +206,7 @@ static void config_file_under_flags(void **state)
 	assert_string_equal(options.policy_file, "/p.json");
 	assert_int_equal(options.sources.kubelet_interval_ms, 30000);
 	assert_int_equal(options.repeat_window_s, 3600);
+	assert_true(options.bpf_stats);
 	monitor_options_release(&options);
 
 	{
