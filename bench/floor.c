@@ -6,10 +6,11 @@
  *   floor [--ready-file PATH] [--cgroup-root DIR] [--stats] SET...
  *
  * SET: tracepoint (the syscalls/sys_exit_open* tracepoints, as --open-hook
- * tracepoint), raw (tp_btf/sys_exit, as --open-hook raw), connect (cgroup
+ * tracepoint), raw (tp_btf/sys_exit, as --open-hook raw), lookup (the tracepoint
+ * set with an identity match, and nothing more, at sys_exit_openat), connect (cgroup
  * connect4, connect6, sendmsg4, sendmsg6 at the cgroup v2 root), skb (cgroup_skb
  * ingress and egress at the root, tp_btf/inet_sock_set_state). --stats holds
- * BPF run-time statistics on while it runs, as the monitor does when it may.
+ * BPF run-time statistics on while it runs, as the monitor's --bpf-stats does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,6 +56,7 @@ int main(int argc, char **argv)
 {
 	const char *ready_file = NULL, *cgroup_root = NULL;
 	bool want_tracepoint = false, want_raw = false, want_connect = false, want_skb = false;
+	bool want_lookup = false;
 	bool stats = false;
 	struct bpf_link *links[16] = {};
 	struct bpf_program *tracepoints[5], *connects[4], *skbs[2];
@@ -74,13 +76,15 @@ int main(int argc, char **argv)
 			want_tracepoint = true;
 		else if (strcmp(argv[i], "raw") == 0)
 			want_raw = true;
+		else if (strcmp(argv[i], "lookup") == 0)
+			want_tracepoint = want_lookup = true;
 		else if (strcmp(argv[i], "connect") == 0)
 			want_connect = true;
 		else if (strcmp(argv[i], "skb") == 0)
 			want_skb = true;
 		else {
 			fprintf(stderr, "usage: floor [--ready-file PATH] [--cgroup-root DIR] [--stats] "
-					"tracepoint|raw|connect|skb...\n");
+					"tracepoint|raw|lookup|connect|skb...\n");
 			return 2;
 		}
 	}
@@ -100,9 +104,16 @@ int main(int argc, char **argv)
 	connects[3] = skel->progs.floor_sendmsg6;
 	skbs[0] = skel->progs.floor_ingress;
 	skbs[1] = skel->progs.floor_egress;
+	/* lookup: the tracepoint set, with the identity match at sys_exit_openat. */
+	bpf_program__set_autoload(skel->progs.floor_lookup_openat, want_lookup);
+	if (want_lookup) {
+		bpf_program__set_autoload(tracepoints[1], false);
+		tracepoints[1] = skel->progs.floor_lookup_openat;
+	}
 	/* Only what is attached is loaded. */
 	for (i = 0; i < 5; i++)
-		bpf_program__set_autoload(tracepoints[i], want_tracepoint);
+		if (tracepoints[i] != skel->progs.floor_lookup_openat)
+			bpf_program__set_autoload(tracepoints[i], want_tracepoint);
 	for (i = 0; i < 4; i++)
 		bpf_program__set_autoload(connects[i], want_connect);
 	for (i = 0; i < 2; i++)
