@@ -242,6 +242,25 @@ static void resync(struct flow *flow)
 	stream_consume(flow, flow->stream_len > 3 ? flow->stream_len - 3 : 0);
 }
 
+/*
+ * Room for one more waiting request. Most connections carry one request at a
+ * time: a request is large, so room for all FLOW_PENDING_MAX is not taken at once.
+ */
+static bool pending_grow(struct flow *flow)
+{
+	size_t capacity = flow->pending_capacity ? flow->pending_capacity * 2 : 1;
+	struct flow_pending *grown;
+
+	if (capacity > FLOW_PENDING_MAX)
+		capacity = FLOW_PENDING_MAX;
+	grown = realloc(flow->pending, capacity * sizeof(*flow->pending));
+	if (!grown)
+		return false;
+	flow->pending = grown;
+	flow->pending_capacity = capacity;
+	return true;
+}
+
 static void parse_requests(struct flow_table *table, struct flow *flow, uint64_t time_ns)
 {
 	for (;;) {
@@ -271,11 +290,8 @@ static void parse_requests(struct flow_table *table, struct flow *flow, uint64_t
 		table->stats.requests++;
 		if (flow->n_pending == FLOW_PENDING_MAX)
 			report_pending(table, flow, 1, -1);
-		if (!flow->pending) {
-			flow->pending = calloc(FLOW_PENDING_MAX, sizeof(*flow->pending));
-			if (!flow->pending)
-				return;
-		}
+		if (flow->n_pending == flow->pending_capacity && !pending_grow(flow))
+			return;
 		flow->pending[flow->n_pending].request = *request;
 		flow->pending[flow->n_pending].time_ns = time_ns;
 		flow->n_pending++;

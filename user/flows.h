@@ -58,8 +58,9 @@ struct flow {
 	uint32_t skip_to;   /* a body to skip: bytes before this sequence number */
 	bool skipping;
 	bool unparseable;   /* a request could not be parsed: the rest is counted only */
-	struct flow_pending *pending;
+	struct flow_pending *pending; /* grown as requests wait, up to FLOW_PENDING_MAX */
 	size_t n_pending;
+	size_t pending_capacity;
 	struct flow *hash_next;
 	struct flow *older, *newer;
 };
