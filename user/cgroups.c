@@ -20,6 +20,14 @@ struct cgroup_cache {
 	uint64_t refused;
 };
 
+/* Versions are unique across every cache: a freed entry's never comes back. */
+static uint64_t next_version(void)
+{
+	static uint64_t last;
+
+	return __atomic_add_fetch(&last, 1, __ATOMIC_RELAXED);
+}
+
 static size_t bucket_of(const struct cgroup_cache *cache, uint64_t id)
 {
 	/* Fibonacci hashing spreads sequential inode numbers. */
@@ -113,6 +121,7 @@ int cgroup_cache_add(struct cgroup_cache *cache, uint64_t id, const char *path)
 	entry->pod = NULL;
 	entry->container = NULL;
 	entry->miss_reported = false;
+	entry->version = next_version();
 	if (cgroup_path_parse(path, &entry->ref)) {
 		entry->host_unit[0] = '\0';
 		entry->host_slice[0] = '\0';

@@ -30,6 +30,8 @@ struct cgroup_entry {
 	const struct pod_info *pod;
 	const struct container_info *container;
 	bool miss_reported; /* the pod source was asked about this cgroup */
+	/* Changes when the entry is added or replaced; never the same for two entries. */
+	uint64_t version;
 	struct cgroup_entry *next;
 };
 

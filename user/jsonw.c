@@ -224,18 +224,20 @@ void jsonw_key(struct jsonw *w, const char *key)
 {
 	size_t n = 0;
 
-	value_prefix(w);
 	while (plain_byte[(unsigned char)key[n]])
 		n++;
 	if (key[n]) {
 		/* Not one of the program's own names (a pod's label, say): escaped. */
+		value_prefix(w);
 		put_escaped(w, key, strlen(key));
 		put_char(w, ':');
 		w->after_key = true;
 		return;
 	}
-	if (w->len + n + 4 > w->cap && !reserve(w, n + 3))
+	/* Room for the separator too: the common key is written with one check. */
+	if (w->len + n + 5 > w->cap && !reserve(w, n + 4))
 		return;
+	value_prefix(w);
 	w->buf[w->len++] = '"';
 	memcpy(w->buf + w->len, key, n);
 	w->len += n;
@@ -296,6 +298,12 @@ void jsonw_null(struct jsonw *w)
 }
 
 void jsonw_raw_value(struct jsonw *w, const char *json, size_t len)
+{
+	value_prefix(w);
+	put(w, json, len);
+}
+
+void jsonw_raw_members(struct jsonw *w, const char *json, size_t len)
 {
 	value_prefix(w);
 	put(w, json, len);

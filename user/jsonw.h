@@ -40,6 +40,8 @@ void jsonw_bool(struct jsonw *w, bool v);
 void jsonw_null(struct jsonw *w);
 /* A value that is already JSON text (written by this writer), inserted as it is. */
 void jsonw_raw_value(struct jsonw *w, const char *json, size_t len);
+/* Members that are already JSON text ("a":1,"b":2), inserted into the open object. */
+void jsonw_raw_members(struct jsonw *w, const char *json, size_t len);
 /* A string member, or null when s is NULL. */
 void jsonw_member_string(struct jsonw *w, const char *key, const char *s);
 void jsonw_member_uint(struct jsonw *w, const char *key, uint64_t v);

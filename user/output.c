@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -193,7 +194,7 @@ static void json_ancestors(struct jsonw *w, const struct event_view *view)
 	jsonw_array_end(w);
 }
 
-static void json_proc(struct jsonw *w, const struct event_view *view)
+static void json_proc_uncached(struct jsonw *w, const struct event_view *view)
 {
 	const struct process_info *process = view->process;
 	const struct am_task *task = view->task;
@@ -223,7 +224,7 @@ static void json_proc(struct jsonw *w, const struct event_view *view)
 static void pod_details_json(struct jsonw *w, const struct pod_info *pod,
 			     const struct container_info *container);
 
-static void json_cgroup_and_pod(struct jsonw *w, const struct event_view *view)
+static void json_cgroup_and_pod_uncached(struct jsonw *w, const struct event_view *view)
 {
 	const struct cgroup_entry *cgroup = view->cgroup;
 
@@ -256,6 +257,162 @@ static void json_cgroup_and_pod(struct jsonw *w, const struct event_view *view)
 	jsonw_object_end(w);
 	jsonw_key(w, "host");
 	jsonw_null(w);
+}
+
+/* --- kept subjects ----------------------------------------------------------- */
+
+#define OUTPUT_CACHE_PROCS 2048
+#define OUTPUT_CACHE_CGROUPS 1024
+
+/* Members as written once: a copy of the writer's bytes. */
+struct fragment {
+	char *json;
+	size_t len;
+	size_t cap;
+};
+
+/* The "proc" member, and everything it was written from. */
+struct proc_fragment {
+	uint64_t version; /* the process's; 0: an empty slot */
+	uint64_t ancestors[EVENT_MAX_ANCESTORS]; /* their versions */
+	size_t n_ancestors;
+	uint32_t pid, tid, ppid, uid; /* the record's task: a thread may differ */
+	char comm[AM_COMM_LEN];
+	int64_t boot_to_wall_ns;
+	struct fragment members;
+};
+
+/* The "cgroup", "pod" and "host" members, and everything they were written from. */
+struct cgroup_fragment {
+	uint64_t version; /* the cgroup entry's; 0: an empty slot */
+	unsigned long generation; /* the pod inventory's, when the entry's pod was found */
+	const struct pod_info *pod;
+	const struct container_info *container;
+	struct fragment members;
+};
+
+struct output_cache {
+	struct proc_fragment procs[OUTPUT_CACHE_PROCS];
+	struct cgroup_fragment cgroups[OUTPUT_CACHE_CGROUPS];
+};
+
+struct output_cache *output_cache_new(void)
+{
+	return calloc(1, sizeof(struct output_cache));
+}
+
+void output_cache_free(struct output_cache *cache)
+{
+	size_t i;
+
+	if (!cache)
+		return;
+	for (i = 0; i < OUTPUT_CACHE_PROCS; i++)
+		free(cache->procs[i].members.json);
+	for (i = 0; i < OUTPUT_CACHE_CGROUPS; i++)
+		free(cache->cgroups[i].members.json);
+	free(cache);
+}
+
+/*
+ * Keeps what w got since start: members of the open object, without the comma
+ * that separated them from the members before. False when out of memory.
+ */
+static bool fragment_keep(struct fragment *fragment, const struct jsonw *w, size_t start)
+{
+	size_t len;
+
+	if (w->failed)
+		return false;
+	if (start < w->len && w->buf[start] == ',')
+		start++;
+	len = w->len - start;
+	if (len > fragment->cap) {
+		char *grown = realloc(fragment->json, len);
+
+		if (!grown)
+			return false;
+		fragment->json = grown;
+		fragment->cap = len;
+	}
+	memcpy(fragment->json, w->buf + start, len);
+	fragment->len = len;
+	return true;
+}
+
+static bool proc_fragment_current(const struct proc_fragment *kept, const struct event_view *view)
+{
+	const struct am_task *task = view->task;
+	size_t i;
+
+	if (kept->version != view->process->version || kept->n_ancestors != view->n_ancestors ||
+	    kept->pid != task->pid || kept->tid != task->tid || kept->ppid != task->ppid ||
+	    kept->uid != task->uid || kept->boot_to_wall_ns != view->boot_to_wall_ns ||
+	    memcmp(kept->comm, task->comm, sizeof(kept->comm)) != 0)
+		return false;
+	for (i = 0; i < view->n_ancestors; i++)
+		if (kept->ancestors[i] != view->ancestors[i]->version)
+			return false;
+	return true;
+}
+
+static void json_proc(struct jsonw *w, const struct event_view *view)
+{
+	const struct am_task *task = view->task;
+	struct proc_fragment *kept;
+	size_t start = w->len, i;
+
+	/* Unknown processes are rare and cheap to write: their members are not kept. */
+	if (!view->cache || !view->process || !view->process->version) {
+		json_proc_uncached(w, view);
+		return;
+	}
+	kept = &view->cache->procs[(task->pid * 2654435761u >> 8) % OUTPUT_CACHE_PROCS];
+	if (proc_fragment_current(kept, view)) {
+		jsonw_raw_members(w, kept->members.json, kept->members.len);
+		return;
+	}
+	json_proc_uncached(w, view);
+	kept->version = 0;
+	if (!fragment_keep(&kept->members, w, start))
+		return;
+	for (i = 0; i < view->n_ancestors; i++)
+		kept->ancestors[i] = view->ancestors[i]->version;
+	kept->n_ancestors = view->n_ancestors;
+	kept->pid = task->pid;
+	kept->tid = task->tid;
+	kept->ppid = task->ppid;
+	kept->uid = task->uid;
+	memcpy(kept->comm, task->comm, sizeof(kept->comm));
+	kept->boot_to_wall_ns = view->boot_to_wall_ns;
+	kept->version = view->process->version;
+}
+
+static void json_cgroup_and_pod(struct jsonw *w, const struct event_view *view)
+{
+	const struct cgroup_entry *cgroup = view->cgroup;
+	struct cgroup_fragment *kept;
+	size_t start = w->len;
+
+	if (!view->cache || !cgroup || !cgroup->version) {
+		json_cgroup_and_pod_uncached(w, view);
+		return;
+	}
+	kept = &view->cache->cgroups[(cgroup->id * 0x9e3779b97f4a7c15ull >> 32) %
+				     OUTPUT_CACHE_CGROUPS];
+	if (kept->version == cgroup->version && kept->generation == cgroup->generation &&
+	    kept->pod == view->pod && kept->container == view->container) {
+		jsonw_raw_members(w, kept->members.json, kept->members.len);
+		return;
+	}
+	json_cgroup_and_pod_uncached(w, view);
+	kept->version = 0;
+	if (!fragment_keep(&kept->members, w, start))
+		return;
+	kept->generation = cgroup->generation;
+	kept->pod = view->pod;
+	kept->container = view->container;
+	kept->version = cgroup->version;
 }
 
 /* The labels written per pod, and the bytes of each key and value. */

@@ -21,6 +21,7 @@ struct process_info;
 struct naming;
 struct http_request;
 struct dns_message;
+struct output_cache;
 
 #define EVENT_MAX_ANCESTORS 8
 
@@ -56,7 +57,19 @@ struct event_view {
 	const struct process_info *process; /* NULL: not in the process cache */
 	const struct process_info *ancestors[EVENT_MAX_ANCESTORS]; /* nearest first */
 	size_t n_ancestors;
+	struct output_cache *cache; /* NULL: every record written from scratch */
 };
+
+/*
+ * The JSON of what records say about their subject, the "proc" member and the
+ * "cgroup", "pod" and "host" members, kept per process and per cgroup: a busy
+ * process's events repeat it for every record. A kept member is written again only
+ * while the process, its ancestors, the cgroup and the pod inventory are as they
+ * were (their versions and generation say so). Bounded: one entry per slot, a
+ * process or cgroup hashed to a taken slot replaces what was there.
+ */
+struct output_cache *output_cache_new(void);
+void output_cache_free(struct output_cache *cache);
 
 /* Appends one record (without the newline) to w. */
 void output_event(struct jsonw *w, enum output_format format, const struct event_view *view);

@@ -29,6 +29,7 @@ struct pipeline {
 	struct flow_table *flows;
 	struct rules *rules;
 	struct jsonw event_json; /* an event's JSON record, for alerts' evidence */
+	struct output_cache *subjects; /* records' proc, cgroup and pod members, as written */
 	struct dns_message *dns_message; /* scratch: large */
 	uint64_t last_expire_ns;
 	uint64_t last_advance_ns;
@@ -67,11 +68,13 @@ struct pipeline *pipeline_new(const struct pipeline_config *config,
 	pipeline->flows = flow_table_new(PIPELINE_MAX_FLOWS, &callbacks);
 	pipeline->dns_message = malloc(sizeof(*pipeline->dns_message));
 	jsonw_init(&pipeline->event_json);
+	pipeline->subjects = output_cache_new();
 	if (config->rules)
 		pipeline->rules = rules_new(config->rules, config->format, &sink);
 	if (pipeline->rules)
 		rules_set_filter(pipeline->rules, config->filter);
-	if (!pipeline->flows || !pipeline->dns_message || (config->rules && !pipeline->rules)) {
+	if (!pipeline->flows || !pipeline->dns_message || !pipeline->subjects ||
+	    (config->rules && !pipeline->rules)) {
 		pipeline_free(pipeline);
 		return NULL;
 	}
@@ -85,6 +88,7 @@ void pipeline_free(struct pipeline *pipeline)
 	flow_table_free(pipeline->flows);
 	rules_free(pipeline->rules);
 	free(pipeline->dns_message);
+	output_cache_free(pipeline->subjects);
 	jsonw_release(&pipeline->event_json);
 	jsonw_release(&pipeline->line);
 	free(pipeline);
@@ -245,6 +249,7 @@ static void emit_view(struct pipeline *pipeline, struct event_view *view,
 		      const struct am_task *task, uint64_t boot_ns)
 {
 	const struct cgroup_entry *cgroup;
+	const char *json = NULL; /* the event's JSON record, once written */
 	bool judged, written;
 
 	if (!pipeline->config.events && !pipeline->rules)
@@ -256,6 +261,7 @@ static void emit_view(struct pipeline *pipeline, struct event_view *view,
 	view->cgroup = cgroup;
 	view->pod = cgroup ? cgroup->pod : NULL;
 	view->container = cgroup ? cgroup->container : NULL;
+	view->cache = pipeline->subjects;
 	judged = pipeline->rules && rules_judge(view);
 	written = pipeline->config.events &&
 		  output_filter_keep(pipeline->config.filter, view, NULL, view->time_ns);
@@ -271,16 +277,15 @@ static void emit_view(struct pipeline *pipeline, struct event_view *view,
 		output_event(&pipeline->line, OUTPUT_TEXT, view);
 		write_out(pipeline, &pipeline->line, LINE_EVENT, SEVERITY_NONE);
 	}
-	/* The JSON is built only where it goes: the output, or an alert's evidence. */
-	if (judged || (written && pipeline->config.format == OUTPUT_JSON)) {
+	/* The JSON is built only where it goes; rules build it only for an alert's evidence. */
+	if (written && pipeline->config.format == OUTPUT_JSON) {
 		jsonw_reset(&pipeline->event_json);
 		output_event(&pipeline->event_json, OUTPUT_JSON, view);
-		if (written && pipeline->config.format == OUTPUT_JSON)
-			write_out(pipeline, &pipeline->event_json, LINE_EVENT, SEVERITY_NONE);
+		write_out(pipeline, &pipeline->event_json, LINE_EVENT, SEVERITY_NONE);
+		json = pipeline->event_json.failed ? NULL : pipeline->event_json.buf;
 	}
-	if (judged && !pipeline->event_json.failed)
-		rules_on_event(pipeline->rules, view, pipeline->event_json.buf,
-			       pipeline->event_json.len);
+	if (judged)
+		rules_on_event(pipeline->rules, view, json, json ? pipeline->event_json.len : 0);
 	else if (pipeline->rules)
 		rules_advance(pipeline->rules, view->time_ns);
 }
@@ -293,8 +298,9 @@ static void dns_owner(struct pipeline *pipeline, uint64_t cgroup_id, uint64_t bo
 
 	char digits[24], *start = digits + sizeof(digits);
 
+	_Static_assert(sizeof(cgroup->ref.pod_uid) <= DNS_CACHE_OWNER_MAX, "a pod uid is an owner");
 	if (cgroup && cgroup->ref.is_pod) {
-		snprintf(out, DNS_CACHE_OWNER_MAX, "%s", cgroup->ref.pod_uid);
+		memcpy(out, cgroup->ref.pod_uid, sizeof(cgroup->ref.pod_uid));
 		return;
 	}
 	/* "cgroup:ID", without printf: this runs for every host connect. */
@@ -338,7 +344,10 @@ static void name_destination(struct pipeline *pipeline, const struct am_connect_
 	host = dns_cache_lookup(pipeline->state.dns, owner, record->family, record->addr,
 				record->header.time_ns);
 	if (host) {
-		snprintf(naming->host, sizeof(naming->host), "%s", host);
+		size_t len = strnlen(host, sizeof(naming->host) - 1);
+
+		memcpy(naming->host, host, len);
+		naming->host[len] = '\0';
 		naming->source = NAME_DNS;
 		destination_classify_host(naming->host, &naming->cls);
 		return;

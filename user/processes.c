@@ -23,6 +23,14 @@ struct process_cache {
 /* /proc start times are in clock ticks; the kernel's are in ns. */
 #define SAME_START_TOLERANCE_NS (20ull * 1000000ull)
 
+/* Versions are unique across every cache: a freed entry's never comes back. */
+static uint64_t next_version(void)
+{
+	static uint64_t last;
+
+	return __atomic_add_fetch(&last, 1, __ATOMIC_RELAXED);
+}
+
 static bool same_start(uint64_t a, uint64_t b)
 {
 	return (a > b ? a - b : b - a) <= SAME_START_TOLERANCE_NS;
@@ -202,6 +210,7 @@ void process_cache_exec(struct process_cache *cache, const struct am_exec_record
 	info->start_ns = record->start_ns;
 	info->exited_at_ns = 0;
 	memcpy(info->comm, record->task.comm, sizeof(info->comm));
+	info->version = next_version();
 }
 
 void process_cache_fork(struct process_cache *cache, const struct am_fork_record *record)
@@ -227,6 +236,7 @@ void process_cache_fork(struct process_cache *cache, const struct am_fork_record
 	info->start_ns = record->start_ns;
 	info->exited_at_ns = 0;
 	memcpy(info->comm, record->task.comm, sizeof(info->comm));
+	info->version = next_version();
 }
 
 void process_cache_exit(struct process_cache *cache, uint32_t pid, uint64_t now_ns)
@@ -257,6 +267,7 @@ struct process_info *process_cache_put(struct process_cache *cache, const struct
 	info->previous_exe = src->previous_exe ? strdup(src->previous_exe) : NULL;
 	memcpy(info->previous_comm, src->previous_comm, sizeof(info->previous_comm));
 	info->exited_at_ns = src->exited_at_ns;
+	info->version = next_version();
 	return info;
 }
 

@@ -30,6 +30,12 @@ struct process_info {
 	char *previous_exe;
 	char previous_comm[AM_COMM_LEN];
 	uint64_t exited_at_ns; /* 0 while running */
+	/*
+	 * Changes whenever what is kept of the process does (exec, fork, put), and is
+	 * never the same for two entries in one program: what was derived from it (its
+	 * record's JSON) is current while the version is.
+	 */
+	uint64_t version;
 	struct process_info *next;
 };
 

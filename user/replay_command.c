@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "accessmon.h"
 #include "cgroups.h"
@@ -272,6 +273,9 @@ static int replay_parse(int argc, char **argv, struct replay *replay, const char
 	return -1;
 }
 
+/* stdout's buffer: static, since stdout is flushed after replay_main returns. */
+static char output_buffer[1 << 20];
+
 int replay_main(int argc, char **argv)
 {
 	struct replay replay = {0};
@@ -288,6 +292,12 @@ int replay_main(int argc, char **argv)
 	rc = replay_parse(argc, argv, &replay, &policy_file, &identities_dir, &first);
 	if (rc >= 0)
 		return rc;
+	/*
+	 * Records go out in large writes (a replay --events writes hundreds of MB); a
+	 * terminal still sees each line as it comes.
+	 */
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, output_buffer, _IOFBF, sizeof(output_buffer));
 	replay.cgroups = cgroup_cache_new(65536);
 	replay.processes = process_cache_new(32768);
 	replay.pods = pod_inventory_new();

@@ -56,6 +56,9 @@ static const struct {
 #define FOLD_MAX 4096
 #define CHAIN_MAX 4096
 #define MAX_ROLES 16
+/* Hash buckets of the fold keys and of the thieves' pod uids: twice the entries. */
+#define FOLD_BUCKETS (2 * FOLD_MAX)
+#define CHAIN_BUCKETS (2 * CHAIN_MAX)
 
 /* An alert once written: kept to fold repeats into it. */
 struct fold {
@@ -67,6 +70,8 @@ struct fold {
 	enum severity severity;
 	enum rule_id rule;
 	bool used;
+	uint32_t hash; /* of key, for its bucket */
+	struct fold *hash_next;
 };
 
 /* A pod that took a credential: the first half of a chain. */
@@ -77,6 +82,8 @@ struct theft {
 	char summary[384];
 	bool reported;
 	bool used;
+	uint32_t hash; /* of pod_uid, for its bucket */
+	struct theft *hash_next;
 };
 
 struct rules {
@@ -85,11 +92,15 @@ struct rules {
 	enum output_format format;
 	struct rules_sink sink;
 	struct fold *folds;
+	struct fold **fold_buckets; /* every fold in use, by key: each event looks its key up */
 	uint64_t next_close_ns; /* no fold's window ends before this; UINT64_MAX: none open */
 	struct theft *thefts;
+	size_t n_thefts; /* thefts[0..n_thefts) are taken; the rest never were */
+	struct theft **theft_buckets; /* every theft, by pod uid */
 	struct rules_stats stats;
 	struct jsonw line;
 	struct jsonw scratch;
+	struct jsonw evidence; /* the event's record, when the pipeline did not write it */
 };
 
 const char *rule_name(int rule)
@@ -112,7 +123,9 @@ struct rules *rules_new(const struct rules_context *context, enum output_format 
 	rules->next_close_ns = UINT64_MAX;
 	rules->folds = calloc(FOLD_MAX, sizeof(*rules->folds));
 	rules->thefts = calloc(CHAIN_MAX, sizeof(*rules->thefts));
-	if (!rules->folds || !rules->thefts) {
+	rules->fold_buckets = calloc(FOLD_BUCKETS, sizeof(*rules->fold_buckets));
+	rules->theft_buckets = calloc(CHAIN_BUCKETS, sizeof(*rules->theft_buckets));
+	if (!rules->folds || !rules->thefts || !rules->fold_buckets || !rules->theft_buckets) {
 		rules_free(rules);
 		return NULL;
 	}
@@ -121,11 +134,29 @@ struct rules *rules_new(const struct rules_context *context, enum output_format 
 	rules->sink = *sink;
 	jsonw_init(&rules->line);
 	jsonw_init(&rules->scratch);
+	jsonw_init(&rules->evidence);
 	return rules;
 }
 
-static void fold_release(struct fold *fold)
+/* FNV-1a: keys and uids are short, and this runs for every alert an event raises. */
+static uint32_t string_hash(const char *s)
 {
+	uint32_t hash = 2166136261u;
+
+	for (; *s; s++)
+		hash = (hash ^ (unsigned char)*s) * 16777619u;
+	return hash;
+}
+
+static void fold_release(struct rules *rules, struct fold *fold)
+{
+	struct fold **link = &rules->fold_buckets[fold->hash % FOLD_BUCKETS];
+
+	if (fold->used) {
+		while (*link != fold)
+			link = &(*link)->hash_next;
+		*link = fold->hash_next;
+	}
 	free(fold->prefix);
 	memset(fold, 0, sizeof(*fold));
 }
@@ -137,13 +168,16 @@ void rules_free(struct rules *rules)
 	if (!rules)
 		return;
 	for (i = 0; rules->folds && i < FOLD_MAX; i++)
-		fold_release(&rules->folds[i]);
+		free(rules->folds[i].prefix);
 	for (i = 0; rules->thefts && i < CHAIN_MAX; i++)
 		free(rules->thefts[i].evidence);
 	free(rules->folds);
 	free(rules->thefts);
+	free(rules->fold_buckets);
+	free(rules->theft_buckets);
 	jsonw_release(&rules->line);
 	jsonw_release(&rules->scratch);
+	jsonw_release(&rules->evidence);
 	free(rules);
 }
 
@@ -315,6 +349,36 @@ static void identity_json(struct jsonw *w, const struct rules *rules,
 
 /* --- writing alerts ---------------------------------------------------------- */
 
+/*
+ * The event an alert is about, as evidence. Its JSON record is written only when
+ * it is needed (an alert's first line, a theft remembered): most events are
+ * repeats, folded into an alert already written.
+ */
+struct evidence {
+	const struct event_view *view;
+	const char *json; /* NULL: not written yet */
+	size_t len;
+};
+
+/* The event's record, written now if it was not. False when out of memory. */
+static bool evidence_json(struct rules *rules, struct evidence *evidence)
+{
+	if (evidence->json)
+		return true;
+	jsonw_reset(&rules->evidence);
+	output_event(&rules->evidence, OUTPUT_JSON, evidence->view);
+	if (rules->evidence.failed)
+		return false;
+	evidence->json = rules->evidence.buf;
+	evidence->len = rules->evidence.len;
+	return true;
+}
+
+struct alert;
+
+/* Writes an alert's summary: only for the alerts that are written, not folded. */
+typedef void (*alert_describe_fn)(struct alert *alert);
+
 struct alert {
 	enum rule_id rule;
 	enum severity severity;
@@ -322,13 +386,13 @@ struct alert {
 	const struct event_view *view; /* NULL: not about one process (events-lost) */
 	const struct identity_view *identity;
 	char summary[640];
+	alert_describe_fn describe; /* NULL: summary is written already */
 	char key[512];
 	/* target members, written by the rule */
 	void (*target)(struct jsonw *w, const void *arg);
 	const void *target_arg;
-	const char *evidence[2];
-	size_t evidence_len[2];
-	size_t n_evidence;
+	const char *earlier_evidence; /* a chain's first half, before the event */
+	struct evidence *evidence;    /* NULL: about no one event */
 };
 
 static void finish_line(struct rules *rules, const char *prefix, const struct fold *fold)
@@ -388,8 +452,10 @@ static void write_prefix(struct rules *rules, const struct alert *alert, struct 
 	jsonw_object_end(w);
 	jsonw_key(w, "evidence");
 	jsonw_array_begin(w);
-	for (i = 0; i < alert->n_evidence; i++)
-		jsonw_raw_value(w, alert->evidence[i], alert->evidence_len[i]);
+	if (alert->earlier_evidence)
+		jsonw_raw_value(w, alert->earlier_evidence, strlen(alert->earlier_evidence));
+	if (alert->evidence && evidence_json(rules, alert->evidence))
+		jsonw_raw_value(w, alert->evidence->json, alert->evidence->len);
 	jsonw_array_end(w);
 	jsonw_key(w, "techniques");
 	jsonw_array_begin(w);
@@ -401,12 +467,26 @@ static void write_prefix(struct rules *rules, const struct alert *alert, struct 
 
 static struct fold *fold_find(struct rules *rules, const char *key)
 {
-	size_t i;
+	uint32_t hash = string_hash(key);
+	struct fold *fold;
 
-	for (i = 0; i < FOLD_MAX; i++)
-		if (rules->folds[i].used && strcmp(rules->folds[i].key, key) == 0)
-			return &rules->folds[i];
+	for (fold = rules->fold_buckets[hash % FOLD_BUCKETS]; fold; fold = fold->hash_next)
+		if (fold->hash == hash && strcmp(fold->key, key) == 0)
+			return fold;
 	return NULL;
+}
+
+/* A fold slot taken for key: found by it from now on. */
+static void fold_use(struct rules *rules, struct fold *fold, const char *key)
+{
+	struct fold **bucket;
+
+	snprintf(fold->key, sizeof(fold->key), "%s", key);
+	fold->used = true;
+	fold->hash = string_hash(fold->key);
+	bucket = &rules->fold_buckets[fold->hash % FOLD_BUCKETS];
+	fold->hash_next = *bucket;
+	*bucket = fold;
 }
 
 static struct fold *fold_slot(struct rules *rules)
@@ -423,7 +503,7 @@ static struct fold *fold_slot(struct rules *rules)
 	/* Full: the oldest window closes early. */
 	if (oldest->count > 1)
 		finish_line(rules, oldest->prefix, oldest);
-	fold_release(oldest);
+	fold_release(rules, oldest);
 	return oldest;
 }
 
@@ -468,14 +548,15 @@ static bool raise_alert(struct rules *rules, struct alert *alert, const char *id
 		return true;
 	}
 	fold = fold_slot(rules);
-	snprintf(fold->key, sizeof(fold->key), "%s", alert->key);
-	fold->used = true;
+	fold_use(rules, fold, alert->key);
 	fold->count = 1;
 	fold->first_ns = fold->last_ns = alert->time_ns;
 	if (fold->first_ns + RULES_FOLD_WINDOW_NS < rules->next_close_ns)
 		rules->next_close_ns = fold->first_ns + RULES_FOLD_WINDOW_NS;
 	fold->severity = alert->severity;
 	fold->rule = alert->rule;
+	if (alert->describe)
+		alert->describe(alert);
 	write_prefix(rules, alert, &rules->scratch);
 	fold->prefix = strdup(rules->scratch.buf ? rules->scratch.buf : "");
 	finish_line(rules, fold->prefix, fold);
@@ -503,7 +584,7 @@ void rules_advance(struct rules *rules, uint64_t now_ns)
 		}
 		if (fold->count > 1)
 			finish_line(rules, fold->prefix, fold);
-		fold_release(fold);
+		fold_release(rules, fold);
 	}
 	rules->next_close_ns = next;
 }
@@ -543,43 +624,84 @@ static void subject_key(const struct event_view *view, char *buf, size_t len)
 		snprintf(buf, len, "cgroup:%llu", (unsigned long long)view->task->cgroup_id);
 }
 
+/*
+ * parts joined by '|' into buf, cut to its size as snprintf would: fold keys are
+ * built for every event a rule judges, most only to find the alert they fold into.
+ */
+static void key_join(char *buf, size_t len, const char *const *parts, size_t n)
+{
+	size_t used = 0, i, part_len;
+
+	for (i = 0; i < n && used + 1 < len; i++) {
+		if (i > 0)
+			buf[used++] = '|';
+		part_len = strnlen(parts[i], len - 1 - used);
+		memcpy(buf + used, parts[i], part_len);
+		used += part_len;
+	}
+	buf[used] = '\0';
+}
+
+/* The key of a pod's or host cgroup's alerts: its pod uid, or "cgroup:ID". */
+static const char *subject_key_of(const struct event_view *view, char *buf, size_t len)
+{
+	if (view->cgroup && view->cgroup->ref.is_pod)
+		return view->cgroup->ref.pod_uid;
+	subject_key(view, buf, len);
+	return buf;
+}
+
 static struct theft *theft_of(struct rules *rules, const char *pod_uid, bool create)
 {
-	struct theft *free_slot = NULL, *oldest = &rules->thefts[0];
+	uint32_t hash = string_hash(pod_uid);
+	struct theft *slot, **bucket;
 	size_t i;
 
-	for (i = 0; i < CHAIN_MAX; i++) {
-		struct theft *t = &rules->thefts[i];
-
-		if (t->pod_uid[0] && strcmp(t->pod_uid, pod_uid) == 0)
-			return t;
-		if (!t->pod_uid[0] && !free_slot)
-			free_slot = t;
-		if (t->time_ns < oldest->time_ns)
-			oldest = t;
-	}
+	for (slot = rules->theft_buckets[hash % CHAIN_BUCKETS]; pod_uid[0] && slot;
+	     slot = slot->hash_next)
+		if (slot->hash == hash && strcmp(slot->pod_uid, pod_uid) == 0)
+			return slot;
 	if (!create)
 		return NULL;
-	if (!free_slot) {
-		free(oldest->evidence);
-		memset(oldest, 0, sizeof(*oldest));
-		free_slot = oldest;
+	if (rules->n_thefts < CHAIN_MAX) {
+		slot = &rules->thefts[rules->n_thefts];
+	} else {
+		/* Full: the oldest theft is forgotten. */
+		slot = &rules->thefts[0];
+		for (i = 1; i < CHAIN_MAX; i++)
+			if (rules->thefts[i].time_ns < slot->time_ns)
+				slot = &rules->thefts[i];
+		for (bucket = &rules->theft_buckets[slot->hash % CHAIN_BUCKETS]; *bucket != slot;)
+			bucket = &(*bucket)->hash_next;
+		*bucket = slot->hash_next;
+		free(slot->evidence);
+		memset(slot, 0, sizeof(*slot));
 	}
-	snprintf(free_slot->pod_uid, sizeof(free_slot->pod_uid), "%s", pod_uid);
-	return free_slot;
+	if (!pod_uid[0])
+		return slot; /* found by no one: taken again by the next */
+	snprintf(slot->pod_uid, sizeof(slot->pod_uid), "%s", pod_uid);
+	/* As a lookup would hash it: a uid longer than the slot is cut. */
+	slot->hash = string_hash(slot->pod_uid);
+	bucket = &rules->theft_buckets[slot->hash % CHAIN_BUCKETS];
+	slot->hash_next = *bucket;
+	*bucket = slot;
+	if (rules->n_thefts < CHAIN_MAX)
+		rules->n_thefts++;
+	return slot;
 }
 
 /* A pod took a credential: remembered as the first half of a chain. */
-static void note_theft(struct rules *rules, const struct event_view *view, const char *json,
-		       size_t len, const char *summary)
+static void note_theft(struct rules *rules, struct evidence *evidence, const char *summary)
 {
+	const struct event_view *view = evidence->view;
 	struct theft *theft;
 
 	if (!view->cgroup || !view->cgroup->ref.is_pod)
 		return;
 	theft = theft_of(rules, view->cgroup->ref.pod_uid, true);
 	free(theft->evidence);
-	theft->evidence = strndup(json, len);
+	theft->evidence = evidence_json(rules, evidence) ? strndup(evidence->json, evidence->len)
+							 : NULL;
 	theft->time_ns = view->time_ns;
 	theft->reported = false;
 	snprintf(theft->summary, sizeof(theft->summary), "%s", summary);
@@ -596,9 +718,9 @@ static void target_chain(struct jsonw *w, const void *arg)
 }
 
 /* A pod that took a credential reaches a service it could use it on. */
-static void note_use(struct rules *rules, const struct event_view *view, const char *json,
-		     size_t len)
+static void note_use(struct rules *rules, struct evidence *evidence)
 {
+	const struct event_view *view = evidence->view;
 	struct theft *theft;
 	struct alert alert = {0};
 	char who[320];
@@ -622,11 +744,8 @@ static void note_use(struct rules *rules, const struct event_view *view, const c
 		 (unsigned long long)theft->time_ns);
 	alert.target = target_chain;
 	alert.target_arg = view;
-	alert.evidence[0] = theft->evidence;
-	alert.evidence_len[0] = strlen(theft->evidence);
-	alert.evidence[1] = json;
-	alert.evidence_len[1] = len;
-	alert.n_evidence = 2;
+	alert.earlier_evidence = theft->evidence;
+	alert.evidence = evidence;
 	raise_alert(rules, &alert, NULL);
 }
 
@@ -649,27 +768,35 @@ static void target_imds(struct jsonw *w, const void *arg)
 	jsonw_member_string(w, "parse_error", t->view->http_error);
 }
 
-static void imds_rules(struct rules *rules, const struct event_view *view, const char *json,
-		       size_t len)
+static void describe_imds_access(struct alert *alert)
 {
+	const struct event_view *view = alert->view;
+	char who[320];
+
+	snprintf(alert->summary, sizeof(alert->summary), "%s (%s) read IMDS %s",
+		 pod_label(view, who, sizeof(who)), program(view),
+		 view->http ? view->http->path : "with a request that could not be read");
+}
+
+static void imds_rules(struct rules *rules, struct evidence *evidence)
+{
+	const struct event_view *view = evidence->view;
 	const struct http_request *request = view->http;
 	struct imds_target target = {request, view};
 	struct identity_view identity = {0};
 	struct alert alert = {0};
-	char who[320], key[96];
+	char key[96];
+	const char *subject = subject_key_of(view, key, sizeof(key));
 
-	subject_key(view, key, sizeof(key));
 	alert.time_ns = view->time_ns;
 	alert.view = view;
 	alert.target = target_imds;
 	alert.target_arg = &target;
-	alert.evidence[0] = json;
-	alert.evidence_len[0] = len;
-	alert.n_evidence = 1;
-	pod_label(view, who, sizeof(who));
+	alert.evidence = evidence;
 	if (request && imds_classify(request->path) == IMDS_IDENTITY_TOKEN) {
-		char theft[384];
+		char theft[384], who[320];
 
+		pod_label(view, who, sizeof(who));
 		selected_identity(rules, view, request, &identity);
 		alert.rule = RULE_IMDS_TOKEN;
 		alert.identity = &identity;
@@ -684,20 +811,21 @@ static void imds_rules(struct rules *rules, const struct event_view *view, const
 				       : (identity.client_id ? identity.client_id : "(unspecified)"));
 		snprintf(alert.summary, sizeof(alert.summary), "%s (%s) %s", who, program(view), theft);
 		snprintf(alert.key, sizeof(alert.key), "%s|%s|%s|%s|%s", rule_table[alert.rule].name,
-			 key, identity.client_id ? identity.client_id : identity.kind,
+			 subject, identity.client_id ? identity.client_id : identity.kind,
 			 request->resource, program(view));
 		if (raise_alert(rules, &alert, identity.own ? "workload" : identity.kind) &&
 		    identity.node)
-			note_theft(rules, view, json, len, theft);
+			note_theft(rules, evidence, theft);
 		return;
 	}
 	alert.rule = RULE_IMDS_ACCESS;
 	alert.severity = SEVERITY_MEDIUM;
-	snprintf(alert.summary, sizeof(alert.summary), "%s (%s) read IMDS %s%s", who,
-		 program(view), request ? request->path : "with a request that could not be read",
-		 request ? "" : "");
-	snprintf(alert.key, sizeof(alert.key), "%s|%s|%s", rule_table[alert.rule].name, key,
-		 request ? imds_category_name(imds_classify(request->path)) : "unreadable");
+	alert.describe = describe_imds_access;
+	key_join(alert.key, sizeof(alert.key),
+		 (const char *const[]){rule_table[alert.rule].name, subject,
+				       request ? imds_category_name(imds_classify(request->path))
+					       : "unreadable"},
+		 3);
 	raise_alert(rules, &alert, NULL);
 }
 
@@ -726,78 +854,78 @@ static bool own_identity_may(const struct rules *rules, const struct identity_vi
 	       identity_data_has_role(rules->context.identities, own->principal_id, id, roles);
 }
 
+static void describe_connect(struct alert *alert)
+{
+	const struct event_view *view = alert->view;
+	const char *resource = view->naming->cls.resource;
+	bool own = alert->identity != NULL; /* the pod has an identity of its own */
+	char who[320];
+
+	pod_label(view, who, sizeof(who));
+	switch (alert->rule) {
+	case RULE_WIRESERVER:
+		snprintf(alert->summary, sizeof(alert->summary),
+			 "%s (%s) reached WireServer (168.63.129.16:%u), which serves the VM agent's "
+			 "goal state and extension settings",
+			 who, program(view), view->dst->port);
+		break;
+	case RULE_KEYVAULT:
+		snprintf(alert->summary, sizeof(alert->summary),
+			 own ? "%s (%s) connected to Key Vault %s, on which its own identity "
+			       "holds no Key Vault data role"
+			     : "%s (%s) connected to Key Vault %s without an identity of its own "
+			       "that may use it",
+			 who, program(view), resource[0] ? resource : "(unnamed)");
+		break;
+	case RULE_ACR:
+		snprintf(alert->summary, sizeof(alert->summary),
+			 own ? "%s (%s) connected to container registry %s, on which its own "
+			       "identity holds neither AcrPull nor AcrPush"
+			     : "%s (%s) connected to container registry %s without an identity "
+			       "of its own that may pull from it",
+			 who, program(view), resource[0] ? resource : "(unnamed)");
+		break;
+	case RULE_ENTRA_LOGIN:
+		snprintf(alert->summary, sizeof(alert->summary),
+			 "%s (%s) contacted the Entra login host %s without a workload identity",
+			 who, program(view), view->naming->host[0] ? view->naming->host : "");
+		break;
+	default:
+		break;
+	}
+}
+
 /*
- * The alert a connection to this destination raises, if any: rule, severity,
- * summary and key (the fold key repeats are added to). *use: the destination is
- * one a stolen credential is used on, the second half of a chain.
+ * The alert a connection to this destination raises, if any: rule, severity and
+ * key (the fold key repeats are added to); the summary is written only with the
+ * alert. *use: the destination is one a stolen credential is used on, the second
+ * half of a chain.
  */
 static bool connect_alert(const struct rules *rules, const struct event_view *view,
 			  struct identity_view *own, struct alert *alert, bool *use)
 {
 	enum destination_service service = view->naming->cls.service;
 	const char *resource = view->naming->cls.resource;
-	char who[320], key[96];
-	bool may;
+	char key[96];
 
 	*use = false;
-	subject_key(view, key, sizeof(key));
-	pod_label(view, who, sizeof(who));
-	alert->time_ns = view->time_ns;
-	alert->view = view;
-	alert->target = target_destination;
-	alert->target_arg = view;
-	own_identity(rules, view, own);
-	alert->identity = own->kind ? own : NULL;
 	switch (service) {
 	case SERVICE_WIRESERVER:
 		alert->rule = RULE_WIRESERVER;
-		alert->severity = SEVERITY_HIGH;
-		snprintf(alert->summary, sizeof(alert->summary),
-			 "%s (%s) reached WireServer (168.63.129.16:%u), which serves the VM agent's "
-			 "goal state and extension settings",
-			 who, program(view), view->dst->port);
 		break;
 	case SERVICE_KEYVAULT:
 	case SERVICE_MANAGED_HSM:
-		may = own_identity_may(rules, own,
-				       service == SERVICE_KEYVAULT ? KEYVAULT_TYPE : MANAGED_HSM_TYPE,
-				       resource, KEYVAULT_DATA_ROLES);
-		*use = true;
-		if (may)
-			return false;
 		alert->rule = RULE_KEYVAULT;
-		alert->severity = SEVERITY_HIGH;
-		snprintf(alert->summary, sizeof(alert->summary),
-			 own->kind ? "%s (%s) connected to Key Vault %s, on which its own identity "
-				     "holds no Key Vault data role"
-				   : "%s (%s) connected to Key Vault %s without an identity of its own "
-				     "that may use it",
-			 who, program(view), resource[0] ? resource : "(unnamed)");
+		*use = true;
 		break;
 	case SERVICE_ACR:
 	case SERVICE_ACR_DATA:
-		may = own_identity_may(rules, own, REGISTRY_TYPE, resource, ACR_PULL_ROLES);
-		*use = true;
-		if (may)
-			return false;
 		alert->rule = RULE_ACR;
-		alert->severity = SEVERITY_HIGH;
-		snprintf(alert->summary, sizeof(alert->summary),
-			 own->kind ? "%s (%s) connected to container registry %s, on which its own "
-				     "identity holds neither AcrPull nor AcrPush"
-				   : "%s (%s) connected to container registry %s without an identity "
-				     "of its own that may pull from it",
-			 who, program(view), resource[0] ? resource : "(unnamed)");
+		*use = true;
 		break;
 	case SERVICE_ENTRA_LOGIN:
-		*use = true;
-		if (view->pod && pod_uses_workload_identity(view->pod))
-			return false;
 		alert->rule = RULE_ENTRA_LOGIN;
-		alert->severity = SEVERITY_MEDIUM;
-		snprintf(alert->summary, sizeof(alert->summary),
-			 "%s (%s) contacted the Entra login host %s without a workload identity",
-			 who, program(view), view->naming->host[0] ? view->naming->host : "");
+		*use = true;
 		break;
 	case SERVICE_RESOURCE_MANAGER:
 		*use = true;
@@ -805,26 +933,55 @@ static bool connect_alert(const struct rules *rules, const struct event_view *vi
 	default:
 		return false;
 	}
-	snprintf(alert->key, sizeof(alert->key), "%s|%s|%s|%s", rule_table[alert->rule].name, key,
-		 resource, program(view));
+	alert->time_ns = view->time_ns;
+	alert->view = view;
+	alert->target = target_destination;
+	alert->target_arg = view;
+	alert->describe = describe_connect;
+	own_identity(rules, view, own);
+	alert->identity = own->kind ? own : NULL;
+	switch (alert->rule) {
+	case RULE_KEYVAULT:
+		if (own_identity_may(rules, own,
+				     service == SERVICE_KEYVAULT ? KEYVAULT_TYPE : MANAGED_HSM_TYPE,
+				     resource, KEYVAULT_DATA_ROLES))
+			return false;
+		alert->severity = SEVERITY_HIGH;
+		break;
+	case RULE_ACR:
+		if (own_identity_may(rules, own, REGISTRY_TYPE, resource, ACR_PULL_ROLES))
+			return false;
+		alert->severity = SEVERITY_HIGH;
+		break;
+	case RULE_ENTRA_LOGIN:
+		if (view->pod && pod_uses_workload_identity(view->pod))
+			return false;
+		alert->severity = SEVERITY_MEDIUM;
+		break;
+	default:
+		alert->severity = SEVERITY_HIGH;
+		break;
+	}
+	key_join(alert->key, sizeof(alert->key),
+		 (const char *const[]){rule_table[alert->rule].name,
+				       subject_key_of(view, key, sizeof(key)), resource,
+				       program(view)},
+		 4);
 	return true;
 }
 
-static void connect_rules(struct rules *rules, const struct event_view *view, const char *json,
-			  size_t len)
+static void connect_rules(struct rules *rules, struct evidence *evidence)
 {
 	struct identity_view own;
 	struct alert alert = {0};
 	bool use, raise;
 
-	raise = connect_alert(rules, view, &own, &alert, &use);
+	raise = connect_alert(rules, evidence->view, &own, &alert, &use);
 	if (use)
-		note_use(rules, view, json, len);
+		note_use(rules, evidence);
 	if (!raise)
 		return;
-	alert.evidence[0] = json;
-	alert.evidence_len[0] = len;
-	alert.n_evidence = 1;
+	alert.evidence = evidence;
 	raise_alert(rules, &alert, NULL);
 }
 
@@ -876,24 +1033,20 @@ static void target_file(struct jsonw *w, const void *arg)
 	jsonw_member_int(w, "result", record->result);
 }
 
-static void open_rules(struct rules *rules, const struct event_view *view, const char *json,
-		       size_t len)
+static void open_rules(struct rules *rules, struct evidence *evidence)
 {
+	const struct event_view *view = evidence->view;
 	enum watch_kind kind = watch_kind_of(view->watch, view->open->name);
 	bool pod = view->cgroup && view->cgroup->ref.is_pod;
 	bool failed = view->open->result < 0;
 	struct alert alert = {0};
 	char who[320], key[96], theft[384];
 
-	subject_key(view, key, sizeof(key));
-	pod_label(view, who, sizeof(who));
 	alert.time_ns = view->time_ns;
 	alert.view = view;
 	alert.target = target_file;
 	alert.target_arg = view;
-	alert.evidence[0] = json;
-	alert.evidence_len[0] = len;
-	alert.n_evidence = 1;
+	alert.evidence = evidence;
 	switch (kind) {
 	case WATCH_NODE_CLOUD_CONFIG:
 	case WATCH_KUBELET_CREDENTIALS:
@@ -928,11 +1081,13 @@ static void open_rules(struct rules *rules, const struct event_view *view, const
 	default:
 		return;
 	}
+	subject_key(view, key, sizeof(key));
+	pod_label(view, who, sizeof(who));
 	snprintf(alert.summary, sizeof(alert.summary), "%s (%s) %s", who, program(view), theft);
 	snprintf(alert.key, sizeof(alert.key), "%s|%s|%s|%s", rule_table[alert.rule].name, key,
 		 view->watch->path, failed ? "failed" : "read");
 	if (raise_alert(rules, &alert, NULL) && !failed)
-		note_theft(rules, view, json, len, theft);
+		note_theft(rules, evidence, theft);
 }
 
 bool rules_judge(const struct event_view *view)
@@ -954,16 +1109,18 @@ bool rules_judge(const struct event_view *view)
 void rules_on_event(struct rules *rules, const struct event_view *view, const char *event_json,
 		    size_t event_json_len)
 {
+	struct evidence evidence = {view, event_json, event_json_len};
+
 	rules_advance(rules, view->time_ns);
 	switch (view->kind) {
 	case VIEW_HTTP:
-		imds_rules(rules, view, event_json, event_json_len);
+		imds_rules(rules, &evidence);
 		break;
 	case VIEW_CONNECT:
-		connect_rules(rules, view, event_json, event_json_len);
+		connect_rules(rules, &evidence);
 		break;
 	case VIEW_OPEN:
-		open_rules(rules, view, event_json, event_json_len);
+		open_rules(rules, &evidence);
 		break;
 	default:
 		break;

@@ -56,7 +56,10 @@ void rules_set_context(struct rules *rules, const struct rules_context *context)
 
 /* Whether any rule looks at this event (else it only moves the rules' clock). */
 bool rules_judge(const struct event_view *view);
-/* One event rules_judge() accepted; event_json is its record, for the evidence. */
+/*
+ * One event rules_judge() accepted. event_json is its record when it was written
+ * already, else NULL: it is written here only if an alert needs it as evidence.
+ */
 void rules_on_event(struct rules *rules, const struct event_view *view, const char *event_json,
 		    size_t event_json_len);
 /*

@@ -18,6 +18,7 @@
 #include "identities.h"
 #include "policy.h"
 #include "rules.h"
+#include "watch.h"
 
 #define RG "/subscriptions/s1/resourceGroups/rg-apps"
 
@@ -353,6 +354,115 @@ static void counted_repeats_join_their_alert_and_raise_none(void **state)
 	policy_free(policy);
 }
 
+/* Every alert line, counted; the last two kept. */
+static struct {
+	size_t count;
+	char last[16384], before_last[16384];
+} sunk;
+
+static void sink_count(void *ctx, struct jsonw *line, enum severity severity)
+{
+	(void)ctx;
+	(void)severity;
+	memcpy(sunk.before_last, sunk.last, sizeof(sunk.last));
+	snprintf(sunk.last, sizeof(sunk.last), "%s", line->buf);
+	sunk.count++;
+}
+
+/* rules.c's FOLD_MAX: alerts kept to fold repeats into. */
+#define RULES_FOLDS 4096
+
+static void folds_are_found_among_many(void **state)
+{
+	struct policy *policy = policy_default();
+	struct rules_context context = {.policy = policy};
+	struct rules_sink sink = {.write = sink_count};
+	struct rules *rules = rules_new(&context, OUTPUT_JSON, &sink);
+	struct vault_connect c;
+	char vault[32];
+	int i;
+
+	(void)state;
+	assert_non_null(rules);
+	memset(&sunk, 0, sizeof(sunk));
+	/* One more vault than there are folds: the first one's fold goes. */
+	for (i = 0; i <= RULES_FOLDS; i++) {
+		snprintf(vault, sizeof(vault), "kv-%d", i);
+		vault_connect(&c, vault, 1 * SEC + (uint64_t)i);
+		rules_on_event(rules, &c.view, NULL, 0);
+	}
+	assert_int_equal(sunk.count, RULES_FOLDS + 1);
+	/* Written by the rules, the pipeline having written none: the event as evidence. */
+	assert_non_null(strstr(sunk.last, "\"evidence\":[{\"type\":\"connect\""));
+	assert_non_null(strstr(sunk.last, "\"pid\":4242"));
+	assert_non_null(strstr(sunk.last, "Key Vault kv-4096 without an identity"));
+	/* The newest and the second fold into theirs... */
+	vault_connect(&c, "kv-4096", 2 * SEC);
+	rules_on_event(rules, &c.view, NULL, 0);
+	vault_connect(&c, "kv-1", 2 * SEC);
+	rules_on_event(rules, &c.view, NULL, 0);
+	assert_int_equal(sunk.count, RULES_FOLDS + 1);
+	/* ...the first is new again, and pushes out the oldest, kv-1, with its count. */
+	vault_connect(&c, "kv-0", 3 * SEC);
+	rules_on_event(rules, &c.view, NULL, 0);
+	assert_int_equal(sunk.count, RULES_FOLDS + 3);
+	assert_non_null(strstr(sunk.before_last, "Key Vault kv-1 without"));
+	assert_non_null(strstr(sunk.before_last, "\"count\":2,"));
+	assert_non_null(strstr(sunk.last, "Key Vault kv-0 without"));
+	assert_non_null(strstr(sunk.last, "\"count\":1,"));
+	assert_int_equal(rules_stats(rules)->folded, 2);
+	rules_free(rules);
+	policy_free(policy);
+}
+
+/* A pod reads the node's cloud config, then reaches Key Vault: one chain, its own. */
+static void chains_are_the_thieves_own(void **state)
+{
+	struct policy *policy = policy_default();
+	struct rules_context context = {.policy = policy};
+	struct rules_sink sink = {.write = sink_count};
+	struct rules *rules = rules_new(&context, OUTPUT_JSON, &sink);
+	struct watch_entry watch = {.kind = WATCH_NODE_CLOUD_CONFIG,
+				    .path = "/etc/kubernetes/azure.json"};
+	struct am_open_record open = {0};
+	struct event_view view = {0};
+	struct vault_connect c;
+
+	(void)state;
+	assert_non_null(rules);
+	memset(&sunk, 0, sizeof(sunk));
+	vault_connect(&c, "kv-payments", 1 * SEC);
+	open.header.type = AM_REC_OPEN;
+	open.task = c.dst.task;
+	strcpy(open.path, "/host/etc/kubernetes/azure.json");
+	view.kind = VIEW_OPEN;
+	view.open = &open;
+	view.watch = &watch;
+	view.task = &open.task;
+	view.cgroup = &c.cgroup;
+	view.time_ns = 1 * SEC;
+	assert_true(rules_judge(&view));
+	rules_on_event(rules, &view, NULL, 0);
+	assert_int_equal(sunk.count, 1);
+	assert_non_null(strstr(sunk.last, "\"rule\":\"node-credential-read\""));
+	/* Another pod reaching Key Vault is no chain. */
+	vault_connect(&c, "kv-payments", 2 * SEC);
+	strcpy(c.cgroup.ref.pod_uid, "99999999-1b3e-4c5d-9e8f-a1b2c3d4e5f6");
+	rules_on_event(rules, &c.view, NULL, 0);
+	assert_int_equal(sunk.count, 2);
+	assert_non_null(strstr(sunk.last, "\"rule\":\"keyvault-unexpected\""));
+	/* The thief does: the chain, with both events, then the Key Vault alert. */
+	vault_connect(&c, "kv-payments", 3 * SEC);
+	rules_on_event(rules, &c.view, NULL, 0);
+	assert_int_equal(sunk.count, 4);
+	assert_non_null(strstr(sunk.before_last, "\"rule\":\"identity-theft-chain\""));
+	assert_non_null(strstr(sunk.before_last, "\"evidence\":[{\"type\":\"open\""));
+	assert_non_null(strstr(sunk.before_last, "}},{\"type\":\"connect\""));
+	assert_non_null(strstr(sunk.last, "\"rule\":\"keyvault-unexpected\""));
+	rules_free(rules);
+	policy_free(policy);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +474,8 @@ int main(void)
 		cmocka_unit_test(policy_files),
 		cmocka_unit_test(repeats_fold_until_their_window_ends),
 		cmocka_unit_test(counted_repeats_join_their_alert_and_raise_none),
+		cmocka_unit_test(folds_are_found_among_many),
+		cmocka_unit_test(chains_are_the_thieves_own),
 	};
 
 	return cmocka_run_group_tests_name("detection", tests, NULL, NULL);
