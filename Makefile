@@ -96,6 +96,14 @@ $(SKELETON): $(BUILD)/accessmon.bpf.o
 
 $(BUILD)/obj/probes.o: $(SKELETON)
 
+# The objects that print the version are rebuilt when it changes (a new commit).
+VERSION_STAMP := $(BUILD)/version.stamp
+$(VERSION_STAMP): FORCE | $(BUILD)/obj
+	$(Q)[ "$$(cat $@ 2>/dev/null)" = "$(VERSION)" ] || echo "$(VERSION)" > $@
+$(BUILD)/obj/main.o $(BUILD)/obj/monitor.o $(BUILD)/obj/sinks.o: $(VERSION_STAMP)
+.PHONY: FORCE
+FORCE:
+
 $(BUILD)/obj/%.o: user/%.c | $(BUILD)/obj
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@

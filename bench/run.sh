@@ -266,7 +266,7 @@ in_pod() {
 	echo "# accessmon benchmarks"
 	echo
 	echo "Machine: $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r),"
-	echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), accessmon $("$AM" --version 2>/dev/null | head -n 1), $REPS repetitions"
+	echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), $("$AM" --version 2>/dev/null | head -n 1), $REPS repetitions"
 	echo "(median [min-max]), configurations interleaved within each repetition; workload on CPU 0 (ns: its own CPU time, median of 21 chunks of each run),"
 	echo "monitor / floor / bpftrace on CPU 1. Floor: bench/floor.bpf.c, empty programs on the same hooks."
 	echo "Peer: bpftrace $(bpftrace --version 2>/dev/null | awk '{ print $2 }')."
