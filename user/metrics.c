@@ -34,8 +34,7 @@ static const char *const kernel_counter_help[AM_CNT_MAX] = {
 	[AM_CNT_OPEN_PATH_FAULT] = "Open records sent without the opener's path (page fault).",
 	[AM_CNT_PAYLOAD_CUT] = "Payload bytes past a record's or a connection's capture limit.",
 	[AM_CNT_FLOW_STORAGE] = "Sockets that could not get capture state.",
-	[AM_CNT_REPEAT_FULL] = "Connects and sends reported one by one because the kernel's "
-			       "repeat map was full.",
+	[AM_CNT_REPEAT_FULL] = "Connects and sends reported one by one: the repeat map was full.",
 };
 
 const char *record_type_name(unsigned int type)
