@@ -8,11 +8,13 @@
  *  - the BTF raw tracepoint sys_exit it attaches with --open-hook raw,
  *  - the cgroup sock_addr hooks it attaches at the cgroup v2 root,
  *  - floor-lookup: the sys_exit_openat tracepoint with the least program that
- *    matches a file by identity (below),
+ *    matches a file by identity, and floor-report: that, and an empty record
+ *    reported for a match (below),
  *  - the packet hooks beside them (cgroup_skb ingress and egress at the root, and
  *    the inet_sock_set_state BTF tracepoint): what every connection pays besides.
  */
 #include "vmlinux.h"
+#include "accessmon.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
@@ -55,8 +57,9 @@ int BPF_PROG(floor_raw_sys_exit, struct pt_regs *regs, long ret)
 
 /*
  * The least a program can do to tell a watched file by its identity: the new
- * fd's struct file, its inode's number and device, one lookup in a hash map
- * (empty: nothing ever matches). The same reads as the monitor's, nothing more.
+ * fd's struct file, its inode's number and device, one lookup in a hash map.
+ * The same reads as the monitor's, nothing more. floor-lookup's map stays empty;
+ * floor-report's holds the file floor --watch names.
  */
 struct file_key {
 	__u64 inode;
@@ -71,25 +74,66 @@ struct {
 	__type(value, __u32);
 } floor_files SEC(".maps");
 
-SEC("tracepoint/syscalls/sys_exit_openat")
-int floor_lookup_openat(struct trace_event_raw_sys_exit *ctx)
+static __always_inline bool floor_match(long fd)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct fdtable *fdt = task->files->fdt;
 	struct file_key key = {};
 	struct file *file = NULL;
 	struct inode *inode;
-	long fd = ctx->ret;
 
 	if (fd < 0 || (unsigned long)fd >= fdt->max_fds)
-		return 0;
+		return false;
 	bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]);
 	if (!file)
-		return 0;
+		return false;
 	inode = BPF_CORE_READ(file, f_inode);
 	key.inode = BPF_CORE_READ(inode, i_ino);
 	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	return bpf_map_lookup_elem(&floor_files, &key) ? 1 : 0;
+	return bpf_map_lookup_elem(&floor_files, &key) != NULL;
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int floor_lookup_openat(struct trace_event_raw_sys_exit *ctx)
+{
+	return floor_match(ctx->ret) ? 1 : 0;
+}
+
+/*
+ * floor-report: the match, then a record of the monitor's open record's size
+ * reserved and submitted, waking the reader as the monitor's probes do (at most
+ * every 10 ms, or when a quarter of the ring waits), and nothing written in it
+ * but its time: what reporting an open at all costs, before reading anything
+ * to report.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} floor_events SEC(".maps");
+
+volatile __u64 floor_last_wakeup_ns = 0;
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int floor_report_openat(struct trace_event_raw_sys_exit *ctx)
+{
+	struct am_open_record *record;
+	__u64 now, flags = BPF_RB_NO_WAKEUP;
+
+	if (!floor_match(ctx->ret))
+		return 0;
+	record = bpf_ringbuf_reserve(&floor_events, sizeof(*record), 0);
+	if (!record)
+		return 0;
+	now = bpf_ktime_get_boot_ns();
+	record->header.time_ns = now;
+	if (now - floor_last_wakeup_ns >= 10000000ull) {
+		floor_last_wakeup_ns = now;
+		flags = BPF_RB_FORCE_WAKEUP;
+	} else if (bpf_ringbuf_query(&floor_events, BPF_RB_AVAIL_DATA) >= (1 << 20)) {
+		flags = BPF_RB_FORCE_WAKEUP;
+	}
+	bpf_ringbuf_submit(record, flags);
+	return 0;
 }
 
 /* Sock_addr programs must return 1 (allow). */

@@ -7,7 +7,9 @@
  *
  * SET: tracepoint (the syscalls/sys_exit_open* tracepoints, as --open-hook
  * tracepoint), raw (tp_btf/sys_exit, as --open-hook raw), lookup (the tracepoint
- * set with an identity match, and nothing more, at sys_exit_openat), connect (cgroup
+ * set with an identity match, and nothing more, at sys_exit_openat), report (the
+ * same, and an empty record reported for each open of the --watch file, which
+ * floor reads and drops), connect (cgroup
  * connect4, connect6, sendmsg4, sendmsg6 at the cgroup v2 root), skb (cgroup_skb
  * ingress and egress at the root, tp_btf/inet_sock_set_state). --stats holds
  * BPF run-time statistics on while it runs, as the monitor's --bpf-stats does.
@@ -16,9 +18,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -52,11 +57,21 @@ static int cgroup2_root(char *out, size_t size)
 	return rc;
 }
 
+static int discard_record(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *ready_file = NULL, *cgroup_root = NULL;
 	bool want_tracepoint = false, want_raw = false, want_connect = false, want_skb = false;
-	bool want_lookup = false;
+	bool want_lookup = false, want_report = false;
+	const char *watch = NULL;
+	struct ring_buffer *ring = NULL;
 	bool stats = false;
 	struct bpf_link *links[16] = {};
 	struct bpf_program *tracepoints[5], *connects[4], *skbs[2];
@@ -78,13 +93,17 @@ int main(int argc, char **argv)
 			want_raw = true;
 		else if (strcmp(argv[i], "lookup") == 0)
 			want_tracepoint = want_lookup = true;
+		else if (strcmp(argv[i], "report") == 0)
+			want_tracepoint = want_report = true;
+		else if (strcmp(argv[i], "--watch") == 0 && i + 1 < argc)
+			watch = argv[++i];
 		else if (strcmp(argv[i], "connect") == 0)
 			want_connect = true;
 		else if (strcmp(argv[i], "skb") == 0)
 			want_skb = true;
 		else {
 			fprintf(stderr, "usage: floor [--ready-file PATH] [--cgroup-root DIR] [--stats] "
-					"tracepoint|raw|lookup|connect|skb...\n");
+					"[--watch PATH] tracepoint|raw|lookup|report|connect|skb...\n");
 			return 2;
 		}
 	}
@@ -104,16 +123,16 @@ int main(int argc, char **argv)
 	connects[3] = skel->progs.floor_sendmsg6;
 	skbs[0] = skel->progs.floor_ingress;
 	skbs[1] = skel->progs.floor_egress;
-	/* lookup: the tracepoint set, with the identity match at sys_exit_openat. */
-	bpf_program__set_autoload(skel->progs.floor_lookup_openat, want_lookup);
-	if (want_lookup) {
-		bpf_program__set_autoload(tracepoints[1], false);
+	/* lookup, report: the tracepoint set, with their own program at sys_exit_openat. */
+	bpf_program__set_autoload(skel->progs.floor_lookup_openat, false);
+	bpf_program__set_autoload(skel->progs.floor_report_openat, false);
+	if (want_lookup)
 		tracepoints[1] = skel->progs.floor_lookup_openat;
-	}
+	else if (want_report)
+		tracepoints[1] = skel->progs.floor_report_openat;
 	/* Only what is attached is loaded. */
 	for (i = 0; i < 5; i++)
-		if (tracepoints[i] != skel->progs.floor_lookup_openat)
-			bpf_program__set_autoload(tracepoints[i], want_tracepoint);
+		bpf_program__set_autoload(tracepoints[i], want_tracepoint);
 	for (i = 0; i < 4; i++)
 		bpf_program__set_autoload(connects[i], want_connect);
 	for (i = 0; i < 2; i++)
@@ -123,6 +142,31 @@ int main(int argc, char **argv)
 	if (floor_bpf__load(skel)) {
 		fprintf(stderr, "floor: loading the BPF programs failed: %s\n", strerror(errno));
 		goto destroy;
+	}
+	if (watch) {
+		struct { uint64_t inode; uint32_t dev, pad; } key = {0};
+		uint32_t one = 1;
+		struct stat st;
+
+		if (stat(watch, &st)) {
+			fprintf(stderr, "floor: %s: %s\n", watch, strerror(errno));
+			goto destroy;
+		}
+		/* The kernel's dev_t: major << 20 | minor. */
+		key.inode = st.st_ino;
+		key.dev = (uint32_t)(major(st.st_dev) << 20 | minor(st.st_dev));
+		if (bpf_map__update_elem(skel->maps.floor_files, &key, sizeof(key), &one, sizeof(one),
+					 BPF_ANY)) {
+			fprintf(stderr, "floor: watching %s failed: %s\n", watch, strerror(errno));
+			goto destroy;
+		}
+	}
+	if (want_report) {
+		ring = ring_buffer__new(bpf_map__fd(skel->maps.floor_events), discard_record, NULL, NULL);
+		if (!ring) {
+			fprintf(stderr, "floor: opening the ring buffer failed: %s\n", strerror(errno));
+			goto destroy;
+		}
 	}
 	for (i = 0; want_tracepoint && i < 5; i++) {
 		links[nlinks] = bpf_program__attach(tracepoints[i]);
@@ -189,8 +233,15 @@ int main(int argc, char **argv)
 		}
 		close(fd);
 	}
-	while (!stop)
-		pause();
+	/* A reader as cheap as can be: what it reads, it drops (report). */
+	while (!stop) {
+		if (!ring) {
+			pause();
+			continue;
+		}
+		ring_buffer__poll(ring, 10);
+		ring_buffer__consume(ring);
+	}
 	rc = 0;
 	if (ready_file)
 		unlink(ready_file);
@@ -202,6 +253,7 @@ detach:
 	if (cgroup_fd >= 0)
 		close(cgroup_fd);
 destroy:
+	ring_buffer__free(ring);
 	floor_bpf__destroy(skel);
 	return rc;
 }
