@@ -379,8 +379,18 @@ static void on_repeat(void *ctx, const struct am_repeat_key *key,
 /* The kernel's repeat counts, as connect-repeat records (final: at exit, all of them). */
 static void flush_repeats(struct monitor *monitor, bool final)
 {
-	struct repeat_flush flush = {monitor, clock_ns(CLOCK_BOOTTIME)};
-	int rc = probes_repeats_flush(monitor->probes, flush.now_ns, final, on_repeat, &flush);
+	struct repeat_flush flush;
+	int rc;
+
+	/*
+	 * What the ring buffer holds first: records wait there up to 10 ms without a
+	 * wakeup, and a first contact must reach the pipeline (and raise its alert)
+	 * before the repeats that follow it.
+	 */
+	probes_drain(monitor->probes);
+	flush.monitor = monitor;
+	flush.now_ns = clock_ns(CLOCK_BOOTTIME);
+	rc = probes_repeats_flush(monitor->probes, flush.now_ns, final, on_repeat, &flush);
 
 	monitor->last_repeat_flush_ns = flush.now_ns;
 	if (rc && rc != monitor->last_repeat_error)

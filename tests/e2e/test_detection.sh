@@ -93,10 +93,10 @@ test_attack_theft_then_use_of_a_destination_already_counted() {
 	net_up attacker || return
 	detect_start || return
 	for _ in 1 2 3; do
-		pod_run attacker curl -s -o /dev/null -m 2 https://kv-payments.vault.azure.net:8443/
+		pod_run attacker curl -s -o /dev/null -m 5 https://kv-payments.vault.azure.net:8443/
 	done
 	pod_run attacker curl -s -o /dev/null -H Metadata:true "$(token https://vault.azure.net "$KUBELET_ID")"
-	pod_run attacker curl -s -o /dev/null -m 2 https://kv-payments.vault.azure.net:8443/
+	pod_run attacker curl -s -o /dev/null -m 5 https://kv-payments.vault.azure.net:8443/
 	local use=$LAST_PID
 	monitor_stop
 	expect_eq "$(alerts)" "identity-theft-chain imds-token-request keyvault-unexpected keyvault-unexpected" "alerts"
