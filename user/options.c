@@ -610,9 +610,10 @@ static int config_member(struct monitor_options *options, const cJSON *member, c
 	}
 	if (cJSON_IsString(member))
 		return apply_option(options, o->val, member->valuestring, true, err);
-	if (cJSON_IsNumber(member) && member->valuedouble >= 0 &&
+	/* In range before the cast: a double past long long's range is undefined to convert. */
+	if (cJSON_IsNumber(member) && member->valuedouble >= 0 && member->valuedouble < 1e15 &&
 	    member->valuedouble == (double)(long long)member->valuedouble &&
-	    member->valuedouble < 1e15 && o->val != OPT_WATCH && o->val != OPT_SINK) {
+	    o->val != OPT_WATCH && o->val != OPT_SINK) {
 		char number[32];
 		cJSON *kept;
 

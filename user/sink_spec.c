@@ -196,11 +196,14 @@ static int parse_option(const char *key, const char *value, struct sink_spec *sp
 		}
 		return 0;
 	}
+	/* Given twice, the last one counts (as for every option). */
 	if (webhook && strcmp(key, "token-file") == 0 && value && value[0]) {
+		free(spec->token_file);
 		spec->token_file = strdup(value);
 		return 0;
 	}
 	if (webhook && strcmp(key, "ca-file") == 0 && value && value[0]) {
+		free(spec->ca_file);
 		spec->ca_file = strdup(value);
 		return 0;
 	}

@@ -53,6 +53,12 @@ static void parses_every_kind(void **state)
 	assert_string_equal(spec.name, "file:/var/log/a.jsonl");
 	sink_spec_release(&spec);
 
+	/* An option given twice: the last counts, the first is not leaked (valgrind run). */
+	parse_ok("webhook:https://r.example/x,token-file=/a,token-file=/b,ca-file=/c,ca-file=/d", &spec);
+	assert_string_equal(spec.token_file, "/b");
+	assert_string_equal(spec.ca_file, "/d");
+	sink_spec_release(&spec);
+
 	parse_ok("syslog", &spec);
 	assert_int_equal(spec.transport, SYSLOG_UNIX);
 	assert_string_equal(spec.target, "/dev/log");
