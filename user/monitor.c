@@ -10,12 +10,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/capability.h>
 #include <linux/magic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/vfs.h>
 #include <time.h>
@@ -685,6 +688,63 @@ static int check_capabilities(void)
 	return missing ? -EPERM : 0;
 }
 
+/*
+ * Once the probes are attached only reading the node's files is left to do
+ * (maps and the ring buffer are used through the descriptors already held):
+ * every capability but CAP_DAC_READ_SEARCH goes, from the effective, permitted,
+ * inheritable and, where we may, bounding sets, and no exec can win them back
+ * (no_new_privs). Capabilities belong to threads: this runs before the monitor
+ * starts any, so every thread it starts has only what is kept.
+ */
+static void drop_capabilities(char *said, size_t said_len)
+{
+	struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2];
+	const uint64_t keep = 1ull << CAP_DAC_READ_SEARCH;
+	uint64_t held, dropped;
+	char names[160] = "";
+	size_t i, others = 0;
+	int cap;
+
+	if (syscall(SYS_capget, &header, data)) {
+		fprintf(stderr, "accessmon: reading the capabilities failed: %s; keeping them\n",
+			strerror(errno));
+		return;
+	}
+	held = data[0].permitted | (uint64_t)data[1].permitted << 32;
+	dropped = held & ~keep;
+	for (cap = 0; cap <= CAP_LAST_CAP; cap++)
+		if (!(keep & (1ull << cap)))
+			prctl(PR_CAPBSET_DROP, cap, 0, 0, 0); /* needs CAP_SETPCAP: best effort */
+	for (i = 0; i < 2; i++) {
+		data[i].permitted &= (uint32_t)(keep >> (32 * i));
+		data[i].effective &= (uint32_t)(keep >> (32 * i));
+		data[i].inheritable = 0;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || syscall(SYS_capset, &header, data)) {
+		fprintf(stderr, "accessmon: dropping the capabilities attaching needed failed: %s\n",
+			strerror(errno));
+		return;
+	}
+	for (i = 0; i < sizeof(needed_capabilities) / sizeof(needed_capabilities[0]); i++) {
+		int number = needed_capabilities[i].number;
+
+		if (!(dropped & (1ull << number)))
+			continue;
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+			 names[0] ? ", " : "", needed_capabilities[i].name);
+		dropped &= ~(1ull << number);
+	}
+	for (; dropped; dropped &= dropped - 1)
+		others++;
+	/* Said once the monitor is running: a bad input found meanwhile is said alone. */
+	snprintf(said, said_len,
+		 "accessmon: probes attached; dropped %s%s%zu other capabilities%s, keeping %s\n",
+		 names[0] ? names : "no capability", names[0] ? " and " : " (", others,
+		 names[0] ? "" : ")",
+		 held & keep ? "CAP_DAC_READ_SEARCH to read the node's files" : "none");
+}
+
 /* --- sinks -------------------------------------------------------------------- */
 
 static void sink_line(void *ctx, const char *line, size_t len, const struct line_meta *meta)
@@ -1062,6 +1122,7 @@ int monitor_main(int argc, char **argv)
 	struct pipeline_hooks hooks = {0};
 	struct probes_config probes_config = {0};
 	struct am_error err = {{0}};
+	char dropped[256] = "";
 	int status = 1, rc;
 
 	if (monitor_options_parse(argc, argv, &monitor.options, &err)) {
@@ -1083,20 +1144,6 @@ int monitor_main(int argc, char **argv)
 		monitor_options_release(&monitor.options);
 		return 2;
 	}
-	/* First, so probes see /healthz answer (and /readyz say not yet) from the start. */
-	if (monitor.options.listen_host) {
-		monitor.httpd = httpd_start(monitor.options.listen_host, monitor.options.listen_port,
-					    &err);
-		if (!monitor.httpd) {
-			fprintf(stderr, "accessmon: %s\n", err.msg);
-			monitor_options_release(&monitor.options);
-			return 2;
-		}
-		httpd_heartbeat(monitor.httpd, clock_ns(CLOCK_MONOTONIC));
-		fprintf(stderr, "accessmon: serving /metrics, /healthz and /readyz on %s:%d\n",
-			monitor.options.listen_host, httpd_port(monitor.httpd));
-	}
-
 	monitor.pods = pod_inventory_new();
 	monitor.cgroups = cgroup_cache_new(CGROUP_CACHE_CAPACITY);
 	monitor.processes = process_cache_new(PROCESS_CACHE_CAPACITY);
@@ -1153,10 +1200,6 @@ int monitor_main(int argc, char **argv)
 		fprintf(stderr, "accessmon: out of memory\n");
 		goto free_state;
 	}
-	if (start_sinks(&monitor)) {
-		status = 2;
-		goto free_pipeline;
-	}
 	hooks.cgroup_miss = on_cgroup_miss;
 	hooks.process_miss = on_process_miss;
 	hooks.pod_miss = on_pod_miss;
@@ -1174,6 +1217,36 @@ int monitor_main(int argc, char **argv)
 		fprintf(stderr, "accessmon: %s\n", err.msg);
 		goto free_pipeline;
 	}
+	/*
+	 * After attaching, so a cgroup or process made meanwhile is seen by one or the
+	 * other; before the capabilities go, so /proc/PID/exe of processes older than
+	 * the monitor can still be read.
+	 */
+	if (cgroup_tree_scan(monitor.cgroups, monitor.cgroup_root, &err) < 0) {
+		fprintf(stderr, "accessmon: %s\n", err.msg);
+		goto close_probes;
+	}
+	find_proc_cgroup_base(&monitor);
+	process_snapshot_proc(monitor.processes, monitor.proc_dir, monitor.proc_cgroup_base);
+	/* Before any thread starts: see drop_capabilities(). */
+	drop_capabilities(dropped, sizeof(dropped));
+	/* Then the endpoint, so probes see /healthz answer (and /readyz say not yet) at once. */
+	if (monitor.options.listen_host) {
+		monitor.httpd = httpd_start(monitor.options.listen_host, monitor.options.listen_port,
+					    &err);
+		if (!monitor.httpd) {
+			fprintf(stderr, "accessmon: %s\n", err.msg);
+			status = 2;
+			goto close_probes;
+		}
+		httpd_heartbeat(monitor.httpd, clock_ns(CLOCK_MONOTONIC));
+		fprintf(stderr, "accessmon: serving /metrics, /healthz and /readyz on %s:%d\n",
+			monitor.options.listen_host, httpd_port(monitor.httpd));
+	}
+	if (start_sinks(&monitor)) {
+		status = 2;
+		goto close_probes;
+	}
 	/* After the probes, so a host that cannot run them is told that first and alone. */
 	rc = inventory_load(monitor.inventory, clock_ns(CLOCK_BOOTTIME), KUBELET_FIRST_ANSWER_WAIT_MS,
 			    &err);
@@ -1183,13 +1256,6 @@ int monitor_main(int argc, char **argv)
 		goto close_probes;
 	}
 	refresh_watch_set(&monitor, clock_ns(CLOCK_BOOTTIME));
-	/* After attaching, so a cgroup or process made meanwhile is seen by one or the other. */
-	if (cgroup_tree_scan(monitor.cgroups, monitor.cgroup_root, &err) < 0) {
-		fprintf(stderr, "accessmon: %s\n", err.msg);
-		goto close_probes;
-	}
-	find_proc_cgroup_base(&monitor);
-	process_snapshot_proc(monitor.processes, monitor.proc_dir, monitor.proc_cgroup_base);
 	fprintf(stderr,
 		"accessmon: attached at cgroup %s, opens seen by %s; %zu cgroups, %zu processes, "
 		"%zu pods known, %zu secrets watched%s\n",
@@ -1200,6 +1266,7 @@ int monitor_main(int argc, char **argv)
 		cgroup_cache_count(monitor.cgroups), process_cache_count(monitor.processes),
 		pod_inventory_count(monitor.pods), watch_list_count(monitor.watches),
 		probes_io_uring(monitor.probes) ? "" : "; io_uring opens not seen (no io_uring tracepoint)");
+	fputs(dropped, stderr);
 	jsonw_init(&monitor.state);
 	if (monitor.options.record_file && start_recording(&monitor, pipeline_config.boot_to_wall_ns)) {
 		status = 2;
