@@ -275,60 +275,76 @@ static void repeats_quiesce(struct probes *probes, bool no_margin)
 		usleep(20000);
 }
 
+/* Where a walk through a repeat map has got to, between batches. */
+struct batch_cursor {
+	uint64_t in, out;
+	bool started;
+};
+
+/*
+ * The next batch of a repeat map, into probes->batch_keys and batch_values
+ * (*count entries), deleted as read when `take`. Returns 1 when more follow, 0
+ * for the last batch, or -errno. A bucket larger than a batch grows the batch.
+ */
+static int repeats_next_batch(struct probes *probes, int fd, bool take,
+			      struct batch_cursor *cursor, uint32_t *count)
+{
+	int rc;
+
+	for (;;) {
+		*count = probes->batch_cap;
+		if (take)
+			rc = bpf_map_lookup_and_delete_batch(fd, cursor->started ? &cursor->in : NULL,
+							     &cursor->out, probes->batch_keys,
+							     probes->batch_values, count, NULL);
+		else
+			rc = bpf_map_lookup_batch(fd, cursor->started ? &cursor->in : NULL,
+						  &cursor->out, probes->batch_keys,
+						  probes->batch_values, count, NULL);
+		if (rc != -ENOSPC)
+			break;
+		rc = repeats_batch_grow(probes); /* nothing was taken */
+		if (rc)
+			return rc;
+	}
+	if (rc && rc != -ENOENT)
+		return rc;
+	cursor->in = cursor->out;
+	cursor->started = true;
+	return rc == -ENOENT ? 0 : 1;
+}
+
 /* Every entry of a map no probe writes any more, deleted as read; fn gets the counts. */
 static int repeats_drain(struct probes *probes, struct bpf_map *map, probes_repeat_fn fn,
 			 void *ctx)
 {
-	int fd = bpf_map__fd(map);
-	uint64_t in = 0, out = 0;
-	bool first = true;
+	struct batch_cursor cursor = {0};
 	uint32_t count, i;
-	int rc;
+	int more;
 
-	for (;;) {
-		count = probes->batch_cap;
-		rc = bpf_map_lookup_and_delete_batch(fd, first ? NULL : &in, &out, probes->batch_keys,
-						     probes->batch_values, &count, NULL);
-		if (rc == -ENOSPC) { /* one bucket holds more than a batch: nothing was taken */
-			rc = repeats_batch_grow(probes);
-			if (rc)
-				return rc;
-			continue;
-		}
-		if (rc && rc != -ENOENT)
-			return rc;
+	do {
+		more = repeats_next_batch(probes, bpf_map__fd(map), true, &cursor, &count);
+		if (more < 0)
+			return more;
 		for (i = 0; i < count; i++)
 			if (probes->batch_values[i].count)
 				fn(ctx, &probes->batch_keys[i], &probes->batch_values[i]);
-		if (rc == -ENOENT)
-			return 0;
-		in = out;
-		first = false;
-	}
+	} while (more);
+	return 0;
 }
 
 /* Copies the entries that carry over from the map in use into the emptied one. */
 static int repeats_carry_over(struct probes *probes, struct bpf_map *from, struct bpf_map *to,
 			      uint64_t now_ns)
 {
-	int from_fd = bpf_map__fd(from), to_fd = bpf_map__fd(to);
-	uint64_t in = 0, out = 0;
-	bool first = true;
+	struct batch_cursor cursor = {0};
 	uint32_t count, kept, i;
-	int rc, end;
+	int more, rc;
 
-	for (;;) {
-		count = probes->batch_cap;
-		end = bpf_map_lookup_batch(from_fd, first ? NULL : &in, &out, probes->batch_keys,
-					   probes->batch_values, &count, NULL);
-		if (end == -ENOSPC) {
-			rc = repeats_batch_grow(probes);
-			if (rc)
-				return rc;
-			continue;
-		}
-		if (end && end != -ENOENT)
-			return end;
+	do {
+		more = repeats_next_batch(probes, bpf_map__fd(from), false, &cursor, &count);
+		if (more < 0)
+			return more;
 		for (i = 0, kept = 0; i < count; i++) {
 			const struct am_repeat_key *key = &probes->batch_keys[i];
 			uint64_t epoch = probes->epochs[key->cgroup_id & (AM_EPOCH_SLOTS - 1)];
@@ -343,16 +359,13 @@ static int repeats_carry_over(struct probes *probes, struct bpf_map *from, struc
 			kept++;
 		}
 		if (kept) {
-			rc = bpf_map_update_batch(to_fd, probes->batch_keys, probes->batch_values, &kept,
-						  NULL);
+			rc = bpf_map_update_batch(bpf_map__fd(to), probes->batch_keys,
+						  probes->batch_values, &kept, NULL);
 			if (rc)
 				return rc;
 		}
-		if (end == -ENOENT)
-			return 0;
-		in = out;
-		first = false;
-	}
+	} while (more);
+	return 0;
 }
 
 int probes_repeats_flush(struct probes *probes, uint64_t now_ns, bool final, probes_repeat_fn fn,
