@@ -19,7 +19,7 @@ static __always_inline void counter_add(__u32 which, __u64 n)
  * Reserves a record of `size` bytes and fills its header. A failed reservation is
  * counted, so user space can report every record the ring buffer could not take.
  */
-static __always_inline void *record_reserve(__u32 size, __u16 type)
+static __always_inline void *record_reserve_at(__u32 size, __u16 type, __u64 time_ns)
 {
 	struct am_record_header *header = bpf_ringbuf_reserve(&events, size, 0);
 
@@ -30,8 +30,14 @@ static __always_inline void *record_reserve(__u32 size, __u16 type)
 	header->type = type;
 	header->size = size;
 	header->cpu = bpf_get_smp_processor_id();
-	header->time_ns = bpf_ktime_get_boot_ns();
+	header->time_ns = time_ns;
 	return header;
+}
+
+/* The same, stamped now (CLOCK_BOOTTIME). */
+static __always_inline void *record_reserve(__u32 size, __u16 type)
+{
+	return record_reserve_at(size, type, bpf_ktime_get_boot_ns());
 }
 
 /*

@@ -155,10 +155,9 @@ static __always_inline void report(struct bpf_sock_addr *ctx, __u16 type, __u8 f
 		   repeat_counted(type, family, protocol, port, words, now)) {
 		return;
 	}
-	record = record_reserve(sizeof(*record), type);
+	record = record_reserve_at(sizeof(*record), type, now);
 	if (!record)
 		return;
-	record->header.time_ns = now;
 	task_fill(&record->task);
 	record->family = family;
 	record->protocol = protocol;
