@@ -560,9 +560,37 @@ connect_section() {
 }
 want connect && run_section connect_section
 
+# replay_samples NAME TRACE: REPS timings (ms, one core) of TRACE read three ways into
+# samples[NAME,info|alerts|events]: decompressed and walked, replayed for alerts,
+# replayed with every event written.
+replay_samples() {
+	local rep
+	for rep in $(seq "$REPS"); do
+		samples[$1,info]+=" $(millis taskset -c 0 "$AM" trace info "$2")"
+		samples[$1,alerts]+=" $(millis taskset -c 0 "$AM" replay "$2")"
+		samples[$1,events]+=" $(millis taskset -c 0 "$AM" replay --events "$2")"
+	done
+}
+
+# replay_rows NAME RECORDS LABEL_INFO LABEL_ALERTS LABEL_EVENTS: the table rows of
+# replay_samples NAME, each as records/s and as a multiple of decompression.
+replay_rows() {
+	local name=$1 records=$2 what t tmin tmax base
+	shift 2
+	read -r base _ _ <<< "$(stats "${samples[$name,info]}")"
+	for what in info alerts events; do
+		read -r t tmin tmax <<< "$(stats "${samples[$name,$what]}")"
+		printf '| %s | %.0f [%.0f-%.0f] | %.0f [%.0f-%.0f] | %.2f |\n' "$1" "$t" "$tmin" "$tmax" \
+			"$(calc "$records * 1000 / $t")" "$(calc "$records * 1000 / $tmax")" "$(calc "$records * 1000 / $tmin")" \
+			"$(ratio "$t / $base")"
+		echo "$name-replay:$what $(ratio "$t / $base")" >> "$RATIOS"
+		shift
+	done
+}
+
 # === 5: collector throughput: a realistic mix from 200 pods, replayed on one core ========
 throughput_section() {
-	local i records rep
+	local i records
 	netns_up
 	pods_up
 	log "throughput: recording $PODS_N pods x $MIX_ROUNDS rounds of the mix"
@@ -574,14 +602,10 @@ throughput_section() {
 	stop_tool
 	"$AM" trace info "$WORK/mix.am" > "$WORK/mix.info"
 	records=$(jq '[.records[]] | add' "$WORK/mix.info")
-	for rep in $(seq "$REPS"); do
-		samples[mix,info]+=" $(millis taskset -c 0 "$AM" trace info "$WORK/mix.am")"
-		samples[mix,alerts]+=" $(millis taskset -c 0 "$AM" replay "$WORK/mix.am")"
-		samples[mix,events]+=" $(millis taskset -c 0 "$AM" replay --events "$WORK/mix.am")"
-	done
+	replay_samples mix "$WORK/mix.am"
 	"$AM" replay "$WORK/mix.am" 2>/dev/null | jq -r '.rule // .type' | sort | uniq -c | sort -rn |
 		awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1 }' > "$WORK/mix.alerts"
-	local t tmin tmax base rate
+	local rate
 	echo
 	echo "## 5. Collector throughput: a realistic mix from $PODS_N pods, replayed on one core"
 	echo
@@ -599,19 +623,9 @@ throughput_section() {
 	echo
 	echo "| one core, $records records | ms | records/s | x decompression |"
 	echo "|---|---|---|---|"
-	read -r base _ _ <<< "$(stats "${samples[mix,info]}")"
-	for what in info alerts events; do
-		read -r t tmin tmax <<< "$(stats "${samples[mix,$what]}")"
-		case "$what" in
-		info) label="decompress and walk (trace info)" ;;
-		alerts) label="decode, attribute, evaluate (replay, alerts only)" ;;
-		events) label="decode, attribute, evaluate, serialise (replay --events)" ;;
-		esac
-		printf '| %s | %.0f [%.0f-%.0f] | %.0f [%.0f-%.0f] | %.2f |\n' "$label" "$t" "$tmin" "$tmax" \
-			"$(calc "$records * 1000 / $t")" "$(calc "$records * 1000 / $tmax")" "$(calc "$records * 1000 / $tmin")" \
-			"$(ratio "$t / $base")"
-		echo "mix-replay:$what $(ratio "$t / $base")" >> "$RATIOS"
-	done
+	replay_rows mix "$records" "decompress and walk (trace info)" \
+		"decode, attribute, evaluate (replay, alerts only)" \
+		"decode, attribute, evaluate, serialise (replay --events)"
 	rate=$(calc "$records * 1000 / $(median "${samples[mix,events]}")")
 	target 5 ">= 1,000,000 events/s per core (decoded, attributed, evaluated, serialised)" \
 		"$(le 1000000 "$rate")" "$(printf '%.0f' "$rate") events/s (replay --events); alerts only $(printf '%.0f' "$(calc "$records * 1000 / $(median "${samples[mix,alerts]}")")")/s"
@@ -628,7 +642,7 @@ want throughput && run_section throughput_section
 
 # === 6: replay throughput against plain decompression ===================================
 replay_section() {
-	local records rep what label t tmin tmax base rate
+	local records base rate
 	rm -f "$WORK/trace.am"
 	# Every send a record of its own (no volume control): the figure is per record.
 	start_monitor /dev/null --ringbuf-size 134217728 --repeat-window 0 --record "$WORK/trace.am"
@@ -636,33 +650,19 @@ replay_section() {
 	wait_idle "$TOOL_PID"
 	stop_tool
 	records=$("$AM" trace info "$WORK/trace.am" | jq '[.records[]] | add')
-	for rep in $(seq "$REPS"); do
-		samples[info]+=" $(millis taskset -c 0 "$AM" trace info "$WORK/trace.am")"
-		samples[replay]+=" $(millis taskset -c 0 "$AM" replay "$WORK/trace.am")"
-		samples[events]+=" $(millis taskset -c 0 "$AM" replay --events "$WORK/trace.am")"
-	done
+	replay_samples udp "$WORK/trace.am"
 	echo
 	echo "## 6. Replay throughput: a trace of $REPLAY_N UDP sends"
 	echo
 	echo "| replay of $records recorded records ($(stat -c %s "$WORK/trace.am") bytes) | ms | records/s | x decompression |"
 	echo "|---|---|---|---|"
-	read -r base _ _ <<< "$(stats "${samples[info]}")"
-	for what in info replay events; do
-		read -r t tmin tmax <<< "$(stats "${samples[$what]}")"
-		case "$what" in
-		info) label="decompress and walk (trace info)" ;;
-		replay) label="replay, alerts only" ;;
-		events) label="replay --events (every record as JSON)" ;;
-		esac
-		printf '| %s | %.0f [%.0f-%.0f] | %.0f [%.0f-%.0f] | %.2f |\n' "$label" "$t" "$tmin" "$tmax" \
-			"$(calc "$records * 1000 / $t")" "$(calc "$records * 1000 / $tmax")" "$(calc "$records * 1000 / $tmin")" \
-			"$(ratio "$t / $base")"
-		echo "udp-replay:$what $(ratio "$t / $base")" >> "$RATIOS"
-	done
-	rate=$(calc "$records * 1000 / $(median "${samples[replay]}")")
+	replay_rows udp "$records" "decompress and walk (trace info)" "replay, alerts only" \
+		"replay --events (every record as JSON)"
+	base=$(median "${samples[udp,info]}")
+	rate=$(calc "$records * 1000 / $(median "${samples[udp,alerts]}")")
 	target 6 "replay >= 3,000,000 events/s and within 2x of plain decompression" \
-		"$(awk "BEGIN { print ($rate >= 3000000 && $(median "${samples[replay]}") <= 2 * $base) ? 1 : 0 }")" \
-		"$(printf '%.0f' "$rate") events/s, $(calc "$(median "${samples[replay]}") / $base")x decompression ($(printf '%.0f' "$(calc "$records * 1000 / $base")")/s)"
+		"$(awk "BEGIN { print ($rate >= 3000000 && $(median "${samples[udp,alerts]}") <= 2 * $base) ? 1 : 0 }")" \
+		"$(printf '%.0f' "$rate") events/s, $(calc "$(median "${samples[udp,alerts]}") / $base")x decompression ($(printf '%.0f' "$(calc "$records * 1000 / $base")")/s)"
 }
 want replay && run_section replay_section
 
