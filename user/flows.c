@@ -121,21 +121,26 @@ static void report_partial(struct flow_table *table, struct flow *flow, uint64_t
 {
 	struct http_request *request = &table->scratch;
 	enum http_parse_result result;
-	size_t consumed, missing;
-	const char *error;
+	size_t consumed, missing, ending_len;
+	const char *error, *ending;
 	char *copy;
 
 	if (!(flow->connect.capture & AM_CAPTURE_HTTP) || flow->unparseable ||
 	    flow->stream_len == 0 || flow->skipping)
 		goto done;
-	/* A blank line completes the head, so that what is there parses. */
-	copy = malloc(flow->stream_len + 4);
+	/*
+	 * A blank line completes the head, so that what is there parses; a request
+	 * line cut short (a long target) is first given a version to end it.
+	 */
+	ending = memchr(flow->stream, '\n', flow->stream_len) ? "\r\n\r\n" : " HTTP/1.1\r\n\r\n";
+	ending_len = strlen(ending);
+	copy = malloc(flow->stream_len + ending_len);
 	if (!copy)
 		goto done;
 	memcpy(copy, flow->stream, flow->stream_len);
-	memcpy(copy + flow->stream_len, "\r\n\r\n", 4);
-	result = http_parse_request(copy, flow->stream_len + 4, request, &consumed, &missing,
-				    &error);
+	memcpy(copy + flow->stream_len, ending, ending_len);
+	result = http_parse_request(copy, flow->stream_len + ending_len, request, &consumed,
+				    &missing, &error);
 	free(copy);
 	if (result == HTTP_COMPLETE) {
 		request->truncated = true;

@@ -331,6 +331,7 @@ static void flows_follow_requests_and_answers(void **state)
 	struct naming naming = {0};
 	const char part1[] = "GET /metadata/identity/oauth2/token?client_id=split HTT";
 	const char part2[] = "P/1.1\r\nMetadata: true\r\n\r\n";
+	char line[2048];
 
 	(void)state;
 	assert_non_null(flow_table_open(table, &connect, &naming, false));
@@ -368,8 +369,20 @@ static void flows_follow_requests_and_answers(void **state)
 	assert_int_equal(seen.http, 3);
 	assert_true(seen.last_truncated);
 	assert_string_equal(seen.last_client_id, "big");
+
 	flow_table_close(table, 7, 400);
 	assert_int_equal(flow_table_count(table), 0);
+
+	/* A request line longer than the kernel keeps of a segment: its target, cut. */
+	connect = connect_to(8, AM_CAPTURE_HTTP, 500);
+	assert_non_null(flow_table_open(table, &connect, &naming, false));
+	snprintf(line, sizeof(line), "GET /metadata/identity/oauth2/token?resource=r&x=%01900d HTTP/1.1\r\n\r\n", 0);
+	flow_table_payload(table, payload(8, AM_PAYLOAD_HTTP_REQUEST, 1, line, strlen(line), 510));
+	assert_int_equal(seen.http, 4);
+	assert_string_equal(seen.last_error, "");
+	assert_true(seen.last_truncated);
+	assert_string_equal(seen.last_path, "/metadata/identity/oauth2/token");
+	flow_table_close(table, 8, 600);
 	flow_table_free(table);
 }
 
