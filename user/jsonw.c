@@ -162,6 +162,45 @@ size_t utf8_sequence_length(const unsigned char *s, size_t n)
 	return len;
 }
 
+/*
+ * Valid characters that still deceive whoever reads the output: C1 controls
+ * (U+0080..U+009F; some terminals take U+009B as CSI), the line and paragraph
+ * separators (U+2028, U+2029: a line break to some viewers, and invalid in
+ * JavaScript strings), and the bidirectional marks, embeddings, overrides and
+ * isolates that reorder what is shown (U+061C, U+200E, U+200F, U+202A..U+202E,
+ * U+2066..U+2069). s holds a valid sequence of seq bytes.
+ */
+static bool deceptive_sequence(const unsigned char *s, size_t seq)
+{
+	if (seq == 2)
+		return (s[0] == 0xc2 && s[1] < 0xa0) || (s[0] == 0xd8 && s[1] == 0x9c);
+	if (seq != 3 || s[0] != 0xe2)
+		return false;
+	if (s[1] == 0x80)
+		return s[2] == 0x8e || s[2] == 0x8f || (s[2] >= 0xa8 && s[2] <= 0xae);
+	return s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9;
+}
+
+size_t text_plain_length(const unsigned char *s, size_t n)
+{
+	size_t seq;
+
+	if (s[0] >= 0x20 && s[0] < 0x7f)
+		return 1;
+	if (s[0] < 0x80)
+		return 0;
+	seq = utf8_sequence_length(s, n);
+	return seq && !deceptive_sequence(s, seq) ? seq : 0;
+}
+
+/* The code point of a valid sequence of 2 or 3 bytes (the deceptive ones are). */
+static uint32_t code_point(const unsigned char *s, size_t seq)
+{
+	if (seq == 2)
+		return (uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
+	return (uint32_t)(s[0] & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+}
+
 /* Bytes that go into a JSON string as they are: printable ASCII but '"' and '\\'. */
 static const bool plain_byte[256] = {
 	[0x20 ... 0x21] = true, /* '"' is 0x22 */
@@ -183,7 +222,8 @@ static void put_escaped(struct jsonw *w, const char *s, size_t n)
 		start = i;
 		while (i < n && plain_byte[p[i]])
 			i++;
-		while (i < n && p[i] >= 0x80 && (seq = utf8_sequence_length(p + i, n - i))) {
+		while (i < n && p[i] >= 0x80 && (seq = utf8_sequence_length(p + i, n - i)) &&
+		       !deceptive_sequence(p + i, seq)) {
 			i += seq;
 			while (i < n && plain_byte[p[i]])
 				i++;
@@ -208,7 +248,13 @@ static void put_escaped(struct jsonw *w, const char *s, size_t n)
 			put(w, "\\r", 2);
 			break;
 		default:
-			if (p[i] >= 0x80) {
+			seq = p[i] >= 0x80 ? utf8_sequence_length(p + i, n - i) : 0;
+			if (seq) {
+				/* Valid but deceptive: \u-escaped, it reads back the same. */
+				snprintf(esc, sizeof(esc), "\\u%04x", code_point(p + i, seq));
+				put(w, esc, 6);
+				i += seq - 1;
+			} else if (p[i] >= 0x80) {
 				put(w, "\\ufffd", 6);
 			} else {
 				snprintf(esc, sizeof(esc), "\\u%04x", p[i]);
@@ -336,19 +382,16 @@ void textw_escaped(struct jsonw *w, const char *s, size_t n)
 	while (i < n) {
 		unsigned char c = p[i];
 
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
+		seq = c == '\\' ? 0 : text_plain_length(p + i, n - i);
+		if (seq == 1) {
 			put_char(w, (char)c);
 			i++;
 			continue;
 		}
-		if (c >= 0x80) {
-			seq = utf8_sequence_length(p + i, n - i);
-			/* C1 controls (U+0080..U+009F) can drive terminals too. */
-			if (seq && !(seq == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)) {
-				put(w, s + i, seq);
-				i += seq;
-				continue;
-			}
+		if (seq) {
+			put(w, s + i, seq);
+			i += seq;
+			continue;
 		}
 		snprintf(esc, sizeof(esc), "\\x%02x", c);
 		put(w, esc, 4);

@@ -2,7 +2,9 @@
 /*
  * A small streaming JSON writer for the hot output path. Every string is escaped
  * so that whatever a pod controls (names, paths, arguments) comes out as valid
- * JSON: control characters are \u-escaped, invalid UTF-8 becomes U+FFFD.
+ * JSON: control characters are \u-escaped, invalid UTF-8 becomes U+FFFD. C1
+ * controls, U+2028/U+2029 and the bidirectional controls are valid but are
+ * \u-escaped too, so a line shown in a terminal cannot drive or reorder it.
  */
 #ifndef ACCESSMON_JSONW_H
 #define ACCESSMON_JSONW_H
@@ -48,8 +50,9 @@ void jsonw_member_uint(struct jsonw *w, const char *key, uint64_t v);
 void jsonw_member_int(struct jsonw *w, const char *key, int64_t v);
 
 /*
- * Appends s to a plain text buffer with every control character, escape sequence
- * and invalid UTF-8 byte made visible as \xNN, so text output cannot drive a terminal.
+ * Appends s to a plain text buffer with every control character (C0, DEL, C1),
+ * bidirectional control, line or paragraph separator, backslash and invalid UTF-8
+ * byte made visible as \xNN, byte by byte, so text output cannot drive a terminal.
  */
 void textw_escaped(struct jsonw *w, const char *s, size_t n);
 void textw_raw(struct jsonw *w, const char *s);
@@ -57,5 +60,11 @@ void textw_printf(struct jsonw *w, const char *fmt, ...) __attribute__((format(p
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when invalid. */
 size_t utf8_sequence_length(const unsigned char *s, size_t n);
+/*
+ * Length of the character at s (at most n bytes) that text may show as it is:
+ * printable ASCII or valid UTF-8 that is not a control, separator or bidirectional
+ * control; 0 when it must be escaped.
+ */
+size_t text_plain_length(const unsigned char *s, size_t n);
 
 #endif /* ACCESSMON_JSONW_H */
