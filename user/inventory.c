@@ -40,7 +40,7 @@ static void report(struct inventory *inventory, const char *fmt, ...)
 
 static void report(struct inventory *inventory, const char *fmt, ...)
 {
-	char message[AM_ERROR_LEN];
+	char message[AM_ERROR_LEN], printable[AM_ERROR_LEN];
 	va_list ap;
 
 	if (!inventory->report)
@@ -48,7 +48,9 @@ static void report(struct inventory *inventory, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
-	inventory->report(inventory->report_ctx, message);
+	/* Paths and answers named here come from the node and its pods. */
+	am_error_printable(printable, sizeof(printable), message);
+	inventory->report(inventory->report_ctx, printable);
 }
 
 static void report_bundle(void *ctx, const char *message)
