@@ -415,7 +415,7 @@ static void json_cgroup_and_pod(struct jsonw *w, const struct event_view *view)
 	kept->version = cgroup->version;
 }
 
-/* The labels written per pod, and the bytes of each key and value. */
+/* The labels written per pod (pods.h bounds the bytes of each key and value). */
 #define OUTPUT_MAX_LABELS 16
 
 static void workload_identity_json(struct jsonw *w, const struct pod_info *pod,
@@ -455,6 +455,10 @@ static void pod_details_json(struct jsonw *w, const struct pod_info *pod,
 		for (i = 0; i < pod->n_labels && i < OUTPUT_MAX_LABELS; i++)
 			jsonw_member_string(w, pod->labels[i].key, pod->labels[i].value);
 		jsonw_object_end(w);
+		if (pod->labels_truncated || pod->n_labels > OUTPUT_MAX_LABELS) {
+			jsonw_key(w, "labels_truncated");
+			jsonw_bool(w, true);
+		}
 	}
 	workload_identity_json(w, pod, container);
 }

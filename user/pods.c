@@ -34,9 +34,25 @@ void workload_identity_env_release(struct workload_identity_env *wi)
 	memset(wi, 0, sizeof(*wi));
 }
 
+/*
+ * A copy of at most max bytes of s, cut before a UTF-8 continuation byte so no
+ * character is split (at most 3 bytes back: invalid input is not searched further).
+ */
+static char *bounded_strdup(const char *s, size_t max)
+{
+	size_t len = strnlen(s, max + 1), back;
+
+	if (len <= max)
+		return strdup(s);
+	len = max;
+	for (back = 0; back < 3 && len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80; back++)
+		len--;
+	return strndup(s, len);
+}
+
 static void replace_string(char **slot, const char *value)
 {
-	char *copy = value ? strdup(value) : NULL;
+	char *copy = value ? bounded_strdup(value, POD_VALUE_MAX_BYTES) : NULL;
 
 	free(*slot);
 	*slot = copy;
@@ -154,8 +170,19 @@ static struct container_info *container_slot(struct pod_info *pod, const char *i
 					     const char *name)
 {
 	struct container_info *container;
+	char bounded[POD_NAME_MAX_BYTES + 1];
 	size_t i;
 
+	/* Compared and kept as it is stored: a giant name is found again, not added again. */
+	if (name && strnlen(name, POD_NAME_MAX_BYTES + 1) > POD_NAME_MAX_BYTES) {
+		char *cut = bounded_strdup(name, POD_NAME_MAX_BYTES);
+
+		if (!cut)
+			return NULL;
+		snprintf(bounded, sizeof(bounded), "%s", cut);
+		free(cut);
+		name = bounded;
+	}
 	if (id) {
 		for (i = 0; i < pod->n_containers; i++)
 			if (pod->containers[i].id && strcmp(pod->containers[i].id, id) == 0)
@@ -241,16 +268,15 @@ static int containers_parse(struct pod_info *pod, const cJSON *list, const char 
 						   name);
 		} else {
 			struct workload_identity_env wi = {0};
+			const char *image;
 
 			container = container_slot(pod, NULL, name);
 			if (container) {
 				env_parse(cJSON_GetObjectItemCaseSensitive(item, "env"), &wi);
 				container_set_wi(container, &wi);
-				if (!container->image)
-					container->image =
-						json_member_string(item, "image")
-							? strdup(json_member_string(item, "image"))
-							: NULL;
+				image = json_member_string(item, "image");
+				if (!container->image && image)
+					container->image = bounded_strdup(image, POD_VALUE_MAX_BYTES);
 			}
 			workload_identity_env_release(&wi);
 		}
@@ -262,6 +288,7 @@ static int labels_parse(struct pod_info *pod, const cJSON *labels, const char *s
 			size_t index, struct am_error *err)
 {
 	const cJSON *label;
+	char *key, *value;
 
 	if (!labels)
 		return 0;
@@ -279,11 +306,23 @@ static int labels_parse(struct pod_info *pod, const cJSON *labels, const char *s
 		}
 		if (strcmp(label->string, WI_LABEL) == 0)
 			pod->workload_identity_label = strcmp(label->valuestring, "true") == 0;
-		if (pod->n_labels >= POD_MAX_LABELS || strlen(label->string) > POD_LABEL_MAX_BYTES ||
-		    strlen(label->valuestring) > POD_LABEL_MAX_BYTES)
+		if (pod->n_labels >= POD_MAX_LABELS ||
+		    strlen(label->string) > POD_LABEL_MAX_BYTES) {
+			pod->labels_truncated = true;
 			continue;
-		pod->labels[pod->n_labels].key = strdup(label->string);
-		pod->labels[pod->n_labels].value = strdup(label->valuestring);
+		}
+		if (strlen(label->valuestring) > POD_LABEL_MAX_BYTES)
+			pod->labels_truncated = true;
+		key = strdup(label->string);
+		value = bounded_strdup(label->valuestring, POD_LABEL_MAX_BYTES);
+		if (!key || !value) {
+			free(key);
+			free(value);
+			am_error_set(err, "%s: out of memory", source);
+			return -ENOMEM;
+		}
+		pod->labels[pod->n_labels].key = key;
+		pod->labels[pod->n_labels].value = value;
 		pod->n_labels++;
 	}
 	return 0;
@@ -320,8 +359,8 @@ static int pod_parse(struct pod_info **out, const cJSON *item, const char *sourc
 		return -ENOMEM;
 	}
 	*out = pod;
-	pod->name = strdup(name);
-	pod->namespace = strdup(namespace ? namespace : "default");
+	pod->name = bounded_strdup(name, POD_NAME_MAX_BYTES);
+	pod->namespace = bounded_strdup(namespace ? namespace : "default", POD_NAME_MAX_BYTES);
 	rc = labels_parse(pod, cJSON_GetObjectItemCaseSensitive(metadata, "labels"), source, index,
 			  err);
 	if (rc)
@@ -335,7 +374,8 @@ static int pod_parse(struct pod_info **out, const cJSON *item, const char *sourc
 		size_t i;
 
 		if (json_member_string(spec, "serviceAccountName"))
-			pod->service_account = strdup(json_member_string(spec, "serviceAccountName"));
+			pod->service_account = bounded_strdup(
+				json_member_string(spec, "serviceAccountName"), POD_NAME_MAX_BYTES);
 		pod->host_network = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(spec, "hostNetwork"));
 		for (i = 0; i < 3; i++) {
 			char field[64];
@@ -434,6 +474,7 @@ static void merge_podlist_pod(struct pod_inventory *inventory, struct pod_info *
 	for (i = 0; i < parsed->n_labels; i++)
 		pod->labels[i] = parsed->labels[i];
 	pod->n_labels = parsed->n_labels;
+	pod->labels_truncated = parsed->labels_truncated;
 	parsed->n_labels = 0;
 	for (i = 0; i < parsed->n_containers; i++) {
 		struct container_info *from = &parsed->containers[i];
@@ -577,9 +618,9 @@ int pod_inventory_apply_containers(struct pod_inventory *inventory,
 			}
 		}
 		if (!pod->name && from->pod_name)
-			pod->name = strdup(from->pod_name);
+			pod->name = bounded_strdup(from->pod_name, POD_NAME_MAX_BYTES);
 		if (!pod->namespace && from->pod_namespace)
-			pod->namespace = strdup(from->pod_namespace);
+			pod->namespace = bounded_strdup(from->pod_namespace, POD_NAME_MAX_BYTES);
 		pod->sources |= POD_SOURCE_CONTAINERD;
 		pod->deleted_at_ns = 0;
 		to = container_slot(pod, from->id,
@@ -588,7 +629,7 @@ int pod_inventory_apply_containers(struct pod_inventory *inventory,
 			continue;
 		to->sandbox = from->sandbox;
 		if (!to->image && from->image)
-			to->image = strdup(from->image);
+			to->image = bounded_strdup(from->image, POD_VALUE_MAX_BYTES);
 		if (wi_present(&from->wi)) {
 			struct workload_identity_env wi = {0};
 

@@ -19,11 +19,20 @@
 
 #include "error.h"
 
-/* Bounds on what one pod may bring in: pods are controlled by whoever can create them. */
+/*
+ * Bounds on what one pod may bring in: pods are controlled by whoever can create
+ * them. A label whose key is longer than POD_LABEL_MAX_BYTES, or past the first
+ * POD_MAX_LABELS, is left out; a longer value is cut; either marks the pod's
+ * labels_truncated. Names (pod, namespace, container, service account) are cut at
+ * POD_NAME_MAX_BYTES, the longest Kubernetes allows; images and workload identity
+ * variables at POD_VALUE_MAX_BYTES. Cuts fall between UTF-8 characters.
+ */
 #define POD_MAX_LABELS 64
 #define POD_MAX_CONTAINERS 64
 #define POD_INVENTORY_MAX_PODS 65536
 #define POD_LABEL_MAX_BYTES 1024
+#define POD_NAME_MAX_BYTES 253
+#define POD_VALUE_MAX_BYTES 1024
 
 enum pod_source {
 	POD_SOURCE_PODLIST = 1 << 0,
@@ -63,6 +72,7 @@ struct pod_info {
 	bool proxy_sidecar;	       /* azure.workload.identity/inject-proxy-sidecar: "true" */
 	struct pod_label *labels;
 	size_t n_labels;
+	bool labels_truncated; /* a label was left out or its value cut */
 	struct container_info *containers;
 	size_t n_containers;
 	unsigned int sources;	/* enum pod_source bits that report it now */

@@ -225,6 +225,10 @@ void state_write_pods(struct jsonw *w, const struct pod_inventory *pods)
 			jsonw_string(w, pod->labels[j].value);
 		}
 		jsonw_array_end(w);
+		if (pod->labels_truncated) {
+			jsonw_key(w, "labels_truncated");
+			jsonw_bool(w, true);
+		}
 		jsonw_key(w, "containers");
 		jsonw_array_begin(w);
 		for (j = 0; j < pod->n_containers; j++) {
@@ -477,6 +481,8 @@ static int apply_pods(struct pod_inventory *pods, const cJSON *root, struct am_e
 		info->workload_identity_label =
 			cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pod, "wi_label"));
 		info->proxy_sidecar = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pod, "proxy_sidecar"));
+		info->labels_truncated =
+			cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pod, "labels_truncated"));
 		if (!json_member_string(pod, "name")) {
 			free(info->name);
 			info->name = NULL;

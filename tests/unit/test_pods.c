@@ -164,8 +164,78 @@ static void bounds_labels_and_containers(void **state)
 	assert_int_equal(load(inventory, text, &err), 0);
 	pod = pod_inventory_find(inventory, "u");
 	assert_int_equal(pod->n_labels, POD_MAX_LABELS);
+	assert_true(pod->labels_truncated);
 	assert_int_equal(pod->n_containers, POD_MAX_CONTAINERS);
 	assert_string_equal(pod->namespace, "default");
+	free(text);
+	pod_inventory_free(inventory);
+}
+
+/*
+ * Giant values from a hostile PodList are cut at the documented bounds, between
+ * characters, and a cut or left-out label marks the pod's labels_truncated.
+ */
+static void bounds_giant_values(void **state)
+{
+	struct pod_inventory *inventory = pod_inventory_new();
+	size_t giant = 1 << 20, len = 0, i;
+	char *text = malloc(5 * giant + 16384);
+	const struct pod_info *pod;
+	struct am_error err;
+
+	(void)state;
+	len += (size_t)sprintf(text + len, "{\"items\":[{\"metadata\":{\"uid\":\"u\",\"name\":\"");
+	/* "é" repeated: 253 falls inside one, so the name is cut to 252 bytes. */
+	for (i = 0; i < giant / 2; i++, len += 2)
+		memcpy(text + len, "\xc3\xa9", 2);
+	len += (size_t)sprintf(text + len, "\",\"namespace\":\"");
+	memset(text + len, 'n', giant);
+	len += giant;
+	len += (size_t)sprintf(text + len, "\",\"labels\":{\"small\":\"v\",\"big\":\"");
+	memset(text + len, 'v', giant);
+	len += giant;
+	len += (size_t)sprintf(text + len, "\",\"");
+	memset(text + len, 'k', giant);
+	len += giant;
+	len += (size_t)sprintf(text + len, "\":\"dropped\"},\"annotations\":{\"a\":\"");
+	memset(text + len, 'a', giant);
+	len += giant;
+	len += (size_t)sprintf(text + len, "\"}},\"spec\":{\"serviceAccountName\":\"");
+	memset(text + len, 's', 300);
+	len += 300;
+	len += (size_t)sprintf(text + len, "\",\"containers\":[{\"name\":\"");
+	memset(text + len, 'c', 300);
+	len += 300;
+	len += (size_t)sprintf(text + len, "\",\"image\":\"");
+	memset(text + len, 'i', 5000);
+	len += 5000;
+	sprintf(text + len, "\"}]}}]}");
+	assert_int_equal(load(inventory, text, &err), 0);
+	pod = pod_inventory_find(inventory, "u");
+	assert_non_null(pod);
+	assert_int_equal(strlen(pod->name), POD_NAME_MAX_BYTES - 1);
+	assert_memory_equal(pod->name, "\xc3\xa9\xc3\xa9", 4);
+	assert_int_equal(strlen(pod->namespace), POD_NAME_MAX_BYTES);
+	assert_int_equal(strlen(pod->service_account), POD_NAME_MAX_BYTES);
+	assert_int_equal(pod->n_labels, 2);
+	assert_string_equal(pod->labels[0].key, "small");
+	assert_string_equal(pod->labels[1].key, "big");
+	assert_int_equal(strlen(pod->labels[1].value), POD_LABEL_MAX_BYTES);
+	assert_true(pod->labels_truncated);
+	assert_int_equal(pod->n_containers, 1);
+	assert_int_equal(strlen(pod->containers[0].name), POD_NAME_MAX_BYTES);
+	assert_int_equal(strlen(pod->containers[0].image), POD_VALUE_MAX_BYTES);
+	/* The same document again finds the cut container, and adds none. */
+	assert_int_equal(load(inventory, text, &err), 0);
+	pod = pod_inventory_find(inventory, "u");
+	assert_int_equal(pod->n_containers, 1);
+	assert_true(pod->labels_truncated);
+	/* Labels that fit clear it. */
+	assert_int_equal(load(inventory, "{\"items\":[{\"metadata\":{\"uid\":\"u\",\"name\":\"n\","
+					 "\"labels\":{\"a\":\"b\"}}}]}",
+			      &err),
+			 0);
+	assert_false(pod_inventory_find(inventory, "u")->labels_truncated);
 	free(text);
 	pod_inventory_free(inventory);
 }
@@ -341,6 +411,7 @@ int main(void)
 		cmocka_unit_test(merges_containerd_and_podlist),
 		cmocka_unit_test(restarted_container_keeps_both_ids),
 		cmocka_unit_test(workload_identity_from_spec_env),
+		cmocka_unit_test(bounds_giant_values),
 	};
 
 	return cmocka_run_group_tests_name("pods", tests, NULL, NULL);
