@@ -69,7 +69,8 @@ static void pod_text(struct jsonw *w, const struct pod_info *pod)
 		      strlen(pod->namespace ? pod->namespace : "?"));
 	textw_raw(w, "/");
 	textw_escaped(w, pod->name ? pod->name : "?", strlen(pod->name ? pod->name : "?"));
-	textw_printf(w, " uid=%s", pod->uid);
+	textw_raw(w, " uid=");
+	textw_escaped(w, pod->uid, strlen(pod->uid));
 	if (pod->service_account) {
 		textw_raw(w, " service-account=");
 		textw_escaped(w, pod->service_account, strlen(pod->service_account));
@@ -92,7 +93,11 @@ static void pod_text(struct jsonw *w, const struct pod_info *pod)
 		textw_raw(w, "  container ");
 		textw_escaped(w, container->name ? container->name : "?",
 			      strlen(container->name ? container->name : "?"));
-		textw_printf(w, " id=%.12s", container->id ? container->id : "-");
+		textw_raw(w, " id=");
+		if (container->id)
+			textw_escaped(w, container->id, strnlen(container->id, 12));
+		else
+			textw_raw(w, "-");
 		if (container->image) {
 			textw_raw(w, " image=");
 			textw_escaped(w, container->image, strlen(container->image));

@@ -761,6 +761,14 @@ static void json_open(struct jsonw *w, const struct am_open_record *record,
 	jsonw_object_end(w);
 }
 
+static void text_or_unknown(struct jsonw *w, const char *s)
+{
+	if (s)
+		textw_escaped(w, s, strlen(s));
+	else
+		textw_raw(w, "?");
+}
+
 static void text_who(struct jsonw *w, const struct event_view *view)
 {
 	const struct cgroup_entry *cgroup = view->cgroup;
@@ -769,15 +777,16 @@ static void text_who(struct jsonw *w, const struct event_view *view)
 	if (cgroup && cgroup->ref.is_pod) {
 		textw_raw(w, " pod=");
 		if (view->pod) {
-			textw_escaped(w, view->pod->namespace, strlen(view->pod->namespace));
+			/* A bundle may name the pod and not its namespace, or neither. */
+			text_or_unknown(w, view->pod->namespace);
 			textw_raw(w, "/");
-			textw_escaped(w, view->pod->name, strlen(view->pod->name));
+			text_or_unknown(w, view->pod->name);
 		} else {
 			textw_printf(w, "uid:%s", cgroup->ref.pod_uid);
 		}
 		if (view->container) {
 			textw_raw(w, " container=");
-			textw_escaped(w, view->container->name, strlen(view->container->name));
+			text_or_unknown(w, view->container->name);
 		}
 	} else {
 		textw_raw(w, " host");
@@ -812,9 +821,9 @@ static void text_open(struct jsonw *w, const struct event_view *view)
 	}
 	if (view->owner_pod && view->owner_pod->name) {
 		textw_raw(w, " owner=");
-		textw_escaped(w, view->owner_pod->namespace, strlen(view->owner_pod->namespace));
+		text_or_unknown(w, view->owner_pod->namespace);
 		textw_raw(w, "/");
-		textw_escaped(w, view->owner_pod->name, strlen(view->owner_pod->name));
+		text_or_unknown(w, view->owner_pod->name);
 	}
 	textw_printf(w, " %s result=%" PRId64, access_mode(record->flags), (int64_t)record->result);
 	if (record->result < 0 && strerrorname_np((int)-record->result))
