@@ -31,6 +31,8 @@
 #define O_WRONLY 01
 #define O_CREAT 0100
 #define O_TRUNC 01000
+#define S_IFMT 00170000
+#define S_IFDIR 0040000
 
 #define IORING_OP_OPENAT_NR 18
 #define IORING_OP_OPENAT2_NR 28
@@ -167,6 +169,9 @@ static __always_inline void match_file(struct file *file, long fd, struct pt_reg
 	watch = bpf_map_lookup_elem(&watched_files, &key);
 	if (!watch) {
 		if (!watch_state_on(0) || !bpf_map_lookup_elem(&watched_dir_devs, &file_dev))
+			return;
+		/* A directory is listed, not read (ls, find, rm -r, the kubelet's own writer). */
+		if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) == S_IFDIR)
 			return;
 		match = AM_MATCH_DIR;
 		dentry = BPF_CORE_READ(file, f_path.dentry);

@@ -138,8 +138,16 @@ test_unrelated_files_report_nothing() {
 	monitor_start --host-root "$NODE_ROOT" || return
 	pod_run attacker cat /etc/hostname "$NODE_ROOT/etc/kubernetes/unrelated.txt" \
 		"$NODE_ROOT$VICTIM_SA/namespace" >/dev/null
+	local files=$LAST_PID
+	# Listing a volume opens its directories, never a secret: no record either.
+	pod_run attacker find "$(pod_volumes victim)" "$NODE_ROOT/etc/kubernetes/certs" -ls >/dev/null
+	local listing=$LAST_PID
+	pod_run attacker python3 -c 'import os, sys; [os.close(os.open(d, os.O_RDONLY)) for d in sys.argv[1:]]' \
+		"$NODE_ROOT$VICTIM_SA" "$NODE_ROOT$VICTIM_SA/..data" "$(pod_volumes victim)/kubernetes.io~secret/db-credentials/..data"
 	monitor_stop
-	expect_records 0 ".proc.pid == $LAST_PID and .type == \"open\"" "unwatched files"
+	expect_records 0 ".proc.pid == $files and .type == \"open\"" "unwatched files"
+	expect_records 0 ".proc.pid == $listing and .type == \"open\"" "directories listed"
+	expect_records 0 ".proc.pid == $LAST_PID and .type == \"open\"" "directories opened"
 }
 
 test_new_pod_volumes_are_watched_within_a_second() {
