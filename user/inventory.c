@@ -68,6 +68,8 @@ struct inventory *inventory_new(const struct inventory_config *config, struct po
 	inventory->config = *config;
 	if (!inventory->config.host_root)
 		inventory->config.host_root = "/";
+	if (!inventory->config.pod_grace_ns)
+		inventory->config.pod_grace_ns = INVENTORY_POD_GRACE_NS;
 	inventory->pods = pods;
 	inventory->report = report_fn;
 	inventory->report_ctx = ctx;
@@ -248,7 +250,7 @@ void inventory_tick(struct inventory *inventory, uint64_t now_ns)
 	    (containerd_scan_stale(inventory->containerd) ||
 	     now_ns - inventory->last_containerd_scan_ns >= CONTAINERD_FULL_RESCAN_NS))
 		scan_containerd(inventory, now_ns);
-	pod_inventory_expire(inventory->pods, now_ns, INVENTORY_POD_GRACE_NS);
+	pod_inventory_expire(inventory->pods, now_ns, inventory->config.pod_grace_ns);
 }
 
 void inventory_pod_miss(struct inventory *inventory, uint64_t now_ns)

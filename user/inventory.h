@@ -28,6 +28,7 @@ struct inventory_config {
 	bool kubelet_insecure;
 	unsigned int kubelet_interval_ms;
 	bool no_containerd;
+	uint64_t pod_grace_ns; /* 0: INVENTORY_POD_GRACE_NS */
 };
 
 typedef void (*inventory_report_fn)(void *ctx, const char *message);

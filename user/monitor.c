@@ -59,14 +59,17 @@
 #define CGROUP_RESCAN_MIN_INTERVAL_NS (100ull * 1000000ull)
 /* The node's secrets are discovered again this often. */
 #define DISCOVERY_INTERVAL_NS (1000ull * 1000000ull)
-/* A watch entry that leaves the set keeps its id this long, for records in flight. */
+/*
+ * A watch entry that leaves the set keeps its id this long, for records in flight;
+ * no longer than --pod-grace, so what a deleted pod leaves behind goes at once.
+ */
 #define WATCH_GRACE_NS (30ull * 1000000000ull)
 /* /metrics is rendered this often. */
 #define METRICS_INTERVAL_NS (1000ull * 1000000ull)
 /* At exit, sinks get this long to deliver what is queued; a sink a reload removed, less. */
 #define SINK_DRAIN_EXIT_MS 5000
 #define SINK_DRAIN_RELOAD_MS 1000
-/* A sink that keeps dropping is reported at most this often. */
+/* A sink, or the recorder, that keeps dropping is reported at most this often. */
 #define SINK_LOSS_INTERVAL_NS (5000ull * 1000000ull)
 
 
@@ -288,13 +291,15 @@ static void report_discovery(void *ctx, const char *message)
 static void refresh_watch_set(struct monitor *monitor, uint64_t now_ns)
 {
 	struct watch_sink sink = {sink_file, sink_dir, sink_path, monitor->probes};
+	uint64_t pod_grace_ns = monitor->options.pod_grace_s * 1000000000ull;
 	size_t failures;
 
 	watch_list_begin(monitor->watches);
 	secrets_discover(monitor->watches, monitor->options.sources.host_root,
 			 monitor->options.watch_paths, monitor->options.n_watch_paths,
 			 report_discovery, monitor);
-	failures = watch_list_end(monitor->watches, &sink, now_ns, WATCH_GRACE_NS);
+	failures = watch_list_end(monitor->watches, &sink, now_ns,
+				  pod_grace_ns < WATCH_GRACE_NS ? pod_grace_ns : WATCH_GRACE_NS);
 	if (failures)
 		report_discovery(monitor, "some watch set updates failed in the kernel's maps; "
 					  "retrying every second");
@@ -942,6 +947,7 @@ static void keep_restart_only(const struct monitor_options *now, struct monitor_
 	KEEP_VALUE(open_hook, "open-hook");
 	KEEP_VALUE(ringbuf_bytes, "ringbuf-size");
 	KEEP_VALUE(repeat_window_s, "repeat-window");
+	KEEP_VALUE(pod_grace_s, "pod-grace");
 	KEEP(listen_host, "listen");
 	KEEP(listen_port, "listen");
 	KEEP_VALUE(verbose, "verbose");
@@ -1097,6 +1103,7 @@ static void install_signals(void)
 }
 
 static struct inventory *inventory_from_options(const struct source_options *sources,
+						unsigned int pod_grace_s,
 						struct pod_inventory *pods)
 {
 	struct inventory_config config = {
@@ -1109,6 +1116,7 @@ static struct inventory *inventory_from_options(const struct source_options *sou
 		.kubelet_insecure = sources->kubelet_insecure,
 		.kubelet_interval_ms = sources->kubelet_interval_ms,
 		.no_containerd = sources->no_containerd,
+		.pod_grace_ns = pod_grace_s * 1000000000ull,
 	};
 
 	return inventory_new(&config, pods, report, NULL);
@@ -1154,7 +1162,8 @@ int monitor_main(int argc, char **argv)
 					     ? monitor.options.sources.host_root
 					     : "/",
 				     "/proc");
-	monitor.inventory = inventory_from_options(&monitor.options.sources, monitor.pods);
+	monitor.inventory = inventory_from_options(&monitor.options.sources,
+						   monitor.options.pod_grace_s, monitor.pods);
 	if (!monitor.pods || !monitor.cgroups || !monitor.processes || !monitor.watches ||
 	    !monitor.dns ||
 	    !monitor.proc_dir || !monitor.inventory) {
@@ -1189,6 +1198,7 @@ int monitor_main(int argc, char **argv)
 	pipeline_config.format = monitor.options.format;
 	pipeline_config.boot_to_wall_ns =
 		(int64_t)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME));
+	pipeline_config.cgroup_grace_ns = monitor.options.pod_grace_s * 1000000000ull;
 	state.cgroups = monitor.cgroups;
 	state.processes = monitor.processes;
 	state.pods = monitor.pods;

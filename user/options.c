@@ -41,6 +41,7 @@ enum {
 	OPT_LISTEN,
 	OPT_REPEAT_WINDOW,
 	OPT_BPF_STATS,
+	OPT_POD_GRACE,
 };
 
 #define SOURCE_LONG_OPTIONS                                                                    \
@@ -170,6 +171,7 @@ static const struct option long_options[] = {
 	{"listen", required_argument, NULL, OPT_LISTEN},
 	{"repeat-window", required_argument, NULL, OPT_REPEAT_WINDOW},
 	{"bpf-stats", no_argument, NULL, OPT_BPF_STATS},
+	{"pod-grace", required_argument, NULL, OPT_POD_GRACE},
 	SOURCE_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
@@ -238,6 +240,9 @@ void monitor_usage(FILE *out)
 	      "                        report them as connect-repeat records (default: 60;\n"
 	      "                        0: report every one; IMDS, WireServer, DNS and TLS are\n"
 	      "                        always reported one by one)\n"
+	      "  --pod-grace SECONDS   how long a pod no source reports any more, and a removed\n"
+	      "                        cgroup, still name the events that arrive late\n"
+	      "                        (default: 60)\n"
 	      "  --bpf-stats           turn on the kernel's BPF run time statistics while the\n"
 	      "                        monitor runs, for /metrics' per-program runs and time\n"
 	      "                        (they add two clock reads to every BPF program run on\n"
@@ -478,6 +483,21 @@ static int apply_option(struct monitor_options *options, int opt, const char *ar
 		options->repeat_window_s = (unsigned int)seconds;
 		return 0;
 	}
+	case OPT_POD_GRACE: {
+		char *end;
+		unsigned long seconds;
+
+		errno = 0;
+		seconds = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || arg[0] == '-' || seconds < 1 ||
+		    seconds > POD_GRACE_MAX_S) {
+			am_error_set(err, "--pod-grace '%s': expected seconds from 1 to %d", arg,
+				     POD_GRACE_MAX_S);
+			return -EINVAL;
+		}
+		options->pod_grace_s = (unsigned int)seconds;
+		return 0;
+	}
 	default:
 		rc = source_option(opt, arg, &options->sources, err);
 		return rc > 0 ? 0 : rc == 0 ? -ENOENT : rc;
@@ -706,6 +726,7 @@ void monitor_options_init(struct monitor_options *options)
 	memset(options, 0, sizeof(*options));
 	options->ringbuf_bytes = RINGBUF_DEFAULT_BYTES;
 	options->repeat_window_s = REPEATS_DEFAULT_WINDOW_S;
+	options->pod_grace_s = POD_GRACE_DEFAULT_S;
 	options->record_keep = 5;
 }
 

@@ -24,6 +24,9 @@ enum open_hook {
 
 #define OPTIONS_MAX_WATCH 4096
 #define RINGBUF_DEFAULT_BYTES (4u << 20)
+/* --pod-grace: a deleted pod and a removed cgroup name late events this long. */
+#define POD_GRACE_DEFAULT_S 60
+#define POD_GRACE_MAX_S 3600
 
 /* Where the pod inventory and the node's identities come from (monitor and inventory). */
 struct source_options {
@@ -47,6 +50,7 @@ struct monitor_options {
 	enum open_hook open_hook;
 	uint32_t ringbuf_bytes;
 	unsigned int repeat_window_s; /* --repeat-window; 0: every connect reported */
+	unsigned int pod_grace_s;     /* --pod-grace */
 	struct source_options sources;
 	const char *cgroup_root; /* NULL: found in /proc/mounts */
 	const char *ready_file;

@@ -60,6 +60,8 @@ struct pipeline *pipeline_new(const struct pipeline_config *config,
 	};
 
 	pipeline->config = *config;
+	if (!pipeline->config.cgroup_grace_ns)
+		pipeline->config.cgroup_grace_ns = PIPELINE_CGROUP_GRACE_NS;
 	pipeline->state = *state;
 	pipeline->out = out;
 	jsonw_init(&pipeline->line);
@@ -575,7 +577,7 @@ int pipeline_record(struct pipeline *pipeline, const void *data, size_t size)
 	/* Forget removed cgroups and exited processes past their grace, once a second. */
 	if (header->time_ns - pipeline->last_expire_ns > 1000000000ull) {
 		cgroup_cache_expire(pipeline->state.cgroups, header->time_ns,
-				    PIPELINE_CGROUP_GRACE_NS);
+				    pipeline->config.cgroup_grace_ns);
 		process_cache_expire(pipeline->state.processes, header->time_ns,
 				     PIPELINE_PROCESS_GRACE_NS);
 		pipeline->last_expire_ns = header->time_ns;

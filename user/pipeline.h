@@ -45,6 +45,7 @@ struct pipeline_config {
 	const struct output_filter *filter; /* NULL: write everything */
 	enum output_format format;
 	int64_t boot_to_wall_ns; /* add to CLOCK_BOOTTIME to get wall clock time */
+	uint64_t cgroup_grace_ns; /* 0: PIPELINE_CGROUP_GRACE_NS */
 };
 
 /* The state the pipeline reads and keeps current as records pass. */

@@ -32,6 +32,7 @@ static void defaults(void **state)
 	assert_int_equal(options.open_hook, OPEN_HOOK_AUTO);
 	assert_int_equal(options.ringbuf_bytes, RINGBUF_DEFAULT_BYTES);
 	assert_int_equal(options.repeat_window_s, 60);
+	assert_int_equal(options.pod_grace_s, 60);
 	assert_false(options.bpf_stats);
 	assert_null(options.sources.pods_file);
 	assert_null(options.sources.host_root);
@@ -46,13 +47,14 @@ static void every_option(void **state)
 	char **argv = ARGV("--events", "--watch", "/a", "--watch=/b", "--pods", "p.json",
 			   "--cgroup-root", "/cg", "--ready-file", "/r", "--format", "text",
 			   "--open-hook", "raw", "--ringbuf-size", "65536", "-v", "--repeat-window",
-			   "0", "--bpf-stats");
+			   "0", "--bpf-stats", "--pod-grace", "2");
 	struct monitor_options options;
 	struct am_error err;
 
 	(void)state;
-	assert_int_equal(parse(argv, 21, &options, &err), 0);
+	assert_int_equal(parse(argv, 23, &options, &err), 0);
 	assert_int_equal(options.repeat_window_s, 0);
+	assert_int_equal(options.pod_grace_s, 2);
 	assert_true(options.bpf_stats);
 	assert_true(options.events);
 	assert_true(options.verbose);
@@ -89,6 +91,9 @@ static void errors_say_which_option(void **state)
 		{{"--repeat-window", "-1"}, "--repeat-window '-1': expected seconds from 0 to 3600"},
 		{{"--repeat-window", "1m"}, "--repeat-window '1m': expected seconds from 0 to 3600"},
 		{{"--repeat-window", ""}, "--repeat-window '': expected seconds from 0 to 3600"},
+		{{"--pod-grace", "0"}, "--pod-grace '0': expected seconds from 1 to 3600"},
+		{{"--pod-grace", "3601"}, "--pod-grace '3601': expected seconds from 1 to 3600"},
+		{{"--pod-grace", "2s"}, "--pod-grace '2s': expected seconds from 1 to 3600"},
 		{{"--pods"}, "option '--pods' needs a value"},
 		{{"stray"}, "unexpected argument 'stray'"},
 		{{"--kubelet-url", "ftp://x"}, "--kubelet-url 'ftp://x': expected https://HOST:PORT"},
