@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "jsonw.h"
@@ -23,7 +24,8 @@
 struct item {
 	uint8_t *data; /* an encoded block, or NULL: rotate to a new file */
 	size_t len;
-	uint32_t entries;
+	uint32_t entries; /* records and states, not counting a loss mark */
+	uint64_t marked;  /* losses the block's recorder-loss entry says, if it has one */
 };
 
 struct recorder {
@@ -47,6 +49,13 @@ struct recorder {
 	char lost_reason[128]; /* why the last ones were lost */
 	char error[AM_ERROR_LEN + 128];
 	bool error_new;
+	bool failing;	/* the last write failed: said once, until one works again */
+	off_t good_end; /* the file's length up to its last whole block */
+	/* main thread only */
+	uint64_t block_marked;	     /* losses the block being built marks */
+	uint32_t block_mark_entries; /* its recorder-loss entries */
+	bool in_snapshot;	     /* a file's opening snapshot is being written */
+	uint64_t opening_bytes;	     /* header and snapshot of the current file */
 };
 
 static int open_file(const char *path, struct am_error *err)
@@ -97,9 +106,78 @@ static int rotate(struct recorder *r)
 		r->error_new = true;
 		return -1;
 	}
-	if (!write_all(r->fd, r->header, r->header_len))
+	if (!write_all(r->fd, r->header, r->header_len)) {
+		/* Blocks after half a header would not read: none go to this file. */
+		close(r->fd);
+		r->fd = -1;
 		return -1;
+	}
+	r->good_end = (off_t)r->header_len;
 	return 0;
+}
+
+/*
+ * After a failed write, writing resumes once the file system has room for this
+ * block and a full one more: cutting off a torn block frees a little, and small
+ * blocks fitting into it would only make the trace alternate between gaps.
+ */
+static bool room_to_resume(int fd, size_t len)
+{
+	struct statvfs st;
+
+	if (fstatvfs(fd, &st) != 0)
+		return true; /* let the write itself say what is wrong */
+	return (uint64_t)st.f_bavail * st.f_frsize >= len + BLOCK_FLUSH_BYTES;
+}
+
+/*
+ * One block to the file. A write that fails part way leaves the file cut inside
+ * a block, where replay says the trace stops; the next write first cuts that torn
+ * block off, so that blocks written once the disk has room again never follow
+ * half a block (replay would skip them with it). A block that is not written
+ * takes its loss mark with it: the next block marks those losses again.
+ */
+static void write_block(struct recorder *r, const struct item *item)
+{
+	bool written = false;
+	int saved = 0;
+
+	if (r->fd < 0)
+		saved = EBADF;
+	else if (r->failing && !room_to_resume(r->fd, item->len))
+		saved = ENOSPC;
+	else if (r->failing && (ftruncate(r->fd, r->good_end) != 0 ||
+				lseek(r->fd, r->good_end, SEEK_SET) != r->good_end))
+		saved = errno;
+	else if (write_all(r->fd, item->data, item->len))
+		written = true;
+	else
+		saved = errno ? errno : EIO;
+	pthread_mutex_lock(&r->lock);
+	if (written) {
+		r->good_end += (off_t)item->len;
+		if (r->failing)
+			snprintf(r->error, sizeof(r->error),
+				 "recording to %s works again; %llu entries lost in all", r->path,
+				 (unsigned long long)r->lost);
+		r->error_new = r->error_new || r->failing;
+		r->failing = false;
+	} else {
+		r->lost += item->entries;
+		r->lost_marked -= item->marked;
+		snprintf(r->lost_reason, sizeof(r->lost_reason), "write failed: %s",
+			 r->fd < 0 ? "no file open" : strerror(saved));
+		/* Said once when writing stops, and once when it works again. */
+		if (!r->failing) {
+			snprintf(r->error, sizeof(r->error),
+				 "recording to %s failed: %s; entries are counted as lost until a "
+				 "write works again",
+				 r->path, r->fd < 0 ? "no file open" : strerror(saved));
+			r->error_new = true;
+		}
+		r->failing = true;
+	}
+	pthread_mutex_unlock(&r->lock);
 }
 
 static void *writer(void *arg)
@@ -118,23 +196,10 @@ static void *writer(void *arg)
 		r->head = (r->head + 1) % QUEUE_MAX;
 		r->count--;
 		pthread_mutex_unlock(&r->lock);
-		if (!item.data) {
+		if (!item.data)
 			rotate(r);
-		} else if (r->fd < 0 || !write_all(r->fd, item.data, item.len)) {
-			int saved = errno;
-
-			pthread_mutex_lock(&r->lock);
-			r->lost += item.entries;
-			snprintf(r->lost_reason, sizeof(r->lost_reason), "write failed: %s",
-				 r->fd < 0 ? "no file open" : strerror(saved));
-			errno = saved;
-			if (!r->error_new)
-				snprintf(r->error, sizeof(r->error),
-					 "recording to %s failed: %s; %llu entries lost so far", r->path,
-					 strerror(errno), (unsigned long long)r->lost);
-			r->error_new = true;
-			pthread_mutex_unlock(&r->lock);
-		}
+		else
+			write_block(r, &item);
 		free(item.data);
 		pthread_mutex_lock(&r->lock);
 	}
@@ -143,18 +208,20 @@ static void *writer(void *arg)
 }
 
 /* Hands an item to the writer; a full queue drops it, counted. */
-static void enqueue(struct recorder *r, uint8_t *data, size_t len, uint32_t entries)
+static void enqueue(struct recorder *r, uint8_t *data, size_t len, uint32_t entries,
+		    uint64_t marked)
 {
 	pthread_mutex_lock(&r->lock);
 	if (r->count == QUEUE_MAX) {
 		r->lost += entries;
+		r->lost_marked -= marked;
 		snprintf(r->lost_reason, sizeof(r->lost_reason),
 			 "the disk is slower than the events: the writer's queue was full");
 		pthread_mutex_unlock(&r->lock);
 		free(data);
 		return;
 	}
-	r->queue[(r->head + r->count) % QUEUE_MAX] = (struct item){data, len, entries};
+	r->queue[(r->head + r->count) % QUEUE_MAX] = (struct item){data, len, entries, marked};
 	r->count++;
 	pthread_cond_signal(&r->wake);
 	pthread_mutex_unlock(&r->lock);
@@ -162,15 +229,25 @@ static void enqueue(struct recorder *r, uint8_t *data, size_t len, uint32_t entr
 
 static void flush(struct recorder *r)
 {
+	uint32_t entries;
 	uint8_t *data;
 	size_t len;
 
 	if (!r->block.entries)
 		return;
+	entries = r->block.entries - r->block_mark_entries;
 	if (trace_block_encode(&r->block, &data, &len) == 0) {
 		r->bytes_in_file += len;
-		enqueue(r, data, len, r->block.entries);
+		enqueue(r, data, len, entries, r->block_marked);
+	} else {
+		pthread_mutex_lock(&r->lock);
+		r->lost += entries;
+		r->lost_marked -= r->block_marked;
+		snprintf(r->lost_reason, sizeof(r->lost_reason), "out of memory");
+		pthread_mutex_unlock(&r->lock);
 	}
+	r->block_marked = 0;
+	r->block_mark_entries = 0;
 	trace_block_reset(&r->block);
 }
 
@@ -188,6 +265,8 @@ static void mark_losses(struct recorder *r)
 	jsonw_init(&w);
 	state_write_recorder_loss(&w, lost);
 	trace_block_add(&r->block, TRACE_ENTRY_STATE, w.buf, (uint32_t)w.len, 0);
+	r->block_marked += lost;
+	r->block_mark_entries++;
 	jsonw_release(&w);
 }
 
@@ -200,13 +279,22 @@ static void add(struct recorder *r, uint16_t kind, const void *data, uint32_t le
 	trace_block_add(&r->block, kind, data, len, time_ns);
 	if (r->block.len >= BLOCK_FLUSH_BYTES)
 		flush(r);
-	if (r->config.max_size && r->bytes_in_file >= r->config.max_size) {
+	/*
+	 * Never inside a snapshot, and never before a file holds as many bytes of
+	 * records as of snapshot: on a node whose state outgrows max_size, each file
+	 * would otherwise hold a snapshot and next to nothing, rotating at every record.
+	 */
+	if (r->config.max_size && !r->in_snapshot && r->bytes_in_file >= r->config.max_size &&
+	    r->bytes_in_file >= 2 * r->opening_bytes) {
 		flush(r);
-		enqueue(r, NULL, 0, 0);
+		enqueue(r, NULL, 0, 0, 0);
 		r->bytes_in_file = r->header_len;
+		r->in_snapshot = true;
 		if (r->config.snapshot)
 			r->config.snapshot(r->config.snapshot_ctx, r);
+		r->in_snapshot = false;
 		flush(r);
+		r->opening_bytes = r->bytes_in_file;
 	}
 }
 
@@ -236,6 +324,7 @@ struct recorder *recorder_open(const struct recorder_config *config, struct am_e
 		return NULL;
 	}
 	r->bytes_in_file = r->header_len;
+	r->good_end = (off_t)r->header_len;
 	if (pthread_create(&r->thread, NULL, writer, r) != 0) {
 		am_error_set(err, "--record: starting the writer failed");
 		close(r->fd);
@@ -244,9 +333,12 @@ struct recorder *recorder_open(const struct recorder_config *config, struct am_e
 		free(r);
 		return NULL;
 	}
+	r->in_snapshot = true;
 	if (config->snapshot)
 		config->snapshot(config->snapshot_ctx, r);
+	r->in_snapshot = false;
 	flush(r);
+	r->opening_bytes = r->bytes_in_file;
 	return r;
 }
 
