@@ -122,6 +122,7 @@ struct monitor {
 	/* Recording: what changed outside the record stream since it was last written. */
 	struct recorder *recorder;
 	uint64_t trace_lost_reported; /* recorder losses already said in the stream */
+	uint64_t trace_lost_said_ns;  /* when they were last said */
 	struct jsonw state;
 	unsigned long recorded_pods, recorded_watches;
 	bool cgroups_dirty;
@@ -557,17 +558,24 @@ static void report_losses(struct monitor *monitor)
 	monitor->lost_reported = lost;
 }
 
-/* Trace entries the recorder could not write: a line in the stream, at once. */
-static void report_trace_loss(struct monitor *monitor, uint64_t now_ns)
+/*
+ * Trace entries the recorder could not write: a line in the stream, the first at
+ * once, then at most every min_interval_ns while the losses go on (as a sink's
+ * are said; 0 at exit: everything still unsaid).
+ */
+static void report_trace_loss(struct monitor *monitor, uint64_t now_ns, uint64_t min_interval_ns)
 {
 	char reason[128];
 	uint64_t lost = recorder_lost(monitor->recorder, reason, sizeof(reason));
 
 	if (lost <= monitor->trace_lost_reported)
 		return;
+	if (monitor->trace_lost_reported && now_ns - monitor->trace_lost_said_ns < min_interval_ns)
+		return;
 	pipeline_trace_lost(monitor->pipeline, now_ns, reason, lost - monitor->trace_lost_reported,
 			    lost);
 	monitor->trace_lost_reported = lost;
+	monitor->trace_lost_said_ns = now_ns;
 }
 
 static int write_ready_file(const char *path)
@@ -1058,7 +1066,7 @@ static int run(struct monitor *monitor)
 			recorder_tick(monitor->recorder, now_ns);
 			if (*error)
 				fprintf(stderr, "accessmon: %s\n", error);
-			report_trace_loss(monitor, now_ns);
+			report_trace_loss(monitor, now_ns, SINK_LOSS_INTERVAL_NS);
 		}
 		report_sink_drops(monitor, now_ns, SINK_LOSS_INTERVAL_NS);
 		rc = pipeline_flush(monitor->pipeline);
@@ -1081,7 +1089,7 @@ static int run(struct monitor *monitor)
 	report_losses(monitor);
 	flush_repeats(monitor, true);
 	if (monitor->recorder)
-		report_trace_loss(monitor, clock_ns(CLOCK_BOOTTIME));
+		report_trace_loss(monitor, clock_ns(CLOCK_BOOTTIME), 0);
 	pipeline_finish(monitor->pipeline);
 	report_sink_drops(monitor, clock_ns(CLOCK_BOOTTIME), 0);
 	pipeline_flush(monitor->pipeline);
