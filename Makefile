@@ -52,7 +52,7 @@ SKELETON := $(BUILD)/accessmon.skel.h
 # Modules with no kernel or libbpf dependency: unit-tested on their own.
 PURE_MODULES := jsonw sink_spec metrics cgroup_path cgroups pods json_input error options watch output pipeline repeats \
 	processes containerd node_identity hostfs secrets dns dns_cache http tls destinations \
-	service_tags flows identities policy rules trace state recorder
+	service_tags flows identities policy rules trace state redact recorder
 # What unit tests link: everything but the kernel-facing and command modules.
 UNIT_MODULES := $(PURE_MODULES) kubelet inventory sinks httpd
 APP_MODULES := $(UNIT_MODULES) probes inventory_command check_config_command replay_command monitor main

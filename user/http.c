@@ -122,6 +122,29 @@ static void parse_target(struct http_request *req, const char *target, size_t le
 	}
 }
 
+uint64_t http_length_digit(uint64_t value, char digit)
+{
+	if (value >= HTTP_CONTENT_LENGTH_MAX)
+		return HTTP_CONTENT_LENGTH_MAX;
+	value = value * 10 + (uint64_t)(digit - '0');
+	return value < HTTP_CONTENT_LENGTH_MAX ? value : HTTP_CONTENT_LENGTH_MAX;
+}
+
+/* Digits only, else none (0): a value never reads past its own line. */
+static size_t content_length(const char *value, size_t len)
+{
+	uint64_t n = 0;
+
+	if (!len)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (value[i] < '0' || value[i] > '9')
+			return 0;
+		n = http_length_digit(n, value[i]);
+	}
+	return (size_t)n;
+}
+
 static bool token_char(char c)
 {
 	return isalpha((unsigned char)c) || c == '-';
@@ -189,7 +212,7 @@ enum http_parse_result http_parse_request(const char *buf, size_t len, struct ht
 			else if (name_len == 4 && strncasecmp(p, "host", 4) == 0)
 				copy_bounded(req->host, sizeof(req->host), value, value_len);
 			else if (name_len == 14 && strncasecmp(p, "content-length", 14) == 0)
-				body = strtoul(value, NULL, 10);
+				body = content_length(value, value_len);
 		}
 		p = next + 1;
 	}

@@ -11,10 +11,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A request head longer than this is reported truncated. */
 #define HTTP_MAX_REQUEST_HEAD 8192
 #define HTTP_VALUE_MAX 512
+/* A Content-Length beyond this reads as this (the rest of the connection is body). */
+#define HTTP_CONTENT_LENGTH_MAX (1ull << 40)
 
 enum imds_category {
 	IMDS_NONE = 0,
@@ -55,6 +58,13 @@ enum http_parse_result {
 enum http_parse_result http_parse_request(const char *buf, size_t len, struct http_request *req,
 					  size_t *consumed, size_t *body_missing,
 					  const char **error);
+
+/*
+ * A Content-Length value so far, with one more decimal digit; saturates at
+ * HTTP_CONTENT_LENGTH_MAX. Shared with the trace's redaction, which must read
+ * the length exactly as the parser does.
+ */
+uint64_t http_length_digit(uint64_t value, char digit);
 
 /* The "HTTP/1.1 200 OK" status of an answer's first bytes, or -1. */
 int http_parse_status(const char *buf, size_t len);

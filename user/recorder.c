@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "jsonw.h"
+#include "redact.h"
 #include "state.h"
 #include "trace.h"
 
@@ -34,6 +35,7 @@ struct recorder {
 	uint8_t *header;
 	size_t header_len;
 	struct trace_block block;
+	struct redactor *redactor; /* what a record must not take to disk */
 	uint64_t block_started_ns;
 	uint64_t bytes_in_file; /* as the main thread counts them */
 	/* shared with the writer thread */
@@ -308,6 +310,14 @@ struct recorder *recorder_open(const struct recorder_config *config, struct am_e
 	}
 	r->config = *config;
 	r->path = strdup(config->path);
+	r->redactor = redactor_new();
+	if (!r->path || !r->redactor) {
+		am_error_set(err, "out of memory");
+		redactor_free(r->redactor);
+		free(r->path);
+		free(r);
+		return NULL;
+	}
 	trace_block_init(&r->block);
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->wake, NULL);
@@ -320,6 +330,7 @@ struct recorder *recorder_open(const struct recorder_config *config, struct am_e
 		}
 		free(r->header);
 		free(r->path);
+		redactor_free(r->redactor);
 		free(r);
 		return NULL;
 	}
@@ -330,6 +341,7 @@ struct recorder *recorder_open(const struct recorder_config *config, struct am_e
 		close(r->fd);
 		free(r->header);
 		free(r->path);
+		redactor_free(r->redactor);
 		free(r);
 		return NULL;
 	}
@@ -344,7 +356,16 @@ struct recorder *recorder_open(const struct recorder_config *config, struct am_e
 
 void recorder_record(struct recorder *r, const void *data, uint32_t len, uint64_t time_ns)
 {
-	add(r, TRACE_ENTRY_RECORD, data, len, time_ns);
+	const void *clean = redactor_clean(r->redactor, data, len);
+
+	if (!clean) {
+		pthread_mutex_lock(&r->lock);
+		r->lost++;
+		snprintf(r->lost_reason, sizeof(r->lost_reason), "out of memory");
+		pthread_mutex_unlock(&r->lock);
+		return;
+	}
+	add(r, TRACE_ENTRY_RECORD, clean, len, time_ns);
 }
 
 void recorder_state(struct recorder *r, const char *json, size_t len, uint64_t time_ns)
@@ -401,5 +422,6 @@ void recorder_close(struct recorder *r)
 	pthread_cond_destroy(&r->wake);
 	free(r->header);
 	free(r->path);
+	redactor_free(r->redactor);
 	free(r);
 }

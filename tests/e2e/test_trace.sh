@@ -189,4 +189,56 @@ for i in range(60000):
 	umount "$WORK/small"
 }
 
+# trace_text TRACE: every block of a trace decompressed, with its header (the
+# format is docs/TRACE-FORMAT.md), so that a test can look for what is in it.
+trace_text() {
+	python3 - "$1" <<'PY'
+import struct, sys, zlib
+data = open(sys.argv[1], "rb").read()
+out = sys.stdout.buffer
+header_len = struct.unpack_from("<I", data, 12)[0]
+out.write(data[:16 + header_len])
+pos = 16 + header_len
+while pos + 40 <= len(data):
+    magic, compressed = struct.unpack_from("<II", data, pos)
+    if magic != 0x4b424d41:
+        sys.exit("no block at %d" % pos)
+    out.write(zlib.decompress(data[pos + 40:pos + 40 + compressed]))
+    pos += 40 + compressed
+PY
+}
+
+test_9_the_trace_keeps_no_secret() {
+	local secret=SECRET-$RANDOM$RANDOM text="$WORK/trace.txt" node_json="$NODE_ROOT/etc/kubernetes/azure.json"
+	net_up attacker || return
+	# The secrets a compromised pod could reach: the node's client secret, a
+	# workload identity token, and whatever it puts in its own requests.
+	jq --arg s "$secret" '.aadClientSecret = $s' "$node_json" > "$WORK/azure.tmp" && cat "$WORK/azure.tmp" > "$node_json"
+	pod_projected checkout azure-identity-token "azure-identity-token=$secret-token"
+	rm -f "$TRACE"
+	detect_start --record "$TRACE" || return
+	# From files: a process's arguments are in its records, by design.
+	printf 'Metadata: true\nAuthorization: Bearer %s\nX-Forwarded-Secret:%s\nCookie: session=%s\n' \
+		"$secret" "$secret" "$secret" > "$WORK/headers"
+	printf '<Health><Password>%s</Password></Health>' "$secret" > "$WORK/body"
+	pod_run attacker curl -s -o /dev/null -H "@$WORK/headers" "$(token https://vault.azure.net "$KUBELET_ID")"
+	pod_run attacker curl -s -o /dev/null -H "x-ms-version: 2012-11-30" -H "Content-Type: text/xml" \
+		--data-binary "@$WORK/body" "http://168.63.129.16/machine?comp=health"
+	pod_run attacker cat "$node_json" > /dev/null
+	pod_run checkout cat "$(pod_volumes checkout)/kubernetes.io~projected/azure-identity-token/azure-identity-token" > /dev/null
+	monitor_stop
+	trace_text "$TRACE" > "$text" || { fail "the trace does not decode"; return; }
+	# Not vacuous: the requests are in the trace, with what the pipeline reads.
+	expect_true grep -aq "GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://vault.azure.net&client_id=$KUBELET_ID HTTP/1.1" "$text"
+	expect_true grep -aq "POST /machine?comp=health HTTP/1.1" "$text"
+	expect_true grep -aq "Metadata: true" "$text"
+	expect_true grep -aq "Authorization:\*\*\*" "$text"
+	expect_eq "$(grep -ac "$secret" "$text")" 0 "trace lines holding the secret"
+	expect_eq "$(grep -c "$secret" "$OUT")" 0 "output lines holding the secret"
+	# The cleaned trace still replays to what the monitor wrote live.
+	"$AM" replay --events "$TRACE" > "$WORK/replayed9.jsonl" 2> "$WORK/replay9.err"
+	expect_true cmp "$OUT" "$WORK/replayed9.jsonl"
+	expect_true grep -q '"rule":"imds-token-request"' "$WORK/replayed9.jsonl"
+}
+
 e2e_main trace
