@@ -28,7 +28,7 @@ BUILD_PACKAGES := gcc make clang llvm pkg-config bpftool libbpf-dev libelf-dev z
 # Also node and npm (the manifest validator) and kubectl (kustomize): checked by
 # command, since they may come from elsewhere than Debian; installed from Debian if missing.
 TEST_PACKAGES := libcmocka-dev valgrind curl jq iproute2 python3 util-linux libcap2-bin procps \
-	openssl libclang-rt-14-dev
+	openssl libclang-rt-14-dev strace
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS ?= -O2 -g

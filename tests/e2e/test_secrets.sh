@@ -168,4 +168,42 @@ test_text_format_names_kind_and_owner() {
 	expect_true grep -Eq "open +pod=shop/attacker container=app pid=$LAST_PID .* kind=workload-identity-token owner=payments/victim read result=[0-9]+" "$OUT"
 }
 
+# The monitor learns where secrets are from names and (dev, inode) alone: it never
+# opens one. The only files of the node it reads are azure.json (the node's
+# identity; the client secret in it is never kept), the CSI volumes'
+# vol_data.json and containerd's bundles. Run under strace, every file it opens
+# under the node root is one of those.
+test_the_monitor_opens_no_secret_file() {
+	local log="$WORK/strace.log" tracer monitor opened path bad=0
+	rm -f "$WORK/monitor.ready"
+	strace -f -qq -y -e trace=open,openat,openat2,creat,open_by_handle_at -o "$log" \
+		"$AM" monitor --events --host-root "$NODE_ROOT" --ready-file "$WORK/monitor.ready" \
+		> "$OUT" 2> "$ERR" &
+	tracer=$!
+	BACKGROUND_PIDS+=("$tracer")
+	wait_until 20 test -f "$WORK/monitor.ready" || { fail "the monitor under strace did not start: $(cat "$ERR")"; return; }
+	pod_secret victim late-credentials password=hunter3
+	sleep 2.5 # discovery runs every second: the new volume is found, twice over
+	pod_run attacker cat "$NODE_ROOT$VICTIM_SA/token" "$(pod_volumes victim)/kubernetes.io~secret/late-credentials/password" >/dev/null
+	monitor=$(pgrep -P "$tracer" -x accessmon)
+	kill -INT "$monitor"
+	wait "$tracer"
+	# Not vacuous: the secrets were watched, and files were opened.
+	expect_records 2 ".proc.pid == $LAST_PID and .type == \"open\"" "the attacker's reads, seen"
+	expect_true grep -q 'azure.json' "$log"
+	# Every file (not directory) opened under the node root, resolved by strace.
+	opened=$(grep -v O_DIRECTORY "$log" | grep -v '= -1' | sed -n 's/.*) = [0-9]*<\(.*\)>$/\1/p' | sort -u)
+	while read -r path; do
+		case "$path" in
+		"$NODE_ROOT"/etc/kubernetes/azure.json | "$NODE_ROOT"/run/containerd/*/config.json) ;;
+		"$NODE_ROOT"/var/lib/kubelet/pods/*/volumes/kubernetes.io~csi/*/vol_data.json) ;;
+		"$NODE_ROOT"/*)
+			fail "the monitor opened $path"
+			bad=1
+			;;
+		esac
+	done <<< "$opened"
+	expect_eq "$bad" 0 "secret files the monitor opened"
+}
+
 e2e_main secrets
