@@ -404,6 +404,8 @@ test_metrics_healthz_and_readyz() {
 	url="http://127.0.0.1:$lport"
 	am_start --events --host-root "$NODE_ROOT" --listen "$lport" --bpf-stats || return
 	expect_true grep -q "serving /metrics, /healthz and /readyz on 127.0.0.1:$lport" "$ERR"
+	# Loopback only, unless an address is given: the kernel's own view of the socket.
+	expect_eq "$(ss -Hltn "sport = :$lport" | awk '{ print $4 }')" "127.0.0.1:$lport" "listening on"
 	body=$(curl -s -m 2 "$url/healthz")
 	expect_eq "$body" ok "/healthz body"
 	expect_true status_is "$url/healthz" 200
