@@ -474,6 +474,7 @@ static int start_recording(struct monitor *monitor, int64_t boot_to_wall_ns)
 	jsonw_member_string(&header, "policy", monitor->options.policy_file);
 	jsonw_member_string(&header, "service_tags", monitor->options.service_tags_file);
 	jsonw_member_uint(&header, "repeat_window_s", monitor->options.repeat_window_s);
+	jsonw_member_uint(&header, "pod_grace_s", monitor->options.pod_grace_s);
 	jsonw_key(&header, "watch");
 	jsonw_array_begin(&header);
 	for (i = 0; i < monitor->options.n_watch_paths; i++)

@@ -173,10 +173,15 @@ static void on_entry(void *ctx, uint16_t kind, const uint8_t *data, uint32_t len
 	}
 }
 
-static int64_t header_boot_to_wall(const char *header)
+/*
+ * A number of the trace header (in its `section` object, or at the top when
+ * NULL), written as a string or a number; 0 when absent.
+ */
+static int64_t header_number(const char *header, const char *section, const char *key)
 {
 	cJSON *root = header ? cJSON_Parse(header) : NULL;
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "boot_to_wall_ns");
+	const cJSON *object = section ? cJSON_GetObjectItemCaseSensitive(root, section) : root;
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, key);
 	int64_t value = cJSON_IsString(item)	 ? strtoll(item->valuestring, NULL, 10)
 			: cJSON_IsNumber(item) ? (int64_t)item->valuedouble
 					       : 0;
@@ -286,6 +291,7 @@ int replay_main(int argc, char **argv)
 	struct am_error err;
 	uint64_t malformed, bad_states;
 	const char **files;
+	int64_t pod_grace_s;
 	int status = 0, first, i, rc;
 	char *header;
 
@@ -347,8 +353,12 @@ int replay_main(int argc, char **argv)
 				status = 2;
 				break;
 			}
-			replay.boot_to_wall_ns = header_boot_to_wall(probe_header);
+			replay.boot_to_wall_ns = header_number(probe_header, NULL, "boot_to_wall_ns");
+			/* Removed cgroups name late events as long as they did live. */
+			pod_grace_s = header_number(probe_header, "options", "pod_grace_s");
 			free(probe_header);
+			if (pod_grace_s > 0 && pod_grace_s <= POD_GRACE_MAX_S)
+				config.cgroup_grace_ns = (uint64_t)pod_grace_s * 1000000000ull;
 			config.events = replay.events;
 			config.format = replay.format;
 			config.boot_to_wall_ns = replay.boot_to_wall_ns;
@@ -466,7 +476,7 @@ static int trace_info(const char *path)
 		fprintf(stderr, "accessmon: %s\n", err.msg);
 		return 2;
 	}
-	offset = header_boot_to_wall(header);
+	offset = header_number(header, NULL, "boot_to_wall_ns");
 	format_rfc3339(stats.first_ns + (uint64_t)offset, first);
 	format_rfc3339(stats.last_ns + (uint64_t)offset, last);
 	jsonw_init(&w);

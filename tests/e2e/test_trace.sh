@@ -42,6 +42,7 @@ test_2_trace_info_describes_the_trace() {
 	expect_eq "$(jq -r .integrity.status "$WORK/info.json")" intact "integrity"
 	expect_eq "$(jq -r '.header.node' "$WORK/info.json")" "$(uname -n)" "node"
 	expect_eq "$(jq -r '.header.options.identities' "$WORK/info.json")" "$IDS" "options in force"
+	expect_eq "$(jq -r '.header.options.pod_grace_s' "$WORK/info.json")" 60 "the grace replay keeps cgroups for"
 	expect_true test "$(jq -r '.records.connect' "$WORK/info.json")" -ge 2
 	expect_true test "$(jq -r '.records.payload' "$WORK/info.json")" -ge 2
 	expect_eq "$(jq -r '.pods | index("shop/attacker") != null' "$WORK/info.json")" true "pods"
