@@ -396,8 +396,13 @@ monitor_start() {
 	[ "$USE_PODLIST" = 1 ] && podlist=(--pods "$PODS_JSON")
 	"$AM" monitor --events --ready-file "$ready" "${podlist[@]}" "$@" > "$OUT" 2> "$ERR" &
 	MONITOR_PID=$!
+	monitor_wait_ready "$ready"
+}
+
+# monitor_wait_ready READY_FILE: MONITOR_PID must create READY_FILE within 10 s.
+monitor_wait_ready() {
 	for _ in $(seq 200); do
-		[ -f "$ready" ] && return 0
+		[ -f "$1" ] && return 0
 		if ! kill -0 "$MONITOR_PID" 2>/dev/null; then
 			wait "$MONITOR_PID"
 			fail "monitor exited early ($?): $(cat "$ERR")"
@@ -445,6 +450,18 @@ free_port() {
 # Prints nothing when the series is absent or nothing answers.
 metric() {
 	curl -s -m 2 "http://127.0.0.1:$1/metrics" | awk -v series="$2" '$1 == series { print $2 }'
+}
+
+# metric_is PORT SERIES VALUE: the series has that value (for wait_until).
+metric_is() {
+	[ "$(metric "$1" "$2")" = "$3" ]
+}
+
+# metric_ge PORT SERIES N: the series is there and at least N (for wait_until).
+metric_ge() {
+	local value
+	value=$(metric "$1" "$2")
+	[ -n "$value" ] && [ "$value" -ge "$3" ]
 }
 
 # --- running ---------------------------------------------------------------

@@ -74,11 +74,7 @@ test_process_started_before_the_monitor_from_a_cgroup_namespace() {
 		_ "$own" "$WORK/cgmnt" "$AM" monitor --events --ready-file "$ready" --host-root "$NODE_ROOT" \
 		--cgroup-root "$CGROUP2" > "$OUT" 2> "$ERR" &
 	MONITOR_PID=$!
-	for _ in $(seq 200); do
-		[ -f "$ready" ] && break
-		sleep 0.05
-	done
-	expect_true test -f "$ready" || { cat "$ERR" >&2; return; }
+	monitor_wait_ready "$ready" || return
 	expect_true grep -q "in a cgroup namespace rooted at /$TAG-monitor" "$ERR"
 	touch "$go"
 	wait "$early"

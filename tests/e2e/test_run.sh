@@ -30,22 +30,6 @@ am_start() {
 	monitor_wait_ready "$ready"
 }
 
-# monitor_wait_ready READY_FILE: MONITOR_PID must create READY_FILE within 10 s.
-monitor_wait_ready() {
-	for _ in $(seq 200); do
-		[ -f "$1" ] && return 0
-		if ! kill -0 "$MONITOR_PID" 2>/dev/null; then
-			wait "$MONITOR_PID"
-			fail "monitor exited early ($?): $(cat "$ERR")"
-			MONITOR_PID=""
-			return 1
-		fi
-		sleep 0.05
-	done
-	fail "monitor not ready after 10 s: $(cat "$ERR")"
-	return 1
-}
-
 # sends N [DELAY]: N UDP sends from the pod to 169.254.169.254:9 in its own
 # network namespace, DELAY seconds apart; LAST_PID is the sender. To IMDS's
 # address, which the kernel never aggregates: every send is a line.
@@ -78,18 +62,6 @@ count_is() {
 # count_ge FILE FILTER N: at least N lines match (for wait_until).
 count_ge() {
 	[ "$(count "$1" "$2")" -ge "$3" ]
-}
-
-# metric_is PORT SERIES VALUE: the series has that value (for wait_until).
-metric_is() {
-	[ "$(metric "$1" "$2")" = "$3" ]
-}
-
-# metric_ge PORT SERIES N: the series is there and at least N (for wait_until).
-metric_ge() {
-	local value
-	value=$(metric "$1" "$2")
-	[ -n "$value" ] && [ "$value" -ge "$3" ]
 }
 
 # status_is URL CODE: a GET of URL answers HTTP status CODE (for wait_until).

@@ -71,18 +71,7 @@ soak_monitor_start() {
 				| if $r.type == "alert" then .alerts += 1 else .records += 1 end)' > "$TALLY.tmp" && mv "$TALLY.tmp" "$TALLY") \
 		2> "$ERR" &
 	MONITOR_PID=$!
-	for _ in $(seq 200); do
-		[ -f "$ready" ] && return 0
-		if ! kill -0 "$MONITOR_PID" 2>/dev/null; then
-			wait "$MONITOR_PID"
-			fail "monitor exited early ($?): $(cat "$ERR")"
-			MONITOR_PID=""
-			return 1
-		fi
-		sleep 0.05
-	done
-	fail "monitor not ready after 10 s: $(cat "$ERR")"
-	return 1
+	monitor_wait_ready "$ready"
 }
 
 rss_kb() {

@@ -95,13 +95,6 @@ test_a_full_map_reports_every_contact() {
 	echo "    140000 contacts with 70000 destinations: $connects reported ($full because the map was full), $repeats counted"
 }
 
-# metric_ge PORT SERIES N: the series is there and at least N (for wait_until).
-metric_ge() {
-	local value
-	value=$(metric "$1" "$2")
-	[ -n "$value" ] && [ "$value" -ge "$3" ]
-}
-
 test_another_pod_has_its_own_first_contact() {
 	monitor_start || return
 	pod_run busy "$AM_CONNECT" 127.0.0.1 9 3
