@@ -66,34 +66,9 @@ HTTP_LONG_PATH = b"/metadata/" + b"%1b" * 200 + b"A" * 400
 SNI = b"kv" + ESC_CSI + b"." + RLO + RAW_CSI + b"\x07.vault.azure.net"
 
 
-def jsonw_decode(data):
-    """What the monitor's JSON reads back as: each invalid byte one U+FFFD."""
-    out, i = [], 0
-    while i < len(data):
-        for n in (1, 2, 3, 4):
-            try:
-                char = data[i:i + n].decode("utf-8")
-            except UnicodeDecodeError:
-                continue
-            if len(char) == 1:
-                out.append(char)
-                i += n
-                break
-        else:
-            out.append("\ufffd")
-            i += 1
-    return "".join(out)
-
-
-def deceptive(char):
-    cp = ord(char)
-    return (cp < 0x20 or cp == 0x7f or 0x80 <= cp <= 0x9f or cp in (0x61c, 0x200e, 0x200f)
-            or 0x2028 <= cp <= 0x202e or 0x2066 <= cp <= 0x2069)
-
-
-def text_escape(data):
-    """The monitor's --format text for bytes: what may show as is, else \\xNN each."""
-    out, i = [], 0
+def utf8_chars(data):
+    """(character, bytes) for each valid UTF-8 character; (None, 1 byte) otherwise."""
+    i = 0
     while i < len(data):
         for n in (1, 2, 3, 4):
             try:
@@ -104,11 +79,29 @@ def text_escape(data):
                 break
         else:
             char, n = None, 1
+        yield char, data[i:i + n]
+        i += n
+
+
+def jsonw_decode(data):
+    """What the monitor's JSON reads back as: each invalid byte one U+FFFD."""
+    return "".join("\ufffd" if char is None else char for char, _ in utf8_chars(data))
+
+
+def deceptive(char):
+    cp = ord(char)
+    return (cp < 0x20 or cp == 0x7f or 0x80 <= cp <= 0x9f or cp in (0x61c, 0x200e, 0x200f)
+            or 0x2028 <= cp <= 0x202e or 0x2066 <= cp <= 0x2069)
+
+
+def text_escape(data):
+    """The monitor's --format text for bytes: what may show as is, else \\xNN each."""
+    out = []
+    for char, raw in utf8_chars(data):
         if char is None or deceptive(char) or char == "\\":
-            out.extend("\\x%02x" % b for b in data[i:i + n])
+            out.extend("\\x%02x" % b for b in raw)
         else:
             out.append(char)
-        i += n
     return "".join(out)
 
 
