@@ -35,19 +35,25 @@ void workload_identity_env_release(struct workload_identity_env *wi)
 }
 
 /*
- * A copy of at most max bytes of s, cut before a UTF-8 continuation byte so no
- * character is split (at most 3 bytes back: invalid input is not searched further).
+ * How much of s is kept: all of it up to max bytes, else max bytes cut before a
+ * UTF-8 continuation byte so no character is split (at most 3 bytes back:
+ * invalid input is not searched further).
  */
-static char *bounded_strdup(const char *s, size_t max)
+static size_t bounded_length(const char *s, size_t max)
 {
 	size_t len = strnlen(s, max + 1), back;
 
 	if (len <= max)
-		return strdup(s);
+		return len;
 	len = max;
 	for (back = 0; back < 3 && len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80; back++)
 		len--;
-	return strndup(s, len);
+	return len;
+}
+
+static char *bounded_strdup(const char *s, size_t max)
+{
+	return strndup(s, bounded_length(s, max));
 }
 
 static void replace_string(char **slot, const char *value)
@@ -174,13 +180,11 @@ static struct container_info *container_slot(struct pod_info *pod, const char *i
 	size_t i;
 
 	/* Compared and kept as it is stored: a giant name is found again, not added again. */
-	if (name && strnlen(name, POD_NAME_MAX_BYTES + 1) > POD_NAME_MAX_BYTES) {
-		char *cut = bounded_strdup(name, POD_NAME_MAX_BYTES);
+	if (name) {
+		size_t len = bounded_length(name, POD_NAME_MAX_BYTES);
 
-		if (!cut)
-			return NULL;
-		snprintf(bounded, sizeof(bounded), "%s", cut);
-		free(cut);
+		memcpy(bounded, name, len);
+		bounded[len] = '\0';
 		name = bounded;
 	}
 	if (id) {
