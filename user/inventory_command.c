@@ -65,10 +65,9 @@ static void pod_text(struct jsonw *w, const struct pod_info *pod)
 	size_t i;
 
 	textw_raw(w, "pod ");
-	textw_escaped(w, pod->namespace ? pod->namespace : "?",
-		      strlen(pod->namespace ? pod->namespace : "?"));
+	textw_name(w, pod->namespace);
 	textw_raw(w, "/");
-	textw_escaped(w, pod->name ? pod->name : "?", strlen(pod->name ? pod->name : "?"));
+	textw_name(w, pod->name);
 	textw_raw(w, " uid=");
 	textw_escaped(w, pod->uid, strlen(pod->uid));
 	if (pod->service_account) {
@@ -91,8 +90,7 @@ static void pod_text(struct jsonw *w, const struct pod_info *pod)
 		const struct container_info *container = &pod->containers[i];
 
 		textw_raw(w, "  container ");
-		textw_escaped(w, container->name ? container->name : "?",
-			      strlen(container->name ? container->name : "?"));
+		textw_name(w, container->name);
 		textw_raw(w, " id=");
 		if (container->id)
 			textw_escaped(w, container->id, strnlen(container->id, 12));

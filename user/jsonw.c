@@ -404,6 +404,14 @@ void textw_raw(struct jsonw *w, const char *s)
 	put(w, s, strlen(s));
 }
 
+void textw_name(struct jsonw *w, const char *s)
+{
+	if (s)
+		textw_escaped(w, s, strlen(s));
+	else
+		put(w, "?", 1);
+}
+
 void textw_printf(struct jsonw *w, const char *fmt, ...)
 {
 	va_list ap;

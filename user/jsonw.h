@@ -56,6 +56,8 @@ void jsonw_member_int(struct jsonw *w, const char *key, int64_t v);
  */
 void textw_escaped(struct jsonw *w, const char *s, size_t n);
 void textw_raw(struct jsonw *w, const char *s);
+/* A name from outside, escaped as textw_escaped does; "?" when it is not known. */
+void textw_name(struct jsonw *w, const char *s);
 void textw_printf(struct jsonw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when invalid. */

@@ -761,14 +761,6 @@ static void json_open(struct jsonw *w, const struct am_open_record *record,
 	jsonw_object_end(w);
 }
 
-static void text_or_unknown(struct jsonw *w, const char *s)
-{
-	if (s)
-		textw_escaped(w, s, strlen(s));
-	else
-		textw_raw(w, "?");
-}
-
 static void text_who(struct jsonw *w, const struct event_view *view)
 {
 	const struct cgroup_entry *cgroup = view->cgroup;
@@ -778,15 +770,15 @@ static void text_who(struct jsonw *w, const struct event_view *view)
 		textw_raw(w, " pod=");
 		if (view->pod) {
 			/* A bundle may name the pod and not its namespace, or neither. */
-			text_or_unknown(w, view->pod->namespace);
+			textw_name(w, view->pod->namespace);
 			textw_raw(w, "/");
-			text_or_unknown(w, view->pod->name);
+			textw_name(w, view->pod->name);
 		} else {
 			textw_printf(w, "uid:%s", cgroup->ref.pod_uid);
 		}
 		if (view->container) {
 			textw_raw(w, " container=");
-			text_or_unknown(w, view->container->name);
+			textw_name(w, view->container->name);
 		}
 	} else {
 		textw_raw(w, " host");
@@ -821,9 +813,9 @@ static void text_open(struct jsonw *w, const struct event_view *view)
 	}
 	if (view->owner_pod && view->owner_pod->name) {
 		textw_raw(w, " owner=");
-		text_or_unknown(w, view->owner_pod->namespace);
+		textw_name(w, view->owner_pod->namespace);
 		textw_raw(w, "/");
-		text_or_unknown(w, view->owner_pod->name);
+		textw_name(w, view->owner_pod->name);
 	}
 	textw_printf(w, " %s result=%" PRId64, access_mode(record->flags), (int64_t)record->result);
 	if (record->result < 0 && strerrorname_np((int)-record->result))
