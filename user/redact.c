@@ -339,15 +339,6 @@ static void clean_record(struct redactor *r, void *data, size_t size)
 	struct am_record_header *header = data;
 
 	switch (header->type) {
-	case AM_REC_CONNECT:
-	case AM_REC_SEND:
-		if (size >= sizeof(struct am_connect_record))
-			clean_task(&((struct am_connect_record *)data)->task);
-		break;
-	case AM_REC_CONNECT_REPEAT:
-		if (size >= sizeof(struct am_connect_repeat_record))
-			clean_task(&((struct am_connect_repeat_record *)data)->task);
-		break;
 	case AM_REC_FORK:
 		if (size >= sizeof(struct am_fork_record))
 			clean_task(&((struct am_fork_record *)data)->task);
@@ -388,18 +379,37 @@ static void clean_record(struct redactor *r, void *data, size_t size)
 	}
 }
 
+/*
+ * Whether a record can carry bytes that are not its own. Connects and sends (the
+ * most frequent records) cannot: their only string is the comm that
+ * bpf_get_current_comm fills, zero-padded; repeat records are made by user space
+ * from zeroed memory; exits and closes hold no string. They are recorded as they
+ * are, without a copy.
+ */
+static bool needs_cleaning(uint16_t type)
+{
+	switch (type) {
+	case AM_REC_FORK: /* the child's comm, read as a string */
+	case AM_REC_OPEN:
+	case AM_REC_CGROUP_MKDIR:
+	case AM_REC_CGROUP_RMDIR:
+	case AM_REC_EXEC:
+	case AM_REC_PAYLOAD:
+		return true;
+	default:
+		return false;
+	}
+}
+
 const void *redactor_clean(struct redactor *r, const void *data, size_t size)
 {
 	const struct am_record_header *header = data;
 
 	if (size < sizeof(*header))
 		return data;
-	if (header->type == AM_REC_FLOW_CLOSE) {
-		if (size >= sizeof(struct am_flow_close_record))
-			flow_forget(r, ((const struct am_flow_close_record *)data)->cookie);
-		return data;
-	}
-	if (header->type == AM_REC_EXIT)
+	if (header->type == AM_REC_FLOW_CLOSE && size >= sizeof(struct am_flow_close_record))
+		flow_forget(r, ((const struct am_flow_close_record *)data)->cookie);
+	if (!needs_cleaning(header->type))
 		return data;
 	if (size > r->buf_len) {
 		uint8_t *buf = realloc(r->buf, size);
