@@ -71,6 +71,17 @@ static int open_file(const char *path, struct am_error *err)
 	return fd;
 }
 
+/*
+ * Entries that will not reach the file, with the loss marks that went with
+ * them (the next block marks those again), and why. The lock is held.
+ */
+static void lose(struct recorder *r, uint64_t entries, uint64_t marked, const char *why)
+{
+	r->lost += entries;
+	r->lost_marked -= marked;
+	snprintf(r->lost_reason, sizeof(r->lost_reason), "%s", why);
+}
+
 static bool write_all(int fd, const uint8_t *data, size_t len)
 {
 	while (len) {
@@ -165,10 +176,11 @@ static void write_block(struct recorder *r, const struct item *item)
 		r->error_new = r->error_new || r->failing;
 		r->failing = false;
 	} else {
-		r->lost += item->entries;
-		r->lost_marked -= item->marked;
-		snprintf(r->lost_reason, sizeof(r->lost_reason), "write failed: %s",
+		char why[96];
+
+		snprintf(why, sizeof(why), "write failed: %s",
 			 r->fd < 0 ? "no file open" : strerror(saved));
+		lose(r, item->entries, item->marked, why);
 		/* Said once when writing stops, and once when it works again. */
 		if (!r->failing) {
 			snprintf(r->error, sizeof(r->error),
@@ -215,10 +227,8 @@ static void enqueue(struct recorder *r, uint8_t *data, size_t len, uint32_t entr
 {
 	pthread_mutex_lock(&r->lock);
 	if (r->count == QUEUE_MAX) {
-		r->lost += entries;
-		r->lost_marked -= marked;
-		snprintf(r->lost_reason, sizeof(r->lost_reason),
-			 "the disk is slower than the events: the writer's queue was full");
+		lose(r, entries, marked,
+		     "the disk is slower than the events: the writer's queue was full");
 		pthread_mutex_unlock(&r->lock);
 		free(data);
 		return;
@@ -243,9 +253,7 @@ static void flush(struct recorder *r)
 		enqueue(r, data, len, entries, r->block_marked);
 	} else {
 		pthread_mutex_lock(&r->lock);
-		r->lost += entries;
-		r->lost_marked -= r->block_marked;
-		snprintf(r->lost_reason, sizeof(r->lost_reason), "out of memory");
+		lose(r, entries, r->block_marked, "out of memory");
 		pthread_mutex_unlock(&r->lock);
 	}
 	r->block_marked = 0;
@@ -360,8 +368,7 @@ void recorder_record(struct recorder *r, const void *data, uint32_t len, uint64_
 
 	if (!clean) {
 		pthread_mutex_lock(&r->lock);
-		r->lost++;
-		snprintf(r->lost_reason, sizeof(r->lost_reason), "out of memory");
+		lose(r, 1, 0, "out of memory");
 		pthread_mutex_unlock(&r->lock);
 		return;
 	}
