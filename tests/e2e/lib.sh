@@ -114,6 +114,22 @@ records() {
 	jq -c "select($1)" "$OUT"
 }
 
+# count FILE FILTER: the JSON lines of FILE matching a jq boolean expression.
+count() {
+	[ -f "$1" ] || { echo 0; return; }
+	jq -c "select($2)" "$1" 2>/dev/null | wc -l
+}
+
+# count_is FILE FILTER N: exactly N lines match (for wait_until).
+count_is() {
+	[ "$(count "$1" "$2")" = "$3" ]
+}
+
+# count_ge FILE FILTER N: at least N lines match (for wait_until).
+count_ge() {
+	[ "$(count "$1" "$2")" -ge "$3" ]
+}
+
 # expect_records N FILTER WHAT
 expect_records() {
 	local got
@@ -462,6 +478,14 @@ metric_ge() {
 	local value
 	value=$(metric "$1" "$2")
 	[ -n "$value" ] && [ "$value" -ge "$3" ]
+}
+
+# rss_kb, fd_count: the running monitor's resident memory (kB) and open descriptors.
+rss_kb() {
+	awk '$1 == "VmRSS:" { print $2 }' "/proc/$MONITOR_PID/status"
+}
+fd_count() {
+	ls "/proc/$MONITOR_PID/fd" | wc -l
 }
 
 # --- running ---------------------------------------------------------------

@@ -178,13 +178,7 @@ churn_run() {
 	fi
 }
 
-# state: the monitor's caches and the host's own counts, one line.
-rss_kb() {
-	awk '$1 == "VmRSS:" { print $2 }' "/proc/$MONITOR_PID/status"
-}
-fd_count() {
-	ls "/proc/$MONITOR_PID/fd" | wc -l
-}
+# host_cgroups, host_processes: the host's own counts, for what the caches should hold.
 host_cgroups() {
 	find "$CGROUP2" -type d | wc -l
 }

@@ -329,16 +329,6 @@ test_identity_data_and_policy_replaced_by_invalid_json() {
 	node_tree_init
 }
 
-# count FILE FILTER: the records of FILE matching a jq boolean expression.
-count() {
-	jq -c "select($2)" "$1" 2>/dev/null | wc -l
-}
-
-# count_ge FILE FILTER N (for wait_until).
-count_ge() {
-	[ "$(count "$1" "$2")" -ge "$3" ]
-}
-
 test_sink_whose_reader_stops() {
 	# The file sink is the stream read here; stdout goes through a pipe whose reader stops.
 	local OUT="$WORK/file-sink.jsonl" fifo="$WORK/stdout.fifo" piped="$WORK/piped.jsonl"

@@ -48,22 +48,6 @@ for i in range(n):
 ' "$1" "${2:-0}"
 }
 
-# count FILE FILTER: the JSON lines of FILE matching a jq boolean expression.
-count() {
-	[ -f "$1" ] || { echo 0; return; }
-	jq -c "select($2)" "$1" 2>/dev/null | wc -l
-}
-
-# count_is FILE FILTER N: exactly N lines match (for wait_until).
-count_is() {
-	[ "$(count "$1" "$2")" = "$3" ]
-}
-
-# count_ge FILE FILTER N: at least N lines match (for wait_until).
-count_ge() {
-	[ "$(count "$1" "$2")" -ge "$3" ]
-}
-
 # status_is URL CODE: a GET of URL answers HTTP status CODE (for wait_until).
 status_is() {
 	[ "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "$1")" = "$2" ]

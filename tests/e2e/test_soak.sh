@@ -74,13 +74,6 @@ soak_monitor_start() {
 	monitor_wait_ready "$ready"
 }
 
-rss_kb() {
-	awk '$1 == "VmRSS:" { print $2 }' "/proc/$MONITOR_PID/status"
-}
-fd_count() {
-	ls "/proc/$MONITOR_PID/fd" | wc -l
-}
-
 # tally KEY: a count from the tally (0 when absent).
 tally() {
 	jq --arg key "$1" '.[$key] // 0' "$TALLY"
