@@ -29,6 +29,11 @@ BUILD_PACKAGES := gcc make clang llvm pkg-config bpftool libbpf-dev libelf-dev z
 # command, since they may come from elsewhere than Debian; installed from Debian if missing.
 TEST_PACKAGES := libcmocka-dev valgrind curl jq iproute2 python3 util-linux libcap2-bin procps \
 	openssl libclang-rt-14-dev strace
+# tests/vm (other kernels under qemu): qemu, a static busybox for the guest's
+# initramfs, kmod (depmod and modprobe order the guest's modules), xz and zstd
+# (compressed kernels and modules).
+VM_PACKAGES := qemu-system-x86 busybox-static kmod xz-utils zstd
+TEST_PACKAGES += $(VM_PACKAGES)
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
@@ -166,6 +171,13 @@ unit: $(UNIT_BINS) $(SAN_BINS)
 
 e2e: $(BUILD)/accessmon $(HELPERS)
 	$(Q)BUILD=$(BUILD) tests/run.sh e2e
+
+# Debian's kernels for tests/vm (5.10, 6.1, 6.12) into $(BUILD)/vm/kernels; a
+# second run only checks that they are current. tests/vm/selftest.sh boots them.
+.PHONY: vmtest-fetch
+vmtest-fetch:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)tests/vm/fetch-kernels.sh $(BUILD)/vm/kernels
 
 $(BUILD)/fuzz/obj/%.o: user/%.c
 	$(Q)mkdir -p $(BUILD)/fuzz/obj
