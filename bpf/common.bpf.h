@@ -102,20 +102,38 @@ static __always_inline void task_fill_common(struct am_task *task)
 	bpf_get_current_comm(task->comm, sizeof(task->comm));
 }
 
-/* The task context of a record, from any program (the parent by probe reads). */
+/*
+ * The task context of a record, from the connect hooks (the parent by probe reads,
+ * where the kernel lets them read the task; else 0, and user space's process
+ * cache names the parent).
+ */
 static __always_inline void task_fill(struct am_task *task)
 {
-	struct task_struct *current = (struct task_struct *)bpf_get_current_task();
-
 	task_fill_common(task);
-	task->ppid = BPF_CORE_READ(current, real_parent, tgid);
+	task->ppid = 0;
+	if (am_connect_parent)
+		task->ppid = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), real_parent,
+					   tgid);
 }
+
+/*
+ * Whether bpf_get_current_task_btf() exists (Linux 5.11): it gives tracing
+ * programs the current task as a typed pointer they may walk with plain loads.
+ * Resolved when the programs load, from the running kernel's own list of helpers;
+ * the branch not taken is never verified, so older kernels (5.10) load the
+ * probe-read path instead.
+ */
+#define HAVE_TASK_BTF bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)
 
 /* The same, from tracing programs, which read the parent as a typed pointer. */
 static __always_inline void task_fill_traced(struct am_task *task)
 {
 	task_fill_common(task);
-	task->ppid = bpf_get_current_task_btf()->real_parent->tgid;
+	if (HAVE_TASK_BTF)
+		task->ppid = bpf_get_current_task_btf()->real_parent->tgid;
+	else
+		task->ppid = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), real_parent,
+					   tgid);
 }
 
 #endif /* ACCESSMON_COMMON_BPF_H */

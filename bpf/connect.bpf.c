@@ -54,7 +54,7 @@ static __always_inline __u8 mark_socket(struct bpf_sock_addr *ctx, __u8 capture,
 	struct am_flow_state *state;
 	struct bpf_sock *sk = ctx->sk;
 
-	if (!capture || !sk)
+	if (!capture || !sk || !am_connect_marks)
 		return 0;
 	state = bpf_sk_storage_get(&flows, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!state) {

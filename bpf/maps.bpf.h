@@ -33,6 +33,11 @@
  *                 array, not a hash: the connect path pays one hash lookup, not
  *                 two. A shared slot only makes more contacts first contacts,
  *                 never fewer. Mmapable: user space reads it without a syscall
+ * uring_creators  io_uring ring (its kernel address) -> the task that created it:
+ *                 before 5.12 io_uring's workers are kernel threads, and their
+ *                 completions are attributed to the ring's creator. LRU: a ring
+ *                 gone stays until pushed out, and one pushed out only loses its
+ *                 attribution (the record is still made)
  *
  * am_self_tgid    the monitor's own process id, set before load: its own
  *                 connections (webhook, syslog, kubelet) and opens (azure.json)
@@ -47,6 +52,13 @@
  *                 common.bpf.h), set before load; am_wakeup_ns 0: every record
  * am_last_wakeup_ns
  *                 when a record last woke the collector (CLOCK_BOOTTIME)
+ * am_connect_parent
+ *                 the connect hooks may read the current task (bpf_get_current_task
+ *                 and probe reads in cgroup sock_addr programs): the parent's pid.
+ *                 Set before load from the kernel's answer (user/kernel_features.c)
+ * am_connect_marks
+ *                 the connect hooks may use socket storage: they mark sockets for
+ *                 capture. Set before load likewise
  */
 #ifndef ACCESSMON_MAPS_BPF_H
 #define ACCESSMON_MAPS_BPF_H
@@ -63,6 +75,8 @@ volatile __u32 am_repeat_slot = 0;
 const volatile __u64 am_wakeup_ns = 0;
 const volatile __u64 am_wakeup_bytes = 0;
 volatile __u64 am_last_wakeup_ns = 0;
+const volatile bool am_connect_parent = true;
+const volatile bool am_connect_marks = true;
 #else
 #define AM_MAP extern
 extern const volatile __u32 am_self_tgid;
@@ -71,6 +85,8 @@ extern volatile __u32 am_repeat_slot;
 extern const volatile __u64 am_wakeup_ns;
 extern const volatile __u64 am_wakeup_bytes;
 extern volatile __u64 am_last_wakeup_ns;
+extern const volatile bool am_connect_parent;
+extern const volatile bool am_connect_marks;
 #endif
 
 AM_MAP struct {
@@ -153,5 +169,12 @@ AM_MAP struct {
 	__type(key, __u32);
 	__type(value, __u64); /* 8 bytes: an array's element stride, so user space maps it plainly */
 } cgroup_epochs SEC(".maps");
+
+AM_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct am_task);
+} uring_creators SEC(".maps");
 
 #endif /* ACCESSMON_MAPS_BPF_H */

@@ -16,7 +16,8 @@
  *  - the BTF raw tracepoint sys_exit, which fires on every syscall and is filtered
  *    here by syscall number (the fallback when tracefs cannot be had).
  * io_uring opens (IORING_OP_OPENAT, IORING_OP_OPENAT2) bypass the syscalls and are
- * taken at the io_uring_complete tracepoint.
+ * taken at the io_uring_complete tracepoint, whose arguments changed in 5.18: one
+ * program for each form, user space loads the one the kernel's BTF describes.
  */
 #include "common.bpf.h"
 #include <bpf/bpf_tracing.h>
@@ -44,13 +45,24 @@
  */
 static __always_inline struct file *fd_to_file(long fd)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = task->files->fdt;
 	struct file *file = NULL;
 
-	if ((unsigned long)fd >= fdt->max_fds)
-		return NULL;
-	bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]);
+	if (HAVE_TASK_BTF) {
+		struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+
+		if ((unsigned long)fd >= fdt->max_fds)
+			return NULL;
+		bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]);
+	} else {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+		struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+		struct file **fds;
+
+		if ((unsigned long)fd >= BPF_CORE_READ(fdt, max_fds))
+			return NULL;
+		fds = BPF_CORE_READ(fdt, fd);
+		bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	}
 	return file;
 }
 
@@ -149,7 +161,7 @@ static __always_inline void open_call_read(struct pt_regs *regs, __u16 syscall,
  * holds a watched directory; the syscall's arguments are read only for a match.
  */
 static __always_inline void match_file(struct file *file, long fd, struct pt_regs *regs,
-				       __u16 syscall)
+				       __u16 syscall, const struct am_task *opener)
 {
 	struct am_watch_value *watch;
 	struct am_open_record *record;
@@ -196,13 +208,16 @@ static __always_inline void match_file(struct file *file, long fd, struct pt_reg
 	if (from_self())
 		return;
 	/* A credential may be in hand: the pod's next contacts are reported again. */
-	cgroup_epoch_bump(bpf_get_current_cgroup_id());
+	cgroup_epoch_bump(opener ? opener->cgroup_id : bpf_get_current_cgroup_id());
 
 	record = record_reserve(sizeof(*record), AM_REC_OPEN);
 	if (!record)
 		return;
 	open_call_read(regs, syscall, &call);
-	task_fill_traced(&record->task);
+	if (opener)
+		record->task = *opener;
+	else
+		task_fill_traced(&record->task);
 	record->result = fd;
 	record->inode = file_inode;
 	record->dev = file_dev;
@@ -270,7 +285,7 @@ static __always_inline void report_open(struct pt_regs *regs, long ret, __u16 sy
 	}
 	file = fd_to_file(ret);
 	if (file)
-		match_file(file, ret, regs, syscall);
+		match_file(file, ret, regs, syscall, NULL);
 }
 
 static __always_inline struct pt_regs *current_regs(void)
@@ -338,9 +353,10 @@ struct io_kiocb___old {
 } __attribute__((preserve_access_index));
 
 /*
- * The request is the second argument on every kernel (5.15 to now), whatever
- * follows it. A completed open's result is the fd it installed in the submitter's
- * table, which io-wq workers share.
+ * io_uring_complete with the request as its second argument (Linux 5.18 and
+ * later, whatever follows it): only completed opens are looked at. A completed
+ * open's result is the fd it installed in the submitter's table, which the
+ * io_uring worker threads share.
  */
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(am_io_uring_complete, void *ring, struct io_kiocb *req)
@@ -359,6 +375,55 @@ int BPF_PROG(am_io_uring_complete, void *ring, struct io_kiocb *req)
 		return 0;
 	file = fd_to_file(res);
 	if (file)
-		match_file(file, res, NULL, AM_OPEN_SYSCALL_IO_URING);
+		match_file(file, res, NULL, AM_OPEN_SYSCALL_IO_URING, NULL);
+	return 0;
+}
+
+#define PF_KTHREAD 0x00200000
+
+/* Who created each ring, for completions run by kernel threads (see below). */
+SEC("tp_btf/io_uring_create")
+int BPF_PROG(am_io_uring_create, int fd, void *ring)
+{
+	struct am_task task;
+	__u64 key = (__u64)ring;
+
+	task_fill_traced(&task);
+	bpf_map_update_elem(&uring_creators, &key, &task, BPF_ANY);
+	return 0;
+}
+
+/*
+ * io_uring_complete before Linux 5.18: (ring, user_data, result[, cflags]), no
+ * request, so no opcode. Every completion whose result is a descriptor of the
+ * completing task is looked up instead: an open's result is the fd it installed,
+ * and any other request's result that happens to equal the number of a watched
+ * file's descriptor the process already holds reports that file again, which says
+ * nothing false. Matching on marks made at submission (ring, user_data) instead
+ * could be evaded: a request of the same user_data completing first takes the
+ * mark, and a flood of submissions pushes it out of any bounded map.
+ *
+ * Before 5.12 the io_uring workers are kernel threads that borrow the submitter's
+ * descriptor table while they work but not its pid or cgroup: their records are
+ * given the ring creator's instead.
+ */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(am_io_uring_complete_old, void *ring, u64 user_data, long result)
+{
+	struct am_task *opener = NULL;
+	struct file *file;
+	int res = (int)result;
+
+	if (res < 0)
+		return 0;
+	if (BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), flags) & PF_KTHREAD) {
+		__u64 key = (__u64)ring;
+
+		/* A ring made before the monitor: the worker's own (host) context, not silence. */
+		opener = bpf_map_lookup_elem(&uring_creators, &key);
+	}
+	file = fd_to_file(res);
+	if (file)
+		match_file(file, res, NULL, AM_OPEN_SYSCALL_IO_URING, opener);
 	return 0;
 }
