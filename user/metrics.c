@@ -160,6 +160,22 @@ void metrics_render(const struct metrics_snapshot *s, struct jsonw *out)
 	}
 	render_sinks(s, out);
 
+	family(out, "accessmon_detection_blind", "gauge",
+	       "1 while the monitor cannot see what the detection sees (a monitor-degraded "
+	       "record says why).");
+	for (i = 0; i < DETECTION_COUNT; i++)
+		textw_printf(out, "accessmon_detection_blind{detection=\"%s\"} %d\n",
+			     detection_name((enum detection)i), s->blind[i] ? 1 : 0);
+	gauge(out, "accessmon_probes_attached", "BPF programs attached.", s->probes_attached);
+	gauge(out, "accessmon_probes_needed",
+	      "BPF programs this kernel needs (fewer attached: some detection is blind).",
+	      s->probes_needed);
+	family(out, "accessmon_capability_kept", "gauge",
+	       "1 for each capability the monitor kept once its probes were attached.");
+	for (i = 0; i < s->n_kept; i++)
+		textw_printf(out, "accessmon_capability_kept{capability=\"%s\"} 1\n",
+			     s->kept[i]);
+
 	gauge(out, "accessmon_pods", "Pods the inventory knows.", s->pods);
 	gauge(out, "accessmon_processes", "Processes in the process cache.", s->processes);
 	gauge(out, "accessmon_cgroups", "Cgroups in the cgroup cache.", s->cgroups);

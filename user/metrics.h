@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "accessmon.h"
+#include "degraded.h"
 #include "jsonw.h"
 #include "rules.h"
 #include "sinks.h"
@@ -45,6 +46,10 @@ struct metrics_snapshot {
 	uint64_t trace_lost; /* trace entries not written; -1 recording off */
 	bool recording;
 	uint64_t reloads_ok, reloads_failed;
+	bool blind[DETECTION_COUNT]; /* detections the monitor cannot see now */
+	size_t probes_attached, probes_needed;
+	const char *kept[4]; /* capabilities kept after attach */
+	size_t n_kept;
 	uint64_t start_time_s; /* wall clock */
 	bool ready;
 	const char *version;

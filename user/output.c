@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cgroups.h"
+#include "degraded.h"
 #include "dns.h"
 #include "flows.h"
 #include "http.h"
@@ -988,6 +989,38 @@ void output_sink_lost(struct jsonw *w, enum output_format format, uint64_t time_
 {
 	output_loss(w, format, "sink-lost", "lines dropped", sink, reason, time_ns, lost,
 		    lost_total);
+}
+
+void output_monitor_degraded(struct jsonw *w, enum output_format format, uint64_t time_ns,
+			     const struct degraded_notice *notice, uint64_t since_ns)
+{
+	const char *name = detection_name(notice->detection);
+	const char *sees = detection_sees(notice->detection);
+	char time_text[RFC3339_LEN], since_text[RFC3339_LEN];
+
+	format_rfc3339(time_ns, time_text);
+	format_rfc3339(since_ns, since_text);
+	if (format == OUTPUT_TEXT) {
+		if (notice->restored) {
+			textw_printf(w, "%s RESTORED %s: sees %s again (was: ", time_text, name, sees);
+			textw_escaped(w, notice->reason, strlen(notice->reason));
+			textw_raw(w, ")");
+		} else {
+			textw_printf(w, "%s DEGRADED %s: BLIND to %s since %s: ", time_text, name, sees,
+				     since_text);
+			textw_escaped(w, notice->reason, strlen(notice->reason));
+		}
+		return;
+	}
+	jsonw_object_begin(w);
+	jsonw_member_string(w, "type", "monitor-degraded");
+	jsonw_member_string(w, "time", time_text);
+	jsonw_member_string(w, "state", notice->restored ? "restored" : "degraded");
+	jsonw_member_string(w, "detection", name);
+	jsonw_member_string(w, "sees", sees);
+	jsonw_member_string(w, "reason", notice->reason);
+	jsonw_member_string(w, "since", since_text);
+	jsonw_object_end(w);
 }
 
 bool output_filter_keep(const struct output_filter *filter, const struct event_view *view,

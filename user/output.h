@@ -76,6 +76,10 @@ void output_event(struct jsonw *w, enum output_format format, const struct event
 void output_events_lost(struct jsonw *w, enum output_format format, uint64_t time_ns,
 			uint64_t lost, uint64_t lost_total);
 /* A sink's queue was full: `lost` lines it never got. */
+struct degraded_notice;
+/* A detection the monitor is blind to, or sees again (times: wall clock). */
+void output_monitor_degraded(struct jsonw *w, enum output_format format, uint64_t time_ns,
+			     const struct degraded_notice *notice, uint64_t since_ns);
 void output_sink_lost(struct jsonw *w, enum output_format format, uint64_t time_ns,
 		      const char *sink, const char *reason, uint64_t lost, uint64_t lost_total);
 /* The trace file (--record) could not take `lost` entries: a slow or full disk. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cgroups.h"
+#include "degraded.h"
 #include "jsonw.h"
 #include "output.h"
 #include "pods.h"
@@ -594,6 +595,19 @@ void pipeline_events_lost(struct pipeline *pipeline, uint64_t boot_ns, uint64_t 
 	jsonw_reset(&pipeline->line);
 	output_events_lost(&pipeline->line, pipeline->config.format,
 			   boot_ns + (uint64_t)pipeline->config.boot_to_wall_ns, lost, lost_total);
+	write_out(pipeline, &pipeline->line, LINE_LOSS, SEVERITY_NONE);
+}
+
+void pipeline_monitor_degraded(struct pipeline *pipeline, uint64_t boot_ns,
+			       const struct degraded_notice *notice)
+{
+	uint64_t time_ns = boot_ns + (uint64_t)pipeline->config.boot_to_wall_ns;
+	uint64_t since_ns = notice->since_ns + (uint64_t)pipeline->config.boot_to_wall_ns;
+
+	if (pipeline->rules && !notice->restored)
+		rules_on_degraded(pipeline->rules, time_ns, notice, since_ns);
+	jsonw_reset(&pipeline->line);
+	output_monitor_degraded(&pipeline->line, pipeline->config.format, time_ns, notice, since_ns);
 	write_out(pipeline, &pipeline->line, LINE_LOSS, SEVERITY_NONE);
 }
 

@@ -109,6 +109,13 @@ int pipeline_record(struct pipeline *pipeline, const void *data, size_t size);
 /* Reports records the kernel could not deliver: `lost` new ones, `lost_total` in all. */
 void pipeline_events_lost(struct pipeline *pipeline, uint64_t boot_ns, uint64_t lost,
 			  uint64_t lost_total);
+struct degraded_notice;
+/*
+ * The monitor is blind to a detection, still is, or sees again (degraded.h): a
+ * monitor-degraded record, and an alert while blind. Times are CLOCK_BOOTTIME.
+ */
+void pipeline_monitor_degraded(struct pipeline *pipeline, uint64_t boot_ns,
+			       const struct degraded_notice *notice);
 /* The recorder could not write `lost` trace entries; said in the stream at once. */
 void pipeline_trace_lost(struct pipeline *pipeline, uint64_t boot_ns, const char *reason,
 			 uint64_t lost, uint64_t lost_total);

@@ -160,6 +160,8 @@ static void on_entry(void *ctx, uint16_t kind, const uint8_t *data, uint32_t len
 	}
 	if (effect.loss)
 		pipeline_events_lost(replay->pipeline, effect.boot_ns, effect.lost, effect.lost_total);
+	if (effect.degraded)
+		pipeline_monitor_degraded(replay->pipeline, effect.boot_ns, &effect.notice);
 	if (effect.recorder_lost)
 		fprintf(stderr, "accessmon: %s: the recording lost %" PRIu64 " entries here (a slow "
 				"or full disk)\n",

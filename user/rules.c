@@ -9,6 +9,7 @@
 
 #include "accessmon.h"
 #include "cgroups.h"
+#include "degraded.h"
 #include "destinations.h"
 #include "flows.h"
 #include "http.h"
@@ -34,6 +35,7 @@ enum rule_id {
 	RULE_FOREIGN_TOKEN,
 	RULE_CHAIN,
 	RULE_EVENTS_LOST,
+	RULE_MONITOR_DEGRADED,
 	RULE_COUNT,
 };
 
@@ -51,6 +53,7 @@ static const struct {
 	[RULE_FOREIGN_TOKEN] = {"foreign-token-read", {"MS-TA9016"}},
 	[RULE_CHAIN] = {"identity-theft-chain", {"MS-TA9028", "MS-TA9020", "MS-TA9037"}},
 	[RULE_EVENTS_LOST] = {"events-lost", {NULL}},
+	[RULE_MONITOR_DEGRADED] = {"monitor-degraded", {NULL}},
 };
 
 #define FOLD_MAX 4096
@@ -1151,5 +1154,43 @@ void rules_on_loss(struct rules *rules, uint64_t time_ns, uint64_t lost, uint64_
 		 "absence proves nothing",
 		 (unsigned long long)lost, (unsigned long long)lost_total);
 	snprintf(alert.key, sizeof(alert.key), "events-lost");
+	raise_alert(rules, &alert, NULL);
+}
+
+struct degraded_target {
+	const struct degraded_notice *notice;
+	uint64_t since_ns;
+};
+
+static void target_degraded(struct jsonw *w, const void *arg)
+{
+	const struct degraded_target *target = arg;
+	char since[RFC3339_LEN];
+
+	format_rfc3339(target->since_ns, since);
+	jsonw_member_string(w, "detection", detection_name(target->notice->detection));
+	jsonw_member_string(w, "sees", detection_sees(target->notice->detection));
+	jsonw_member_string(w, "reason", target->notice->reason);
+	jsonw_member_string(w, "since", since);
+}
+
+void rules_on_degraded(struct rules *rules, uint64_t time_ns, const struct degraded_notice *notice,
+		       uint64_t since_ns)
+{
+	struct degraded_target target = {notice, since_ns};
+	struct alert alert = {0};
+
+	rules_advance(rules, time_ns);
+	alert.rule = RULE_MONITOR_DEGRADED;
+	/* Blind to an attack it exists for is as bad as a loss; blind to names, less. */
+	alert.severity = detection_critical(notice->detection) ? SEVERITY_HIGH : SEVERITY_MEDIUM;
+	alert.time_ns = time_ns;
+	alert.target = target_degraded;
+	alert.target_arg = &target;
+	snprintf(alert.summary, sizeof(alert.summary),
+		 "accessmon is blind to %s on this node: %s; their absence proves nothing",
+		 detection_sees(notice->detection), notice->reason);
+	snprintf(alert.key, sizeof(alert.key), "monitor-degraded %s",
+		 detection_name(notice->detection));
 	raise_alert(rules, &alert, NULL);
 }

@@ -67,6 +67,10 @@ void rules_on_event(struct rules *rules, const struct event_view *view, const ch
  * count joins the folded alert of the same connection while its window is open.
  */
 void rules_on_repeat(struct rules *rules, const struct event_view *view);
+struct degraded_notice;
+/* The monitor is blind to a detection (notice->restored is never an alert). */
+void rules_on_degraded(struct rules *rules, uint64_t time_ns, const struct degraded_notice *notice,
+		       uint64_t since_ns);
 /* The kernel could not deliver `lost` records. */
 void rules_on_loss(struct rules *rules, uint64_t time_ns, uint64_t lost, uint64_t lost_total);
 /* The records' clock reached now_ns (wall): folded alerts whose window ended go out. */

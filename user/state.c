@@ -396,6 +396,18 @@ void state_write_loss(struct jsonw *w, uint64_t boot_ns, uint64_t lost, uint64_t
 	jsonw_object_end(w);
 }
 
+void state_write_degraded(struct jsonw *w, uint64_t boot_ns, const struct degraded_notice *notice)
+{
+	begin(w, "degraded");
+	member_u64(w, "time", boot_ns);
+	jsonw_member_string(w, "detection", detection_name(notice->detection));
+	jsonw_key(w, "restored");
+	jsonw_bool(w, notice->restored);
+	jsonw_member_string(w, "reason", notice->reason);
+	member_u64(w, "since", notice->since_ns);
+	jsonw_object_end(w);
+}
+
 void state_write_recorder_loss(struct jsonw *w, uint64_t records)
 {
 	begin(w, "recorder-loss");
@@ -693,6 +705,21 @@ int state_apply(const struct state_refs *refs, const char *json, size_t len, boo
 		effect->boot_ns = number(root, "time");
 		effect->lost = number(root, "lost");
 		effect->lost_total = number(root, "lost_total");
+	} else if (strcmp(kind, "degraded") == 0) {
+		int detection = detection_parse(json_member_string(root, "detection"));
+
+		/* A detection this monitor does not know (a newer recorder's) is left out. */
+		if (detection >= 0) {
+			effect->degraded = true;
+			effect->boot_ns = number(root, "time");
+			effect->notice.detection = (enum detection)detection;
+			effect->notice.restored =
+				cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "restored"));
+			snprintf(effect->degraded_reason, sizeof(effect->degraded_reason), "%s",
+				 string_or(root, "reason", ""));
+			effect->notice.reason = effect->degraded_reason;
+			effect->notice.since_ns = number(root, "since");
+		}
 	} else if (strcmp(kind, "recorder-loss") == 0) {
 		effect->recorder_lost = number(root, "records");
 	}

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "degraded.h"
 #include "error.h"
 #include "jsonw.h"
 
@@ -46,6 +47,7 @@ void state_write_identities(struct jsonw *w, const struct identity_data *identit
 void state_write_policy(struct jsonw *w, const struct policy *policy);
 void state_write_service_tags(struct jsonw *w, const struct service_tags *tags);
 void state_write_loss(struct jsonw *w, uint64_t boot_ns, uint64_t lost, uint64_t lost_total);
+void state_write_degraded(struct jsonw *w, uint64_t boot_ns, const struct degraded_notice *notice);
 void state_write_recorder_loss(struct jsonw *w, uint64_t records);
 
 /* What an applied document asks of the replay beyond the state itself. */
@@ -55,6 +57,9 @@ struct state_effect {
 	uint64_t boot_ns, lost, lost_total;
 	uint64_t recorder_lost;
 	bool detection_changed; /* identities or policy replaced */
+	bool degraded;		/* a monitor-degraded notice at boot_ns */
+	struct degraded_notice notice;
+	char degraded_reason[DEGRADED_REASON_LEN];
 };
 
 /*

@@ -14,6 +14,7 @@
 #include "tree.h"
 
 #include "cgroups.h"
+#include "degraded.h"
 #include "flows.h"
 #include "identities.h"
 #include "policy.h"
@@ -258,6 +259,45 @@ static void repeats_fold_until_their_window_ends(void **state)
 	policy_free(policy);
 }
 
+/*
+ * A blind detection is an alert: high when it blinds an attack the monitor exists
+ * for, medium when only names or counts; one per detection, folded like any other.
+ */
+static void a_blind_detection_is_an_alert(void **state)
+{
+	struct policy *policy = policy_default();
+	struct rules_context context = {.policy = policy};
+	struct rules_sink sink = {.write = collect};
+	struct rules *rules = rules_new(&context, OUTPUT_JSON, &sink);
+	struct degraded_notice files = {.detection = DETECTION_SECRET_FILES,
+					.reason = "the kernel refused 2 watch set updates",
+					.since_ns = 1 * SEC};
+	struct degraded_notice close = {.detection = DETECTION_CONNECTION_CLOSE,
+					.reason = "no inet_sock_set_state",
+					.since_ns = 1 * SEC};
+
+	(void)state;
+	written[0] = '\0';
+	rules_on_degraded(rules, 2 * SEC, &files, 1 * SEC);
+	rules_on_degraded(rules, 3 * SEC, &close, 1 * SEC);
+	rules_on_degraded(rules, 4 * SEC, &files, 1 * SEC);
+	assert_int_equal(lines(), 2);
+	assert_non_null(strstr(written, "\"rule\":\"monitor-degraded\",\"severity\":\"high\""));
+	assert_non_null(strstr(written, "\"rule\":\"monitor-degraded\",\"severity\":\"medium\""));
+	assert_non_null(strstr(written, "\"summary\":\"accessmon is blind to opens of secret files on "
+					"this node: the kernel refused 2 watch set updates; their "
+					"absence proves nothing\""));
+	assert_non_null(strstr(written, "\"target\":{\"detection\":\"secret-files\",\"sees\":"
+					"\"opens of secret files\",\"reason\":\"the kernel refused 2 "
+					"watch set updates\",\"since\":\"1970-01-01T00:00:01.000000000Z\"}"));
+	rules_finish(rules);
+	/* The repeat of secret-files folded: its count goes out when the window ends. */
+	assert_int_equal(lines(), 3);
+	assert_non_null(strstr(strrchr(written, '{'), "\"count\":2"));
+	rules_free(rules);
+	policy_free(policy);
+}
+
 /* A pod's connect to Key Vault kv-payments, as the pipeline would hand it to the rules. */
 struct vault_connect {
 	struct cgroup_entry cgroup;
@@ -473,6 +513,7 @@ int main(void)
 		cmocka_unit_test(default_policy_allows_what_aks_does_and_nothing_broader),
 		cmocka_unit_test(policy_files),
 		cmocka_unit_test(repeats_fold_until_their_window_ends),
+		cmocka_unit_test(a_blind_detection_is_an_alert),
 		cmocka_unit_test(counted_repeats_join_their_alert_and_raise_none),
 		cmocka_unit_test(folds_are_found_among_many),
 		cmocka_unit_test(chains_are_the_thieves_own),

@@ -16,6 +16,7 @@
 
 #include "cgroups.h"
 #include "dns_cache.h"
+#include "degraded.h"
 #include "json_input.h"
 #include "pipeline.h"
 #include "pods.h"
@@ -439,6 +440,45 @@ static void events_off_writes_nothing_but_losses(void **state)
 	fixture_free(f);
 }
 
+/* Blind, and seeing again: a record each, in JSON and as one safe text line. */
+static void monitor_degraded_records(void **state)
+{
+	struct fixture *f = fixture_new(false, OUTPUT_JSON);
+	struct degraded_notice notice = {.detection = DETECTION_SECRET_FILES,
+					 .reason = "the kernel refused 3 watch set updates",
+					 .since_ns = 1000000000ull};
+	cJSON *line;
+
+	(void)state;
+	pipeline_monitor_degraded(f->pipeline, 2000000000ull, &notice);
+	line = only_line(f);
+	assert_string_equal(string_at(line, NULL, "type"), "monitor-degraded");
+	assert_string_equal(string_at(line, NULL, "state"), "degraded");
+	assert_string_equal(string_at(line, NULL, "detection"), "secret-files");
+	assert_string_equal(string_at(line, NULL, "sees"), "opens of secret files");
+	assert_string_equal(string_at(line, NULL, "reason"), "the kernel refused 3 watch set updates");
+	assert_string_equal(string_at(line, NULL, "time"), "2025-11-28T10:04:07.000000000Z");
+	assert_string_equal(string_at(line, NULL, "since"), "2025-11-28T10:04:06.000000000Z");
+	cJSON_Delete(line);
+	notice.restored = true;
+	pipeline_monitor_degraded(f->pipeline, 3000000000ull, &notice);
+	assert_non_null(strstr(strchr(output(f), '\n'), "\"type\":\"monitor-degraded\","
+							"\"time\":\"2025-11-28T10:04:08.000000000Z\","
+							"\"state\":\"restored\""));
+	fixture_free(f);
+
+	f = fixture_new(false, OUTPUT_TEXT);
+	notice.restored = false;
+	notice.detection = DETECTION_IO_URING;
+	notice.reason = "the kernel refused it: \x1b[2Jbad\n";
+	pipeline_monitor_degraded(f->pipeline, 2000000000ull, &notice);
+	assert_string_equal(output(f), "2025-11-28T10:04:07.000000000Z DEGRADED io-uring-opens: BLIND "
+				       "to opens of secret files through io_uring since "
+				       "2025-11-28T10:04:06.000000000Z: the kernel refused it: "
+				       "\\x1b[2Jbad\\x0a\n");
+	fixture_free(f);
+}
+
 static void text_format_is_one_safe_line(void **state)
 {
 	struct fixture *f = fixture_new(true, OUTPUT_TEXT);
@@ -614,6 +654,7 @@ int main(void)
 		cmocka_unit_test(failed_open_of_watched_path),
 		cmocka_unit_test(malformed_records_are_counted),
 		cmocka_unit_test(events_off_writes_nothing_but_losses),
+		cmocka_unit_test(monitor_degraded_records),
 		cmocka_unit_test(text_format_is_one_safe_line),
 		cmocka_unit_test(removed_cgroup_still_attributes),
 		cmocka_unit_test(repeats_of_a_pod),

@@ -256,6 +256,24 @@ static void state_documents_restore_what_they_recorded(void **state)
 	assert_int_equal(state_apply(&refs, w.buf, w.len, false, false, &effect, &err), 0);
 	assert_true(effect.loss);
 	assert_int_equal(effect.lost_total, 7);
+	/* A blind detection replays as it was said. */
+	state_write_degraded(&w, 9, &(struct degraded_notice){.detection = DETECTION_IO_URING,
+							      .restored = true,
+							      .reason = "refused \"x\"",
+							      .since_ns = 8});
+	assert_int_equal(state_apply(&refs, w.buf, w.len, false, false, &effect, &err), 0);
+	assert_true(effect.degraded);
+	assert_int_equal(effect.boot_ns, 9);
+	assert_int_equal(effect.notice.detection, DETECTION_IO_URING);
+	assert_true(effect.notice.restored);
+	assert_string_equal(effect.notice.reason, "refused \"x\"");
+	assert_int_equal(effect.notice.since_ns, 8);
+	/* One a newer monitor knows and this one does not is left out, not misread. */
+	effect.degraded = false;
+	assert_int_equal(state_apply(&refs, "{\"state\":\"degraded\",\"detection\":\"x-ray\"}", 40,
+				     false, false, &effect, &err),
+			 0);
+	assert_false(effect.degraded);
 	assert_int_equal(state_apply(&refs, "{\"oops\"", 7, false, false, &effect, &err), -EINVAL);
 
 	jsonw_release(&w);
