@@ -1,64 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Kernel probe lifecycle on top of the libbpf skeleton; see probes.h. */
-#include "probes.h"
+#include "probes_private.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/membarrier.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "accessmon.skel.h"
 #include "repeats.h"
-
-#define TRACEFS "/sys/kernel/tracing"
-#define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
-#define OPENAT_EXIT_EVENT "/events/syscalls/sys_exit_openat/id"
-#define KERNEL_BTF "/sys/kernel/btf/vmlinux"
-
-struct probes {
-	struct accessmon_bpf *skel;
-	struct ring_buffer *ringbuf;
-	struct bpf_link *cgroup_links[6];
-	int cgroup_fd;
-	bool mounted_tracefs;
-	enum open_hook open_hook;
-	int n_cpus;
-	uint64_t *counter_values;
-	/* The ring buffer's consumer and producer positions, mapped read-only. */
-	const volatile unsigned long *ring_consumer, *ring_producer;
-	size_t page_size;
-	int stats_fd; /* BPF_ENABLE_STATS, held while we run; -1: not ours */
-	probes_record_fn on_record;
-	void *on_record_ctx;
-	bool io_uring;
-	bool busy; /* the last poll read records: more may wait without a wakeup */
-	/* Volume control: see probes_repeats_flush(). */
-	uint64_t repeat_window_ns;
-	bool repeat_retired; /* the map out of use still holds counts not read */
-	bool membarrier;     /* MEMBARRIER_CMD_GLOBAL waits for every running probe */
-	const volatile uint64_t *epochs; /* cgroup_epochs, mapped read-only */
-	size_t epochs_len;
-	struct am_repeat_key *batch_keys;
-	struct am_repeat_value *batch_values;
-	uint32_t batch_cap;
-};
 
 /* Repeat entries moved per batch system call, at first; a fuller bucket grows it. */
 #define REPEAT_BATCH 1024
-
-static bool verbose_libbpf;
 
 /* Read-only views of the ring buffer's two position pages, for its fill level. */
 static void map_ring_positions(struct probes *probes)
@@ -72,119 +33,6 @@ static void map_ring_positions(struct probes *probes)
 			(off_t)probes->page_size);
 	probes->ring_consumer = consumer == MAP_FAILED ? NULL : consumer;
 	probes->ring_producer = producer == MAP_FAILED ? NULL : producer;
-}
-
-static int libbpf_print(enum libbpf_print_level level, const char *format, va_list args)
-{
-	/* Without --verbose, our own one-line error summarises libbpf's warnings. */
-	(void)level;
-	if (!verbose_libbpf)
-		return 0;
-	return vfprintf(stderr, format, args);
-}
-
-/* With the effective IDs and capabilities: CAP_DAC_READ_SEARCH opens tracefs. */
-static bool tracefs_has_syscalls(void)
-{
-	return faccessat(AT_FDCWD, TRACEFS OPENAT_EXIT_EVENT, R_OK, AT_EACCESS) == 0 ||
-	       faccessat(AT_FDCWD, DEBUGFS_TRACING OPENAT_EXIT_EVENT, R_OK, AT_EACCESS) == 0;
-}
-
-/*
- * The syscall tracepoints are the cheapest hook for opens, and libbpf finds them
- * through tracefs. Mount it where the kernel expects it when nobody has; it is
- * unmounted again on close.
- */
-static bool tracefs_ensure(struct probes *probes)
-{
-	if (tracefs_has_syscalls())
-		return true;
-	if (mount("nodev", TRACEFS, "tracefs", 0, NULL) == 0) {
-		probes->mounted_tracefs = true;
-		if (tracefs_has_syscalls())
-			return true;
-	}
-	return false;
-}
-
-static const char *permission_hint(int error)
-{
-	if (error == EPERM || error == EACCES)
-		return ": run accessmon as root, or with CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN";
-	return ": run with --verbose to see libbpf's log";
-}
-
-static int choose_open_hook(struct probes *probes, const struct probes_config *config,
-			    struct am_error *err)
-{
-	bool tracepoint = false;
-
-	if (config->open_hook != OPEN_HOOK_RAW) {
-		tracepoint = tracefs_ensure(probes);
-		if (!tracepoint && config->open_hook == OPEN_HOOK_TRACEPOINT) {
-			am_error_set(err,
-				     "--open-hook tracepoint: the syscall tracepoints are not "
-				     "available (tracefs is not mounted at " TRACEFS
-				     " and mounting it failed: %s); use --open-hook raw",
-				     strerror(errno));
-			return -ENOENT;
-		}
-	}
-	probes->open_hook = tracepoint ? OPEN_HOOK_TRACEPOINT : OPEN_HOOK_RAW;
-	bpf_program__set_autoload(probes->skel->progs.am_exit_open, tracepoint);
-	bpf_program__set_autoload(probes->skel->progs.am_exit_openat, tracepoint);
-	bpf_program__set_autoload(probes->skel->progs.am_exit_openat2, tracepoint);
-	bpf_program__set_autoload(probes->skel->progs.am_exit_creat, tracepoint);
-	bpf_program__set_autoload(probes->skel->progs.am_exit_open_by_handle_at, tracepoint);
-	bpf_program__set_autoload(probes->skel->progs.am_raw_sys_exit, !tracepoint);
-	return 0;
-}
-
-/* Whether the running kernel has a BTF tracepoint (a kernel without io_uring has none). */
-static bool kernel_has_tracepoint(const char *name)
-{
-	char type_name[128];
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool found;
-
-	if (!btf)
-		return false;
-	snprintf(type_name, sizeof(type_name), "btf_trace_%s", name);
-	found = btf__find_by_name_kind(btf, type_name, BTF_KIND_TYPEDEF) > 0;
-	btf__free(btf);
-	return found;
-}
-
-static int attach_cgroup_programs(struct probes *probes, const char *cgroup_root,
-				  struct am_error *err)
-{
-	struct bpf_program *programs[6] = {
-		probes->skel->progs.am_connect4,
-		probes->skel->progs.am_connect6,
-		probes->skel->progs.am_sendmsg4,
-		probes->skel->progs.am_sendmsg6,
-		probes->skel->progs.am_egress,
-		probes->skel->progs.am_ingress,
-	};
-	size_t i;
-
-	probes->cgroup_fd = open(cgroup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (probes->cgroup_fd < 0) {
-		am_error_set(err, "cgroup root %s: %s", cgroup_root, strerror(errno));
-		return -errno;
-	}
-	for (i = 0; i < 6; i++) {
-		probes->cgroup_links[i] = bpf_program__attach_cgroup(programs[i], probes->cgroup_fd);
-		if (!probes->cgroup_links[i]) {
-			int error = errno;
-
-			am_error_set(err, "attaching %s to %s failed: %s%s",
-				     bpf_program__name(programs[i]), cgroup_root, strerror(error),
-				     permission_hint(error));
-			return -error;
-		}
-	}
-	return 0;
 }
 
 /*
@@ -416,13 +264,6 @@ struct probes *probes_open(const struct probes_config *config, probes_record_fn 
 	struct probes *probes;
 	int rc;
 
-	if (faccessat(AT_FDCWD, KERNEL_BTF, R_OK, AT_EACCESS) != 0) {
-		am_error_set(err,
-			     "kernel BTF not found at " KERNEL_BTF
-			     ": accessmon needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
-		errno = ENOENT;
-		return NULL;
-	}
 	probes = calloc(1, sizeof(*probes));
 	if (!probes) {
 		am_error_set(err, "out of memory");
@@ -430,46 +271,15 @@ struct probes *probes_open(const struct probes_config *config, probes_record_fn 
 	}
 	probes->cgroup_fd = -1;
 	probes->stats_fd = -1;
-	verbose_libbpf = config->verbose;
-	libbpf_set_print(libbpf_print);
-
-	probes->skel = accessmon_bpf__open();
-	if (!probes->skel) {
-		rc = -errno;
-		am_error_set(err, "opening the embedded BPF object failed: %s", strerror(-rc));
-		goto close;
-	}
-	/* The monitor's own connections and opens would feed its output back to it. */
-	probes->skel->rodata->am_self_tgid = (uint32_t)getpid();
-	probes->skel->rodata->am_repeat_window_ns = config->repeat_window_ns;
-	/* Wakeups: at most one per PROBES_WAKEUP_MS, or when a quarter of the ring waits. */
-	probes->skel->rodata->am_wakeup_ns = PROBES_WAKEUP_MS * 1000000ull;
-	probes->skel->rodata->am_wakeup_bytes = config->ringbuf_bytes / 4;
 	probes->repeat_window_ns = config->repeat_window_ns;
-	rc = bpf_map__set_max_entries(probes->skel->maps.events, config->ringbuf_bytes);
-	if (rc) {
-		am_error_set(err, "ring buffer size %u refused: %s", config->ringbuf_bytes,
-			     strerror(-rc));
-		goto close;
-	}
-	rc = choose_open_hook(probes, config, err);
+	programs_set_verbose(config->verbose);
+	rc = kernel_features_probe(&probes->features, err);
 	if (rc)
 		goto close;
-	probes->io_uring = kernel_has_tracepoint("io_uring_complete");
-	bpf_program__set_autoload(probes->skel->progs.am_io_uring_complete, probes->io_uring);
-	rc = accessmon_bpf__load(probes->skel);
-	if (rc) {
-		am_error_set(err, "loading the BPF programs failed: %s%s", strerror(-rc),
-			     permission_hint(-rc));
+	rc = programs_load(probes, config, err);
+	if (rc)
 		goto close;
-	}
-	rc = accessmon_bpf__attach(probes->skel);
-	if (rc) {
-		am_error_set(err, "attaching the tracepoint programs failed: %s%s", strerror(-rc),
-			     permission_hint(-rc));
-		goto close;
-	}
-	rc = attach_cgroup_programs(probes, config->cgroup_root, err);
+	rc = programs_attach(probes, config->cgroup_root, err);
 	if (rc)
 		goto close;
 
@@ -513,8 +323,6 @@ close:
 
 void probes_close(struct probes *probes)
 {
-	size_t i;
-
 	if (!probes)
 		return;
 	ring_buffer__free(probes->ringbuf);
@@ -528,16 +336,40 @@ void probes_close(struct probes *probes)
 	free(probes->batch_values);
 	if (probes->stats_fd >= 0)
 		close(probes->stats_fd);
-	for (i = 0; i < 6; i++)
-		bpf_link__destroy(probes->cgroup_links[i]);
-	if (probes->cgroup_fd >= 0)
-		close(probes->cgroup_fd);
-	accessmon_bpf__destroy(probes->skel);
-	/* EBUSY when someone else started using it meanwhile: then it stays. */
-	if (probes->mounted_tracefs)
-		umount2(TRACEFS, MNT_DETACH);
+	programs_detach(probes);
+	kernel_features_release(&probes->features);
 	free(probes->counter_values);
 	free(probes);
+}
+
+size_t probes_losses(const struct probes *probes, const struct probes_loss **losses)
+{
+	*losses = probes->losses;
+	return probes->n_losses;
+}
+
+void probes_counts(const struct probes *probes, size_t *attached, size_t *needed)
+{
+	*attached = probes->n_attached;
+	*needed = probes->n_needed;
+}
+
+const struct kernel_features *probes_features(const struct probes *probes)
+{
+	return &probes->features;
+}
+
+int probes_map_access(struct probes *probes)
+{
+	uint32_t key = 0, value;
+	int rc;
+
+	rc = bpf_map__lookup_elem(probes->skel->maps.watch_state, &key, sizeof(key), &value,
+				  sizeof(value), 0);
+	if (rc)
+		return rc;
+	return bpf_map__update_elem(probes->skel->maps.watch_state, &key, sizeof(key), &value,
+				    sizeof(value), BPF_EXIST);
 }
 
 static int watch_identity(struct bpf_map *map, uint32_t kdev, uint64_t inode, uint32_t watch_id,
@@ -626,11 +458,6 @@ int probes_watch_state(struct probes *probes, bool dirs, bool paths)
 				    sizeof(value), BPF_ANY);
 }
 
-bool probes_io_uring(const struct probes *probes)
-{
-	return probes->io_uring;
-}
-
 int probes_poll(struct probes *probes, int timeout_ms)
 {
 	int rc, more;
@@ -705,21 +532,46 @@ bool probes_stats_enabled(const struct probes *probes)
 	return value == '1';
 }
 
+/*
+ * A program's run count and time, from its descriptor's /proc entry: no bpf(2)
+ * call, so it needs no capability the monitor may have dropped (Linux 5.1 on).
+ */
+static int program_fdinfo(int fd, uint64_t *run_count, uint64_t *run_time_ns)
+{
+	char path[64], line[256];
+	unsigned long long value;
+	FILE *file;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	file = fopen(path, "re");
+	if (!file)
+		return -errno;
+	*run_count = *run_time_ns = 0;
+	while (fgets(line, sizeof(line), file)) {
+		if (sscanf(line, "run_time_ns: %llu", &value) == 1)
+			*run_time_ns = value;
+		else if (sscanf(line, "run_cnt: %llu", &value) == 1)
+			*run_count = value;
+	}
+	fclose(file);
+	return 0;
+}
+
 int probes_program_stats(const struct probes *probes, probes_program_fn fn, void *ctx)
 {
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, probes->skel->obj)
 	{
-		struct bpf_prog_info info = {0};
-		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(prog);
+		uint64_t run_count, run_time_ns;
+		int fd = bpf_program__fd(prog), rc;
 
 		if (fd < 0)
 			continue; /* not loaded on this kernel */
-		if (bpf_obj_get_info_by_fd(fd, &info, &len))
-			return -errno;
-		fn(ctx, bpf_program__name(prog), info.run_cnt, info.run_time_ns);
+		rc = program_fdinfo(fd, &run_count, &run_time_ns);
+		if (rc)
+			return rc;
+		fn(ctx, bpf_program__name(prog), run_count, run_time_ns);
 	}
 	return 0;
 }

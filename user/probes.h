@@ -12,8 +12,11 @@
 #include <stdint.h>
 
 #include "accessmon.h"
+#include "degraded.h"
 #include "error.h"
 #include "options.h"
+
+struct kernel_features;
 
 /* The longest a submitted record waits for the collector (bpf/common.bpf.h, record_submit). */
 #define PROBES_WAKEUP_MS 10
@@ -29,6 +32,15 @@ struct probes_config {
 
 typedef int (*probes_record_fn)(void *ctx, const void *data, size_t size);
 
+/* Something this kernel could not give the probes at start, and the detection it blinds. */
+struct probes_loss {
+	enum detection detection;
+	char what[64];	   /* the program, hook or piece left out */
+	char reason[384]; /* why, in the kernel's words where it gave any */
+};
+
+#define PROBES_MAX_LOSSES 40
+
 struct probes;
 
 struct probes *probes_open(const struct probes_config *config, probes_record_fn on_record,
@@ -43,8 +55,18 @@ int probes_watch_dir(struct probes *probes, uint32_t kdev, uint64_t inode, uint3
 int probes_watch_path(struct probes *probes, const char *path, uint32_t watch_id, bool add);
 /* Tells the open probes whether any directory or path is watched. */
 int probes_watch_state(struct probes *probes, bool dirs, bool paths);
-/* Whether io_uring opens are seen (the kernel has the io_uring_complete tracepoint). */
-bool probes_io_uring(const struct probes *probes);
+/* What was left out at start: *losses points at n entries (none: 0). */
+size_t probes_losses(const struct probes *probes, const struct probes_loss **losses);
+/* Programs attached, out of those this kernel was found to need. */
+void probes_counts(const struct probes *probes, size_t *attached, size_t *needed);
+/* What the kernel was found to offer (kernel_features.h). */
+const struct kernel_features *probes_features(const struct probes *probes);
+/*
+ * Reads one map and writes another (leaving it as it was), as the collector does
+ * all along after start: 0, or -errno as the kernel answered. The capability
+ * check runs it with the capabilities the monitor would keep.
+ */
+int probes_map_access(struct probes *probes);
 /* Waits up to timeout_ms for records and hands each to on_record. */
 int probes_poll(struct probes *probes, int timeout_ms);
 /* Hands over every record already in the ring buffer, without waiting. */
