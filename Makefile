@@ -2,7 +2,9 @@
 #
 #   make          build build/accessmon (BPF objects embedded through a libbpf skeleton)
 #   make run      install missing Debian packages, build, run the monitor on this host
-#   make test     install missing Debian packages, build, run every test
+#   make test     install missing Debian packages, build, run every test (the kernel
+#                 matrix's smoke among them: Debian's 5.10, 6.1 and 6.12 in qemu)
+#   make vmtest   the kernel matrix in full (tests/vm/run.sh full)
 #   make deps     only install missing Debian packages
 #   make vmlinux  regenerate bpf/vmlinux/<arch>/vmlinux.h from this machine's kernel BTF
 #
@@ -32,8 +34,8 @@ TEST_PACKAGES := libcmocka-dev valgrind curl jq iproute2 python3 util-linux libc
 # tests/vm (other kernels under qemu): qemu, a static busybox for the guest's
 # initramfs, kmod (depmod and modprobe order the guest's modules), xz and zstd
 # (compressed kernels and modules).
+# Installed without their recommends (qemu's would be some 170 packages more).
 VM_PACKAGES := qemu-system-x86 busybox-static kmod xz-utils zstd
-TEST_PACKAGES += $(VM_PACKAGES)
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
@@ -45,6 +47,7 @@ endif
 CFLAGS += -std=gnu11 $(WARNINGS) -MMD -MP -D_GNU_SOURCE -DACCESSMON_VERSION='"$(VERSION)"' \
 	-Iinclude -Iuser -I$(BUILD)
 LDLIBS := -lbpf -lelf -lz -lcjson -lcurl -lpthread
+UNIT_LDLIBS := -lcmocka -lcjson -lcurl -lbpf -lelf -lpthread -lz
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
 	-Iinclude -Ibpf -Ibpf/vmlinux/$(ARCH)
 
@@ -57,10 +60,10 @@ SKELETON := $(BUILD)/accessmon.skel.h
 # Modules with no kernel or libbpf dependency: unit-tested on their own.
 PURE_MODULES := jsonw sink_spec metrics cgroup_path cgroups pods json_input error options watch output pipeline repeats \
 	processes containerd node_identity hostfs secrets dns dns_cache http tls destinations \
-	service_tags flows identities policy rules trace state redact recorder
+	service_tags flows identities policy rules trace state redact recorder degraded
 # What unit tests link: everything but the kernel-facing and command modules.
-UNIT_MODULES := $(PURE_MODULES) kubelet inventory sinks httpd
-APP_MODULES := $(UNIT_MODULES) probes inventory_command check_config_command replay_command monitor main
+UNIT_MODULES := $(PURE_MODULES) kubelet inventory sinks httpd kernel_info
+APP_MODULES := $(UNIT_MODULES) kernel_features programs probes capabilities inventory_command check_config_command replay_command monitor main
 APP_OBJECTS := $(patsubst %,$(BUILD)/obj/%.o,$(APP_MODULES))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
@@ -76,7 +79,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 FUZZ_SECONDS ?= 300
 HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all run test check unit e2e deps vmlinux clean install bench fuzz fuzz-build
+.PHONY: all run test check unit e2e vm deps vmlinux clean install bench fuzz fuzz-build
 # Keep intermediate objects (the sanitizer build) between runs.
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -99,7 +102,7 @@ $(SKELETON): $(BUILD)/accessmon.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name accessmon_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/probes.o: $(SKELETON)
+$(BUILD)/obj/probes.o $(BUILD)/obj/programs.o: $(SKELETON)
 
 # The objects that print the version are rebuilt when it changes (a new commit).
 VERSION_STAMP := $(BUILD)/version.stamp
@@ -120,7 +123,7 @@ $(BUILD)/accessmon: $(APP_OBJECTS)
 # Unit tests: each links every pure module; the sanitizer build compiles them again.
 $(BUILD)/tests/%: tests/unit/%.c $(patsubst %,$(BUILD)/obj/%.o,$(UNIT_MODULES)) | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(filter %.c %.o,$^) -lcmocka -lcjson -lcurl -lpthread -lz -o $@
+	$(Q)$(CC) $(CFLAGS) $(filter %.c %.o,$^) $(UNIT_LDLIBS) -o $@
 
 $(BUILD)/san/obj/%.o: user/%.c | $(BUILD)/san/obj
 	$(call msg,CC-SAN,$@)
@@ -128,7 +131,7 @@ $(BUILD)/san/obj/%.o: user/%.c | $(BUILD)/san/obj
 
 $(BUILD)/san/tests/%: tests/unit/%.c $(patsubst %,$(BUILD)/san/obj/%.o,$(UNIT_MODULES)) | $(BUILD)/san/tests
 	$(call msg,CC-SAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(filter %.c %.o,$^) -lcmocka -lcjson -lcurl -lpthread -lz -o $@
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(filter %.c %.o,$^) $(UNIT_LDLIBS) -o $@
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c | $(BUILD)/tests/helpers
 	$(call msg,CC,$@)
@@ -136,20 +139,25 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c | $(BUILD)/tests/helpers
 
 # Installs whichever of the Debian packages are missing; needs root only then.
 deps:
-	$(Q)missing=""; \
+	$(Q)missing=""; vm_missing=""; \
 	for p in $(BUILD_PACKAGES) $(if $(filter build,$(DEPS)),,$(TEST_PACKAGES)); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ "$(DEPS)" != build ]; then \
 		command -v node >/dev/null && command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 		command -v kubectl >/dev/null || missing="$$missing kubernetes-client"; \
+		for p in $(VM_PACKAGES); do \
+			dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || vm_missing="$$vm_missing $$p"; \
+		done; \
 	fi; \
-	if [ -n "$$missing" ]; then \
+	if [ -n "$$missing$$vm_missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then \
-			echo "accessmon: missing Debian packages:$$missing; run 'make deps' as root" >&2; exit 1; \
+			echo "accessmon: missing Debian packages:$$missing$$vm_missing; run 'make deps' as root" >&2; exit 1; \
 		fi; \
-		echo "installing Debian packages:$$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		echo "installing Debian packages:$$missing$$vm_missing"; \
+		apt-get update -qq || exit 1; \
+		[ -z "$$missing" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+		[ -z "$$vm_missing" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$vm_missing >/dev/null || exit 1; \
 	fi
 
 RUN_ARGS ?= --events --format text
@@ -172,12 +180,22 @@ unit: $(UNIT_BINS) $(SAN_BINS)
 e2e: $(BUILD)/accessmon $(HELPERS)
 	$(Q)BUILD=$(BUILD) tests/run.sh e2e
 
+vm: $(BUILD)/accessmon $(HELPERS)
+	$(Q)BUILD=$(BUILD) tests/run.sh vm
+
 # Debian's kernels for tests/vm (5.10, 6.1, 6.12) into $(BUILD)/vm/kernels; a
 # second run only checks that they are current. tests/vm/selftest.sh boots them.
-.PHONY: vmtest-fetch
+.PHONY: vmtest-fetch vmtest
 vmtest-fetch:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)tests/vm/fetch-kernels.sh $(BUILD)/vm/kernels
+
+# The kernel matrix in full: the e2e suites that touch every probe, on each kernel
+# (make test runs its smoke). VM_SUITES=bullseye limits it to some kernels.
+vmtest:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/accessmon $(HELPERS)
+	$(Q)BUILD=$(BUILD) tests/vm/run.sh full $(VM_SUITES)
 
 $(BUILD)/fuzz/obj/%.o: user/%.c
 	$(Q)mkdir -p $(BUILD)/fuzz/obj

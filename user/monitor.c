@@ -24,8 +24,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capabilities.h"
 #include "clock.h"
 #include "cgroups.h"
+#include "degraded.h"
+#include "kernel_features.h"
 #include "httpd.h"
 #include "metrics.h"
 #include "sinks.h"
@@ -136,6 +139,13 @@ struct monitor {
 	uint64_t last_rescan_ns;
 	uint64_t last_discovery_ns;
 	char last_discovery_message[AM_ERROR_LEN];
+	/* What the monitor cannot see; said in the stream until it can (degraded.h). */
+	struct degraded *degraded;
+	/* Watch set updates the kernel refused in the last round, and the last error. */
+	size_t watch_refused;
+	int watch_error;
+	bool dropped_cap_bpf; /* a refusal after the drop may be a sysctl raised since */
+	uint64_t kept_capabilities;
 };
 
 static void report(void *ctx, const char *message)
@@ -260,20 +270,57 @@ static int check_watch_paths(struct monitor *monitor)
 	return 0;
 }
 
+/* Every refusal of the kernel's maps is counted: a watch set it refuses is a blind spot. */
+static int watch_result(struct monitor *monitor, int rc)
+{
+	if (rc) {
+		monitor->watch_refused++;
+		monitor->watch_error = rc;
+	}
+	return rc;
+}
+
 static int sink_file(void *ctx, uint32_t kdev, uint64_t inode, uint32_t id, bool add)
 {
-	return probes_watch_file(ctx, kdev, inode, id, add);
+	struct monitor *monitor = ctx;
+
+	return watch_result(monitor, probes_watch_file(monitor->probes, kdev, inode, id, add));
 }
 
 static int sink_dir(void *ctx, uint32_t kdev, uint64_t inode, uint32_t id, uint32_t flags,
 		    bool add)
 {
-	return probes_watch_dir(ctx, kdev, inode, id, flags, add);
+	struct monitor *monitor = ctx;
+
+	return watch_result(monitor, probes_watch_dir(monitor->probes, kdev, inode, id, flags, add));
 }
 
 static int sink_path(void *ctx, const char *path, uint32_t id, bool add)
 {
-	return probes_watch_path(ctx, path, id, add);
+	struct monitor *monitor = ctx;
+
+	return watch_result(monitor, probes_watch_path(monitor->probes, path, id, add));
+}
+
+/*
+ * The reason the kernel's maps refuse the monitor, with what to do: after the drop
+ * of CAP_BPF a refusal means this kernel started to need it (the sysctl raised).
+ */
+static void map_refusal_reason(struct monitor *monitor, int rc, const char *what, char *out,
+			       size_t len)
+{
+	int sysctl = probes_features(monitor->probes)->unprivileged_bpf_disabled;
+
+	if ((rc == -EPERM || rc == -EACCES) && monitor->dropped_cap_bpf)
+		snprintf(out, len,
+			 "%s: %s; the monitor dropped CAP_BPF at start, when this kernel let it "
+			 "use its maps without it; kernel.unprivileged_bpf_disabled is %d now: "
+			 "restart the monitor",
+			 what, strerror(-rc), sysctl);
+	else if (rc == -E2BIG || rc == -ENOSPC)
+		snprintf(out, len, "%s: %s (the kernel's map is full)", what, strerror(-rc));
+	else
+		snprintf(out, len, "%s: %s", what, strerror(-rc));
 }
 
 /* Says a discovery problem once, not at every round. */
@@ -291,21 +338,29 @@ static void report_discovery(void *ctx, const char *message)
 /* One discovery round: the node's secrets now, synced to the kernel's maps. */
 static void refresh_watch_set(struct monitor *monitor, uint64_t now_ns)
 {
-	struct watch_sink sink = {sink_file, sink_dir, sink_path, monitor->probes};
+	struct watch_sink sink = {sink_file, sink_dir, sink_path, monitor};
 	uint64_t pod_grace_ns = monitor->options.pod_grace_s * 1000000000ull;
-	size_t failures;
+	char what[128], reason[DEGRADED_REASON_LEN];
 
+	monitor->watch_refused = 0;
 	watch_list_begin(monitor->watches);
 	secrets_discover(monitor->watches, monitor->options.sources.host_root,
 			 monitor->options.watch_paths, monitor->options.n_watch_paths,
 			 report_discovery, monitor);
-	failures = watch_list_end(monitor->watches, &sink, now_ns,
-				  pod_grace_ns < WATCH_GRACE_NS ? pod_grace_ns : WATCH_GRACE_NS);
-	if (failures)
-		report_discovery(monitor, "some watch set updates failed in the kernel's maps; "
-					  "retrying every second");
-	probes_watch_state(monitor->probes, watch_list_has_dirs(monitor->watches),
-			   watch_list_has_paths(monitor->watches));
+	watch_list_end(monitor->watches, &sink, now_ns,
+		       pod_grace_ns < WATCH_GRACE_NS ? pod_grace_ns : WATCH_GRACE_NS);
+	watch_result(monitor, probes_watch_state(monitor->probes,
+						 watch_list_has_dirs(monitor->watches),
+						 watch_list_has_paths(monitor->watches)));
+	/* Tried again every round; said in the stream while any is refused. */
+	if (monitor->watch_refused) {
+		snprintf(what, sizeof(what), "the kernel refused %zu watch set updates",
+			 monitor->watch_refused);
+		map_refusal_reason(monitor, monitor->watch_error, what, reason, sizeof(reason));
+		degraded_set(monitor->degraded, DETECTION_SECRET_FILES, DEGRADED_MAPS, reason, now_ns);
+	} else {
+		degraded_clear(monitor->degraded, DETECTION_SECRET_FILES, DEGRADED_MAPS);
+	}
 	monitor->last_discovery_ns = now_ns;
 }
 
@@ -402,9 +457,20 @@ static void flush_repeats(struct monitor *monitor, bool final)
 	rc = probes_repeats_flush(monitor->probes, flush.now_ns, final, on_repeat, &flush);
 
 	monitor->last_repeat_flush_ns = flush.now_ns;
-	if (rc && rc != monitor->last_repeat_error)
-		fprintf(stderr, "accessmon: reading the kernel's repeat counts failed: %s%s\n",
-			strerror(-rc), final ? "" : "; they stay counted, trying again every second");
+	if (rc) {
+		char reason[DEGRADED_REASON_LEN];
+
+		map_refusal_reason(monitor, rc,
+				   "reading the kernel's repeat counts failed (they stay counted "
+				   "in the kernel; tried again every second)",
+				   reason, sizeof(reason));
+		degraded_set(monitor->degraded, DETECTION_REPEAT_COUNTS, DEGRADED_MAPS, reason,
+			     flush.now_ns);
+		if (final && rc != monitor->last_repeat_error)
+			fprintf(stderr, "accessmon: %s\n", reason);
+	} else {
+		degraded_clear(monitor->degraded, DETECTION_REPEAT_COUNTS, DEGRADED_MAPS);
+	}
 	monitor->last_repeat_error = rc;
 }
 
@@ -541,8 +607,18 @@ static void report_losses(struct monitor *monitor)
 	uint64_t counters[AM_CNT_MAX];
 	uint64_t lost, now_ns;
 
-	if (probes_counters(monitor->probes, counters))
+	int rc = probes_counters(monitor->probes, counters);
+
+	if (rc) {
+		char reason[DEGRADED_REASON_LEN];
+
+		map_refusal_reason(monitor, rc, "reading the kernel's loss counters failed", reason,
+				   sizeof(reason));
+		degraded_set(monitor->degraded, DETECTION_LOSS_COUNTS, DEGRADED_MAPS, reason,
+			     clock_ns(CLOCK_BOOTTIME));
 		return;
+	}
+	degraded_clear(monitor->degraded, DETECTION_LOSS_COUNTS, DEGRADED_MAPS);
 	lost = counters[AM_CNT_RINGBUF_FULL];
 	if (lost <= monitor->lost_reported)
 		return;
@@ -642,121 +718,112 @@ static int load_detection(struct monitor *monitor, bool reload)
 	return 0;
 }
 
-/* --- capabilities ------------------------------------------------------------ */
+/* --- capabilities and what the kernel could not give -------------------------- */
 
-static const struct {
-	int number;
-	const char *name;
-	const char *why;
-} needed_capabilities[] = {
-	{39, "CAP_BPF", "to load the BPF programs and maps"},
-	{38, "CAP_PERFMON", "to attach the tracing programs and read kernel memory in them"},
-	{12, "CAP_NET_ADMIN", "to attach the cgroup socket and packet programs"},
-	{2, "CAP_DAC_READ_SEARCH",
-	 "to read azure.json, the kubelet's pod directories, containerd's bundles and tracefs"},
-};
-
-/* The effective capability set, from /proc/self/status; false when unreadable. */
-static bool effective_capabilities(uint64_t *caps)
+static void report_capability(void *ctx, const char *message)
 {
-	char line[256];
-	bool found = false;
-	FILE *status = fopen("/proc/self/status", "re");
+	(void)ctx;
+	fprintf(stderr, "accessmon: %s\n", message);
+}
 
-	if (!status)
-		return false;
-	while (fgets(line, sizeof(line), status)) {
-		if (strncmp(line, "CapEff:", 7) == 0) {
-			*caps = strtoull(line + 7, NULL, 16);
-			found = true;
-			break;
-		}
-	}
-	fclose(status);
-	return found;
+static int map_access(void *ctx)
+{
+	return probes_map_access(ctx);
 }
 
 /*
- * Every capability the monitor needs, checked before anything is loaded, so one
- * missing is named with what it is for rather than failing somewhere later.
+ * What the monitor keeps once attached: CAP_DAC_READ_SEARCH to read the node's
+ * files and, only where this kernel's bpf(2) refuses map reads and writes to a
+ * caller without it, what it takes. Before Linux 5.19, while
+ * kernel.unprivileged_bpf_disabled is set (Ubuntu's default is 2), every bpf(2)
+ * command needs CAP_BPF (or CAP_SYS_ADMIN), not only loading; since then only
+ * creating maps and loading programs does. Found by trying the maps on a thread
+ * holding only what would be kept, not by the kernel's version.
  */
-static int check_capabilities(void)
+static uint64_t capabilities_to_keep(struct monitor *monitor, char *why, size_t len)
 {
-	uint64_t caps;
+	static const int extra[] = {CAP_BPF, CAP_SYS_ADMIN};
+	uint64_t keep = CAPABILITY_BIT(CAP_DAC_READ_SEARCH);
+	int sysctl = probes_features(monitor->probes)->unprivileged_bpf_disabled;
+	int rc = capabilities_try_with(keep, map_access, monitor->probes);
 	size_t i;
-	int missing = 0;
 
-	if (!effective_capabilities(&caps))
-		return 0; /* no /proc: the kernel will say what fails */
-	for (i = 0; i < sizeof(needed_capabilities) / sizeof(needed_capabilities[0]); i++) {
-		if (caps & (1ull << needed_capabilities[i].number))
+	snprintf(why, len, "CAP_DAC_READ_SEARCH to read the node's files");
+	if (rc == 0)
+		return keep;
+	for (i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+		if (capabilities_try_with(keep | CAPABILITY_BIT(extra[i]), map_access,
+					  monitor->probes) != 0)
 			continue;
-		fprintf(stderr, "accessmon: missing capability %s, needed %s\n",
-			needed_capabilities[i].name, needed_capabilities[i].why);
-		missing++;
+		snprintf(why, len,
+			 "CAP_DAC_READ_SEARCH to read the node's files and %s: this kernel's "
+			 "bpf(2) refuses the monitor's map reads and writes without it (%s, "
+			 "kernel.unprivileged_bpf_disabled=%d)",
+			 capability_name(extra[i]), strerror(-rc), sysctl);
+		return keep | CAPABILITY_BIT(extra[i]);
 	}
-	if (missing)
-		fprintf(stderr, "accessmon: run as root, or grant CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN "
-				"and CAP_DAC_READ_SEARCH (in Kubernetes: the container's "
-				"securityContext.capabilities.add; see deploy/kubernetes)\n");
-	return missing ? -EPERM : 0;
+	snprintf(why, len,
+		 "CAP_DAC_READ_SEARCH to read the node's files and CAP_BPF: the maps could not be "
+		 "used without it (%s), nor with it",
+		 strerror(-rc));
+	return keep | CAPABILITY_BIT(CAP_BPF);
 }
 
-/*
- * Once the probes are attached only reading the node's files is left to do
- * (maps and the ring buffer are used through the descriptors already held):
- * every capability but CAP_DAC_READ_SEARCH goes, from the effective, permitted,
- * inheritable and, where we may, bounding sets, and no exec can win them back
- * (no_new_privs). Capabilities belong to threads: this runs before the monitor
- * starts any, so every thread it starts has only what is kept.
- */
-static void drop_capabilities(char *said, size_t said_len)
+/* Everything the kernel could not give the probes, one condition per detection. */
+static void degraded_from_probes(struct monitor *monitor, uint64_t now_ns)
 {
-	struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct data[2];
-	const uint64_t keep = 1ull << CAP_DAC_READ_SEARCH;
-	uint64_t held, dropped;
-	char names[160] = "";
-	size_t i, others = 0;
-	int cap;
+	char reasons[DETECTION_COUNT][DEGRADED_REASON_LEN] = {{0}};
+	const struct probes_loss *losses;
+	size_t n = probes_losses(monitor->probes, &losses), i;
+	int d;
 
-	if (syscall(SYS_capget, &header, data)) {
-		fprintf(stderr, "accessmon: reading the capabilities failed: %s; keeping them\n",
-			strerror(errno));
-		return;
-	}
-	held = data[0].permitted | (uint64_t)data[1].permitted << 32;
-	dropped = held & ~keep;
-	for (cap = 0; cap <= CAP_LAST_CAP; cap++)
-		if (!(keep & (1ull << cap)))
-			prctl(PR_CAPBSET_DROP, cap, 0, 0, 0); /* needs CAP_SETPCAP: best effort */
-	for (i = 0; i < 2; i++) {
-		data[i].permitted &= (uint32_t)(keep >> (32 * i));
-		data[i].effective &= (uint32_t)(keep >> (32 * i));
-		data[i].inheritable = 0;
-	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || syscall(SYS_capset, &header, data)) {
-		fprintf(stderr, "accessmon: dropping the capabilities attaching needed failed: %s\n",
-			strerror(errno));
-		return;
-	}
-	for (i = 0; i < sizeof(needed_capabilities) / sizeof(needed_capabilities[0]); i++) {
-		int number = needed_capabilities[i].number;
+	for (i = 0; i < n; i++) {
+		char *reason = reasons[losses[i].detection];
+		size_t used = strlen(reason);
 
-		if (!(dropped & (1ull << number)))
-			continue;
-		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
-			 names[0] ? ", " : "", needed_capabilities[i].name);
-		dropped &= ~(1ull << number);
+		snprintf(reason + used, DEGRADED_REASON_LEN - used, "%s%s: %s", used ? "; " : "",
+			 losses[i].what, losses[i].reason);
 	}
-	for (; dropped; dropped &= dropped - 1)
-		others++;
-	/* Said once the monitor is running: a bad input found meanwhile is said alone. */
-	snprintf(said, said_len,
-		 "accessmon: probes attached; dropped %s%s%zu other capabilities%s, keeping %s\n",
-		 names[0] ? names : "no capability", names[0] ? " and " : " (", others,
-		 names[0] ? "" : ")",
-		 held & keep ? "CAP_DAC_READ_SEARCH to read the node's files" : "none");
+	for (d = 0; d < DETECTION_COUNT; d++)
+		if (reasons[d][0])
+			degraded_set(monitor->degraded, (enum detection)d, DEGRADED_PROBES, reasons[d],
+				     now_ns);
+}
+
+/* Says once on standard error what the kernel gave: which probes, what is blind. */
+static void say_kernel(struct monitor *monitor)
+{
+	const struct kernel_features *features = probes_features(monitor->probes);
+	size_t attached, needed;
+	int d;
+
+	probes_counts(monitor->probes, &attached, &needed);
+	fprintf(stderr, "accessmon: kernel %s: %zu of the %zu probes it needs attached\n",
+		features->release, attached, needed);
+	if (!features->io_uring)
+		fprintf(stderr, "accessmon: io_uring opens need no watching: %s\n",
+			features->io_uring_absent_why);
+	for (d = 0; d < DETECTION_COUNT; d++) {
+		const char *reason = degraded_reason(monitor->degraded, (enum detection)d,
+						     DEGRADED_PROBES);
+
+		if (reason)
+			fprintf(stderr, "accessmon: BLIND to %s: %s\n",
+				detection_sees((enum detection)d), reason);
+	}
+}
+
+/* One notice of what the monitor cannot see: in the stream, the trace, and stderr. */
+static void on_degraded(void *ctx, const struct degraded_notice *notice)
+{
+	struct monitor *monitor = ctx;
+	uint64_t now_ns = clock_ns(CLOCK_BOOTTIME);
+
+	pipeline_monitor_degraded(monitor->pipeline, now_ns, notice);
+	if (monitor->recorder) {
+		state_write_degraded(&monitor->state, now_ns, notice);
+		record_state(monitor, now_ns);
+	}
 }
 
 /* --- sinks -------------------------------------------------------------------- */
@@ -886,6 +953,12 @@ static void publish_metrics(struct monitor *monitor)
 	}
 	s->reloads_ok = monitor->reloads_ok;
 	s->reloads_failed = monitor->reloads_failed;
+	for (i = 0; i < DETECTION_COUNT; i++)
+		s->blind[i] = degraded_blind(monitor->degraded, (enum detection)i);
+	probes_counts(monitor->probes, &s->probes_attached, &s->probes_needed);
+	for (i = 0; i <= CAP_LAST_CAP && s->n_kept < sizeof(s->kept) / sizeof(s->kept[0]); i++)
+		if ((monitor->kept_capabilities & CAPABILITY_BIT(i)) && capability_name((int)i))
+			s->kept[s->n_kept++] = capability_name((int)i);
 	s->start_time_s = monitor->start_time_s;
 	s->ready = monitor->ready;
 	s->version = ACCESSMON_VERSION;
@@ -957,6 +1030,7 @@ static void keep_restart_only(const struct monitor_options *now, struct monitor_
 	KEEP_VALUE(ringbuf_bytes, "ringbuf-size");
 	KEEP_VALUE(repeat_window_s, "repeat-window");
 	KEEP_VALUE(pod_grace_s, "pod-grace");
+	KEEP_VALUE(degraded_interval_s, "degraded-interval");
 	KEEP(listen_host, "listen");
 	KEEP(listen_port, "listen");
 	KEEP_VALUE(verbose, "verbose");
@@ -1070,6 +1144,7 @@ static int run(struct monitor *monitor)
 			report_trace_loss(monitor, now_ns, SINK_LOSS_INTERVAL_NS);
 		}
 		report_sink_drops(monitor, now_ns, SINK_LOSS_INTERVAL_NS);
+		degraded_report(monitor->degraded, now_ns, on_degraded, monitor);
 		rc = pipeline_flush(monitor->pipeline);
 		if (rc) {
 			fprintf(stderr, "accessmon: writing records failed: %s\n", strerror(-rc));
@@ -1139,8 +1214,9 @@ int monitor_main(int argc, char **argv)
 	struct pipeline_hooks hooks = {0};
 	struct probes_config probes_config = {0};
 	struct am_error err = {{0}};
-	char dropped[256] = "";
+	char dropped[768] = "", keep_why[384];
 	int status = 1, rc;
+	uint64_t keep;
 
 	if (monitor_options_parse(argc, argv, &monitor.options, &err)) {
 		fprintf(stderr, "accessmon monitor: %s; see 'accessmon monitor --help'\n", err.msg);
@@ -1157,10 +1233,11 @@ int monitor_main(int argc, char **argv)
 	monitor.start_time_s = clock_ns(CLOCK_REALTIME) / 1000000000ull;
 	jsonw_init(&monitor.metrics_text);
 	install_signals();
-	if (check_capabilities()) {
+	if (capabilities_check(report_capability, NULL)) {
 		monitor_options_release(&monitor.options);
 		return 2;
 	}
+	monitor.degraded = degraded_new(monitor.options.degraded_interval_s * 1000000000ull);
 	monitor.pods = pod_inventory_new();
 	monitor.cgroups = cgroup_cache_new(CGROUP_CACHE_CAPACITY);
 	monitor.processes = process_cache_new(PROCESS_CACHE_CAPACITY);
@@ -1173,7 +1250,8 @@ int monitor_main(int argc, char **argv)
 				     "/proc");
 	monitor.inventory = inventory_from_options(&monitor.options.sources,
 						   monitor.options.pod_grace_s, monitor.pods);
-	if (!monitor.pods || !monitor.cgroups || !monitor.processes || !monitor.watches ||
+	if (!monitor.degraded || !monitor.pods || !monitor.cgroups || !monitor.processes ||
+	    !monitor.watches ||
 	    !monitor.dns ||
 	    !monitor.proc_dir || !monitor.inventory) {
 		fprintf(stderr, "accessmon: out of memory\n");
@@ -1247,8 +1325,13 @@ int monitor_main(int argc, char **argv)
 	}
 	find_proc_cgroup_base(&monitor);
 	process_snapshot_proc(monitor.processes, monitor.proc_dir, monitor.proc_cgroup_base);
-	/* Before any thread starts: see drop_capabilities(). */
-	drop_capabilities(dropped, sizeof(dropped));
+	degraded_from_probes(&monitor, clock_ns(CLOCK_BOOTTIME));
+	/* Before any thread starts: capabilities belong to threads. */
+	keep = capabilities_to_keep(&monitor, keep_why, sizeof(keep_why));
+	if (capabilities_drop(keep, keep_why, dropped, sizeof(dropped)) == 0) {
+		monitor.dropped_cap_bpf = !(keep & CAPABILITY_BIT(CAP_BPF));
+		monitor.kept_capabilities = keep;
+	}
 	/* Then the endpoint, so probes see /healthz answer (and /readyz say not yet) at once. */
 	if (monitor.options.listen_host) {
 		monitor.httpd = httpd_start(monitor.options.listen_host, monitor.options.listen_port,
@@ -1277,14 +1360,18 @@ int monitor_main(int argc, char **argv)
 	refresh_watch_set(&monitor, clock_ns(CLOCK_BOOTTIME));
 	fprintf(stderr,
 		"accessmon: attached at cgroup %s, opens seen by %s; %zu cgroups, %zu processes, "
-		"%zu pods known, %zu secrets watched%s\n",
+		"%zu pods known, %zu secrets %s\n",
 		monitor.cgroup_root,
 		probes_open_hook(monitor.probes) == OPEN_HOOK_TRACEPOINT
 			? "the syscalls/sys_exit_open* tracepoints"
-			: "the raw sys_exit tracepoint (tracefs unavailable: every syscall pays for it)",
+			: "the raw sys_exit tracepoint (every syscall pays for it)",
 		cgroup_cache_count(monitor.cgroups), process_cache_count(monitor.processes),
 		pod_inventory_count(monitor.pods), watch_list_count(monitor.watches),
-		probes_io_uring(monitor.probes) ? "" : "; io_uring opens not seen (no io_uring tracepoint)");
+		degraded_reason(monitor.degraded, DETECTION_SECRET_FILES, DEGRADED_MAPS)
+			? "found, but NOT all in the kernel's watch set (see the monitor-degraded "
+			  "records)"
+			: "watched");
+	say_kernel(&monitor);
 	fputs(dropped, stderr);
 	jsonw_init(&monitor.state);
 	if (monitor.options.record_file && start_recording(&monitor, pipeline_config.boot_to_wall_ns)) {
@@ -1351,6 +1438,7 @@ free_state:
 	policy_free(monitor.policy);
 	cgroup_cache_free(monitor.cgroups);
 	pod_inventory_free(monitor.pods);
+	degraded_free(monitor.degraded);
 	free(monitor.proc_dir);
 	monitor_options_release(&monitor.options);
 	return status;

@@ -42,6 +42,7 @@ enum {
 	OPT_REPEAT_WINDOW,
 	OPT_BPF_STATS,
 	OPT_POD_GRACE,
+	OPT_DEGRADED_INTERVAL,
 };
 
 #define SOURCE_LONG_OPTIONS                                                                    \
@@ -172,6 +173,7 @@ static const struct option long_options[] = {
 	{"repeat-window", required_argument, NULL, OPT_REPEAT_WINDOW},
 	{"bpf-stats", no_argument, NULL, OPT_BPF_STATS},
 	{"pod-grace", required_argument, NULL, OPT_POD_GRACE},
+	{"degraded-interval", required_argument, NULL, OPT_DEGRADED_INTERVAL},
 	SOURCE_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
@@ -243,6 +245,11 @@ void monitor_usage(FILE *out)
 	      "  --pod-grace SECONDS   how long a pod no source reports any more, and a removed\n"
 	      "                        cgroup, still name the events that arrive late\n"
 	      "                        (default: 60)\n"
+	      "  --degraded-interval SECONDS\n"
+	      "                        while the kernel leaves a detection blind (a probe it\n"
+	      "                        refused, a map it stopped letting the monitor use), say\n"
+	      "                        so again this often: a monitor-degraded record and\n"
+	      "                        alert (default: 60)\n"
 	      "  --bpf-stats           turn on the kernel's BPF run time statistics while the\n"
 	      "                        monitor runs, for /metrics' per-program runs and time\n"
 	      "                        (they add two clock reads to every BPF program run on\n"
@@ -278,6 +285,24 @@ static int add_watch(struct monitor_options *options, const char *path, struct a
 	}
 	options->watch_paths = grown;
 	options->watch_paths[options->n_watch_paths++] = path;
+	return 0;
+}
+
+/* A whole number of seconds within [min, max], for `option`. */
+static int parse_seconds(const char *option, const char *arg, unsigned long min,
+			 unsigned long max, unsigned int *out, struct am_error *err)
+{
+	unsigned long seconds;
+	char *end;
+
+	errno = 0;
+	seconds = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || seconds < min || seconds > max) {
+		am_error_set(err, "%s '%s': expected seconds from %lu to %lu", option, arg, min,
+			     max);
+		return -EINVAL;
+	}
+	*out = (unsigned int)seconds;
 	return 0;
 }
 
@@ -469,35 +494,15 @@ static int apply_option(struct monitor_options *options, int opt, const char *ar
 		return 0;
 	case OPT_RINGBUF_SIZE:
 		return parse_ringbuf_size(arg, &options->ringbuf_bytes, err);
-	case OPT_REPEAT_WINDOW: {
-		char *end;
-		unsigned long seconds;
-
-		errno = 0;
-		seconds = strtoul(arg, &end, 10);
-		if (errno || end == arg || *end || arg[0] == '-' || seconds > REPEATS_MAX_WINDOW_S) {
-			am_error_set(err, "--repeat-window '%s': expected seconds from 0 to %d", arg,
-				     REPEATS_MAX_WINDOW_S);
-			return -EINVAL;
-		}
-		options->repeat_window_s = (unsigned int)seconds;
-		return 0;
-	}
-	case OPT_POD_GRACE: {
-		char *end;
-		unsigned long seconds;
-
-		errno = 0;
-		seconds = strtoul(arg, &end, 10);
-		if (errno || end == arg || *end || arg[0] == '-' || seconds < 1 ||
-		    seconds > POD_GRACE_MAX_S) {
-			am_error_set(err, "--pod-grace '%s': expected seconds from 1 to %d", arg,
-				     POD_GRACE_MAX_S);
-			return -EINVAL;
-		}
-		options->pod_grace_s = (unsigned int)seconds;
-		return 0;
-	}
+	case OPT_REPEAT_WINDOW:
+		return parse_seconds("--repeat-window", arg, 0, REPEATS_MAX_WINDOW_S,
+				     &options->repeat_window_s, err);
+	case OPT_POD_GRACE:
+		return parse_seconds("--pod-grace", arg, 1, POD_GRACE_MAX_S, &options->pod_grace_s,
+				     err);
+	case OPT_DEGRADED_INTERVAL:
+		return parse_seconds("--degraded-interval", arg, 1, DEGRADED_INTERVAL_MAX_S,
+				     &options->degraded_interval_s, err);
 	default:
 		rc = source_option(opt, arg, &options->sources, err);
 		return rc > 0 ? 0 : rc == 0 ? -ENOENT : rc;
@@ -727,6 +732,7 @@ void monitor_options_init(struct monitor_options *options)
 	options->ringbuf_bytes = RINGBUF_DEFAULT_BYTES;
 	options->repeat_window_s = REPEATS_DEFAULT_WINDOW_S;
 	options->pod_grace_s = POD_GRACE_DEFAULT_S;
+	options->degraded_interval_s = DEGRADED_INTERVAL_DEFAULT_S;
 	options->record_keep = 5;
 }
 

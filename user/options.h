@@ -27,6 +27,9 @@ enum open_hook {
 /* --pod-grace: a deleted pod and a removed cgroup name late events this long. */
 #define POD_GRACE_DEFAULT_S 60
 #define POD_GRACE_MAX_S 3600
+/* --degraded-interval: a blind detection is said again this often. */
+#define DEGRADED_INTERVAL_DEFAULT_S 60
+#define DEGRADED_INTERVAL_MAX_S 86400
 
 /* Where the pod inventory and the node's identities come from (monitor and inventory). */
 struct source_options {
@@ -51,6 +54,7 @@ struct monitor_options {
 	uint32_t ringbuf_bytes;
 	unsigned int repeat_window_s; /* --repeat-window; 0: every connect reported */
 	unsigned int pod_grace_s;     /* --pod-grace */
+	unsigned int degraded_interval_s; /* --degraded-interval */
 	struct source_options sources;
 	const char *cgroup_root; /* NULL: found in /proc/mounts */
 	const char *ready_file;
