@@ -6,6 +6,8 @@
 #   tests/run.sh e2e      end-to-end tests on the live probes (root)
 #   tests/run.sh fuzz     every libFuzzer target for FUZZ_SECONDS (default 10)
 #   tests/run.sh deploy   the Kubernetes manifests and image (tests/deploy/run.sh)
+#   tests/run.sh vm       the kernel matrix's smoke: Debian's other kernels in qemu
+#                         (tests/vm/run.sh smoke)
 #
 # Expects the binaries `make check` builds, under $BUILD (default: build).
 set -u
@@ -110,6 +112,23 @@ run_deploy() {
 	rm -f "$log"
 }
 
+run_vm() {
+	local log p f
+	log=$(mktemp)
+	echo "the kernel matrix: one event per probe family on each kernel, in qemu"
+	BUILD="$BUILD" tests/vm/run.sh smoke 2>&1 | tee "$log"
+	p=$(sed -n 's/^vm: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log" | tail -n 1)
+	f=$(sed -n 's/^vm: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log" | tail -n 1)
+	if [ -z "$p" ]; then
+		p=0
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	[ "$f" = 0 ] || failed_suites+=("vm")
+	rm -f "$log"
+}
+
 run_fuzz() {
 	local target corpus log rc
 	log=$(mktemp)
@@ -140,13 +159,15 @@ all)
 	run_fuzz
 	run_deploy
 	run_e2e
+	run_vm
 	;;
 deploy) run_deploy ;;
 fuzz) run_fuzz ;;
 unit) run_unit ;;
 e2e) run_e2e ;;
+vm) run_vm ;;
 *)
-	echo "usage: tests/run.sh [all|unit|e2e|fuzz|deploy]" >&2
+	echo "usage: tests/run.sh [all|unit|e2e|fuzz|deploy|vm]" >&2
 	exit 2
 	;;
 esac
