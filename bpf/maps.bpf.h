@@ -34,8 +34,9 @@
  *                 two. A shared slot only makes more contacts first contacts,
  *                 never fewer. Mmapable: user space reads it without a syscall
  * uring_creators  io_uring ring (its kernel address) -> the task that created it:
- *                 before 5.12 io_uring's workers are kernel threads, and their
- *                 completions are attributed to the ring's creator. LRU: a ring
+ *                 where io_uring's workers are kernel threads (before 5.12; 5.10
+ *                 before 5.10.162), their completions are attributed to the
+ *                 ring's creator. LRU: a ring
  *                 gone stays until pushed out, and one pushed out only loses its
  *                 attribution (the record is still made)
  *

@@ -403,9 +403,14 @@ int BPF_PROG(am_io_uring_create, int fd, void *ring)
  * could be evaded: a request of the same user_data completing first takes the
  * mark, and a flood of submissions pushes it out of any bounded map.
  *
- * Before 5.12 the io_uring workers are kernel threads that borrow the submitter's
+ * Where io_uring's workers are kernel threads (before the io-thread rework of
+ * 5.12, which stable 5.10 took in 5.10.162), they borrow the submitter's
  * descriptor table while they work but not its pid or cgroup: their records are
- * given the ring creator's instead.
+ * given the ring creator's instead. Since, they are threads of the submitter.
+ *
+ * A completion the kernel posts no CQE for (IOSQE_CQE_SKIP_SUCCESS, 5.17) passes
+ * no tracepoint, and an open into the fixed-file table installs no descriptor:
+ * see the README's known gaps.
  */
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(am_io_uring_complete_old, void *ring, u64 user_data, long result)

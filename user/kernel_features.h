@@ -18,7 +18,7 @@ struct btf;
 
 struct kernel_features {
 	char release[65];
-	struct btf *btf; /* the running kernel's */
+	struct btf *btf; /* the running kernel's, until kernel_features_release() */
 	/* Map types. */
 	bool ringbuf;
 	bool sk_storage;
@@ -47,6 +47,7 @@ struct kernel_features {
  * line; -errno when the probing itself failed.
  */
 int kernel_features_probe(struct kernel_features *features, struct am_error *err);
+/* Frees the kernel's BTF (megabytes): the features stay; kernel_features_tracepoint() no longer answers. */
 void kernel_features_release(struct kernel_features *features);
 /* Whether BTF tracepoint `name` exists in the running kernel. */
 bool kernel_features_tracepoint(const struct kernel_features *features, const char *name);

@@ -277,6 +277,8 @@ struct probes *probes_open(const struct probes_config *config, probes_record_fn 
 	if (rc)
 		goto close;
 	rc = programs_load(probes, config, err);
+	/* The kernel's BTF is some megabytes: kept only while choosing what to load. */
+	kernel_features_release(&probes->features);
 	if (rc)
 		goto close;
 	rc = programs_attach(probes, config->cgroup_root, err);

@@ -488,6 +488,22 @@ fd_count() {
 	ls "/proc/$MONITOR_PID/fd" | wc -l
 }
 
+# kept_caps: what the running monitor said it kept once attached: the capability
+# masks (hex, as /proc shows them) and names (as capsh decodes them). Every
+# kernel: CAP_DAC_READ_SEARCH; one whose bpf(2) refuses a caller without CAP_BPF
+# while kernel.unprivileged_bpf_disabled is set (before 5.19): CAP_BPF too.
+kept_caps() {
+	if grep -q "and CAP_BPF: this kernel's bpf(2) refuses" "$ERR"; then
+		KEPT_MASK=0000008000000004
+		KEPT_NAMES=cap_bpf,cap_dac_read_search
+		KEPT_SAID="CAP_PERFMON, CAP_NET_ADMIN and [0-9]* other capabilities, keeping CAP_DAC_READ_SEARCH to read the node's files and CAP_BPF: "
+	else
+		KEPT_MASK=0000000000000004
+		KEPT_NAMES=cap_dac_read_search
+		KEPT_SAID="CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and [0-9]* other capabilities, keeping CAP_DAC_READ_SEARCH to read the node's files\$"
+	fi
+}
+
 # --- running ---------------------------------------------------------------
 
 e2e_require() {

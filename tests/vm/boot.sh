@@ -239,7 +239,7 @@ LOGLEVEL=4
 # filesystems apart), the control directory and the result directory.
 # shellcheck disable=SC2054 # qemu's commas
 QEMU=(
-	qemu-system-x86_64 -accel tcg -cpu max -smp "$SMP" -m "$MEM"
+	qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp "$SMP" -m "$MEM"
 	-nodefaults -no-user-config -display none -no-reboot -nic none
 	-kernel "$KERNEL" -initrd "$INITRD"
 	-append "console=ttyS0 panic=-1 loglevel=$LOGLEVEL cgroup_no_v1=all random.trust_cpu=on 8250.nr_uarts=4$APPEND"

@@ -81,29 +81,83 @@ for suite in "${suites[@]}"; do
 	fi
 done
 
-# The table: what each kernel gave, from what the monitor said on it.
-cell_probes() { sed -n 's/.*: \([0-9]* of the [0-9]*\) probes it needs attached/\1/p' "$1" | head -n 1; }
+# The table, kernel against feature: what the monitor said on each kernel, and
+# which probe family's records its smoke produced (each a line of records.txt).
+features=(
+	"TCP connect, IPv4|am-connect -> 127.0.0.1:9/tcp"
+	"TCP connect, IPv6|am-connect -> fd00::10:9/tcp"
+	"UDP send|python3 -> 127.0.0.1:5353/udp"
+	"IMDS token request and status|^http .*status=200 imds=identity-token"
+	"DNS answer|^dns .* -> 127.77.0.10"
+	"TLS server name|via=sni"
+	"open(2)|am-open open "
+	"openat(2)|am-open openat "
+	"openat2(2)|am-open openat2 "
+	"io_uring open|am-uring-open io_uring "
+	"token rotated while user space stopped|cat openat service-account-token"
+	"exec: a new process's executable|^connect smoke/client am-connect -> 127.0.0.1:10/"
+	"a pod's cgroup made after start|^connect smoke/late "
+	"repeat counts read after the drop|^connect-repeat "
+	"watch set written after the drop|^open smoke/late cat openat secret-volume"
+	"alerts (IMDS theft, azure.json read)|^alert imds-token-request"
+)
+dirs=("$RESULTS/host")
+for suite in "${suites[@]}"; do dirs+=("$RESULTS/$suite"); done
+row() { # row LABEL CELLS...
+	local label=$1 cell
+	shift
+	printf '| %s |' "$label"
+	for cell in "$@"; do printf ' %s |' "$cell"; done
+	printf '\n'
+}
+said() { # said DIR PATTERN YES NO: from the monitor's stderr on that kernel
+	if grep -q "$2" "$1/smoke/stderr.txt" 2>/dev/null; then echo "$3"; else echo "$4"; fi
+}
 {
-	echo "| kernel | probes attached | opens seen by | io_uring opens | kept after attach | blind to | $mode |"
-	echo "|---|---|---|---|---|---|---|"
-	for dir in "$RESULTS/host" "${suites[@]/#/$RESULTS/}"; do
-		err="$dir/smoke/stderr.txt"
-		[ -f "$err" ] || continue
-		name=$(sed -n 's/^accessmon: kernel \([^:]*\):.*/\1/p' "$err" | head -n 1)
-		hook="raw sys_exit"
-		grep -q "opens seen by the syscalls" "$err" && hook="syscall tracepoints"
-		uring=no
-		grep -q " io_uring " "$dir/smoke/records.txt" 2>/dev/null && uring=yes
-		kept=CAP_DAC_READ_SEARCH
-		grep -q "and CAP_BPF: " "$err" && kept="CAP_DAC_READ_SEARCH, CAP_BPF"
-		blind=$(paste -sd, "$dir/smoke/degraded.txt" | sed 's/degraded //g; s/,/, /g')
-		if [ "$dir" = "$RESULTS/host" ]; then
-			result=$(sed -n 's/^smoke: \(.*\)$/\1/p' "$dir/smoke.log" | tail -n 1)
-		else
-			result=$(grep -E '^[a-z]+: [0-9]+ passed' "$dir/guest.log" | awk '{p += $2; f += $4} END {print p " passed, " f " failed"}')
-		fi
-		echo "| $name | $(cell_probes "$err") | $hook | $uring | $kept | ${blind:-nothing} | $result |"
+	header=()
+	for dir in "${dirs[@]}"; do
+		header+=("$(sed -n 's/^accessmon: kernel \([^:]*\):.*/\1/p' "$dir/smoke/stderr.txt" 2>/dev/null | head -n 1)")
 	done
+	row "feature" "${header[@]}"
+	row "---" "${header[@]/*/---}"
+	cells=()
+	for dir in "${dirs[@]}"; do
+		cells+=("$(sed -n 's/.*: \([0-9]* of the [0-9]*\) probes it needs attached/\1/p' "$dir/smoke/stderr.txt" 2>/dev/null | head -n 1)")
+	done
+	row "probes attached" "${cells[@]}"
+	cells=()
+	for dir in "${dirs[@]}"; do cells+=("$(said "$dir" "opens seen by the syscalls" "syscall tracepoints" "raw sys_exit")"); done
+	row "opens seen by" "${cells[@]}"
+	cells=()
+	for dir in "${dirs[@]}"; do cells+=("$(said "$dir" "and CAP_BPF: " "CAP_DAC_READ_SEARCH, CAP_BPF" "CAP_DAC_READ_SEARCH")"); done
+	row "kept after attach" "${cells[@]}"
+	cells=()
+	for dir in "${dirs[@]}"; do
+		blind=$(sed -n 's/^degraded //p' "$dir/smoke/degraded.txt" 2>/dev/null | paste -sd, | sed 's/,/, /g')
+		cells+=("${blind:-nothing}")
+	done
+	row "blind to (monitor-degraded)" "${cells[@]}"
+	for feature in "${features[@]}"; do
+		cells=()
+		for dir in "${dirs[@]}"; do
+			if grep -Eq -- "${feature#*|}" "$dir/smoke/records.txt" 2>/dev/null; then cells+=(yes); else cells+=(NO); fi
+		done
+		row "${feature%%|*}" "${cells[@]}"
+	done
+	cells=()
+	for dir in "${dirs[@]}"; do
+		cells+=("$(grep -q "PASS smoke: test_map_access_when_unprivileged_bpf_is_disabled" "$dir"/smoke.log 2>/dev/null && echo yes || echo NO)")
+	done
+	row "maps with unprivileged_bpf_disabled=2 (raised after the drop: said)" "${cells[@]}"
+	cells=()
+	for dir in "${dirs[@]}"; do
+		if [ "$dir" = "$RESULTS/host" ]; then
+			cells+=("$(sed -n 's/^smoke: \(.*\)$/\1/p' "$dir/smoke.log" | tail -n 1)")
+		else
+			cells+=("$(grep -E '^[a-z]+: [0-9]+ passed' "$dir/guest.log" | awk '{p += $2; f += $4} END {print p " passed, " f " failed"}')")
+		fi
+	done
+	row "$mode tests" "${cells[@]}"
 } > "$RESULTS/matrix.md"
 cat "$RESULTS/matrix.md"
 echo "vm: $passed passed, $failed failed"
