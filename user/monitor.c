@@ -790,6 +790,11 @@ static void degraded_from_probes(struct monitor *monitor, uint64_t now_ns)
 				     now_ns);
 }
 
+static const char *yes_no(bool yes)
+{
+	return yes ? "yes" : "no";
+}
+
 /* Says once on standard error what the kernel gave: which probes, what is blind. */
 static void say_kernel(struct monitor *monitor)
 {
@@ -800,6 +805,16 @@ static void say_kernel(struct monitor *monitor)
 	probes_counts(monitor->probes, &attached, &needed);
 	fprintf(stderr, "accessmon: kernel %s: %zu of the %zu probes it needs attached\n",
 		features->release, attached, needed);
+	fprintf(stderr,
+		"accessmon: kernel %s offers: socket storage %s (in connect hooks %s, in packet "
+		"hooks %s), LRU hash maps %s, tracepoint programs %s with bpf_task_pt_regs %s, "
+		"the current task in connect hooks %s, io_uring %s (io_uring_complete: %s form); "
+		"tracing programs checked by loading them\n",
+		features->release, yes_no(features->sk_storage),
+		yes_no(features->sock_addr_sk_storage), yes_no(features->skb_sk_storage),
+		yes_no(features->lru_hash), yes_no(features->tracepoint_programs),
+		yes_no(features->tracepoint_task_pt_regs), yes_no(features->sock_addr_current_task),
+		yes_no(features->io_uring), io_uring_form_name(features->io_uring_form));
 	if (!features->io_uring)
 		fprintf(stderr, "accessmon: io_uring opens need no watching: %s\n",
 			features->io_uring_absent_why);
@@ -1359,12 +1374,15 @@ int monitor_main(int argc, char **argv)
 	}
 	refresh_watch_set(&monitor, clock_ns(CLOCK_BOOTTIME));
 	fprintf(stderr,
-		"accessmon: attached at cgroup %s, opens seen by %s; %zu cgroups, %zu processes, "
+		"accessmon: attached at cgroup %s, opens seen by %s%s; %zu cgroups, %zu processes, "
 		"%zu pods known, %zu secrets %s\n",
 		monitor.cgroup_root,
 		probes_open_hook(monitor.probes) == OPEN_HOOK_TRACEPOINT
 			? "the syscalls/sys_exit_open* tracepoints"
 			: "the raw sys_exit tracepoint (every syscall pays for it)",
+		degraded_reason(monitor.degraded, DETECTION_SECRET_FILES, DEGRADED_PROBES)
+			? ", NOT all of them (see BLIND below)"
+			: "",
 		cgroup_cache_count(monitor.cgroups), process_cache_count(monitor.processes),
 		pod_inventory_count(monitor.pods), watch_list_count(monitor.watches),
 		degraded_reason(monitor.degraded, DETECTION_SECRET_FILES, DEGRADED_MAPS)
