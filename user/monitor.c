@@ -795,12 +795,11 @@ static const char *yes_no(bool yes)
 	return yes ? "yes" : "no";
 }
 
-/* Says once on standard error what the kernel gave: which probes, what is blind. */
+/* Says once on standard error what the kernel gave. */
 static void say_kernel(struct monitor *monitor)
 {
 	const struct kernel_features *features = probes_features(monitor->probes);
 	size_t attached, needed;
-	int d;
 
 	probes_counts(monitor->probes, &attached, &needed);
 	fprintf(stderr, "accessmon: kernel %s: %zu of the %zu probes it needs attached\n",
@@ -818,14 +817,7 @@ static void say_kernel(struct monitor *monitor)
 	if (!features->io_uring)
 		fprintf(stderr, "accessmon: io_uring opens need no watching: %s\n",
 			features->io_uring_absent_why);
-	for (d = 0; d < DETECTION_COUNT; d++) {
-		const char *reason = degraded_reason(monitor->degraded, (enum detection)d,
-						     DEGRADED_PROBES);
-
-		if (reason)
-			fprintf(stderr, "accessmon: BLIND to %s: %s\n",
-				detection_sees((enum detection)d), reason);
-	}
+	/* What is blind follows at once, as the monitor-degraded records say it (on_degraded). */
 }
 
 /* One notice of what the monitor cannot see: in the stream, the trace, and stderr. */
@@ -835,6 +827,8 @@ static void on_degraded(void *ctx, const struct degraded_notice *notice)
 	uint64_t now_ns = clock_ns(CLOCK_BOOTTIME);
 
 	pipeline_monitor_degraded(monitor->pipeline, now_ns, notice);
+	fprintf(stderr, "accessmon: %s %s: %s\n", notice->restored ? "sees again" : "BLIND to",
+		detection_sees(notice->detection), notice->reason);
 	if (monitor->recorder) {
 		state_write_degraded(&monitor->state, now_ns, notice);
 		record_state(monitor, now_ns);
@@ -1179,6 +1173,7 @@ static int run(struct monitor *monitor)
 	probes_drain(monitor->probes);
 	report_losses(monitor);
 	flush_repeats(monitor, true);
+	degraded_report(monitor->degraded, clock_ns(CLOCK_BOOTTIME), on_degraded, monitor);
 	if (monitor->recorder)
 		report_trace_loss(monitor, clock_ns(CLOCK_BOOTTIME), 0);
 	pipeline_finish(monitor->pipeline);
@@ -1381,7 +1376,7 @@ int monitor_main(int argc, char **argv)
 			? "the syscalls/sys_exit_open* tracepoints"
 			: "the raw sys_exit tracepoint (every syscall pays for it)",
 		degraded_reason(monitor.degraded, DETECTION_SECRET_FILES, DEGRADED_PROBES)
-			? ", NOT all of them (see BLIND below)"
+			? ", NOT all of them (see BLIND)"
 			: "",
 		cgroup_cache_count(monitor.cgroups), process_cache_count(monitor.processes),
 		pod_inventory_count(monitor.pods), watch_list_count(monitor.watches),

@@ -10,7 +10,8 @@
 # (tests/e2e/test_smoke.sh, SMOKE_OUT). Writes build/vm/results/<mode>/matrix.md,
 # a table of kernel against feature, and ends with "vm: N passed, N failed".
 #
-# VM_TIMEOUT: seconds a guest may run (default 600 smoke, 5400 full).
+# VM_TIMEOUT: seconds a guest may run (default 600 smoke, 5400 full). VM_JOBS:
+# guests at a time (default: the host's CPUs).
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
@@ -62,15 +63,35 @@ SMOKE_OUT="$RESULTS/host/smoke" BUILD=$BUILD bash tests/e2e/test_smoke.sh > "$RE
 grep -q '^smoke: [0-9]* passed, 0 failed$' "$RESULTS/host/smoke.log"
 check $? "the smoke on the host's $(uname -r)"
 
-for suite in "${suites[@]}"; do
-	out="$RESULTS/$suite"
+# One kernel: boots it and runs the guest's suites; its exit status into $out/rc.
+boot_one() {
+	local suite=$1 out="$RESULTS/$1"
 	mkdir -p "$out"
-	release=$(cat "$KERNELS/$suite/release" 2>/dev/null || echo "?")
-	echo "$suite $release: $mode"
 	tests/vm/boot.sh --quiet --timeout "$timeout" --out "$out" --env BUILD="$BUILD" \
 		--console "$out/console.log" "$KERNELS/$suite" -- bash tests/vm/guest.sh "$mode" \
 		> "$out/guest.log" 2>&1
-	rc=$?
+	echo $? > "$out/rc"
+}
+
+# VM_JOBS kernels at a time (default: one a host CPU; each guest runs its CPUs in
+# turn on one host thread), then each kernel's results in order.
+jobs=${VM_JOBS:-$(nproc)}
+running=0
+for suite in "${suites[@]}"; do
+	echo "$suite $(cat "$KERNELS/$suite/release" 2>/dev/null || echo "?"): $mode"
+	boot_one "$suite" &
+	running=$((running + 1))
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+done
+wait
+for suite in "${suites[@]}"; do
+	out="$RESULTS/$suite"
+	release=$(cat "$KERNELS/$suite/release" 2>/dev/null || echo "?")
+	rc=$(cat "$out/rc" 2>/dev/null || echo 125)
+	echo "$suite $release:"
 	sed 's/^/    /' "$out/guest.log"
 	check "$rc" "$mode on $suite $release (exit $rc)"
 	if diff -u "$RESULTS/host/smoke/records.txt" "$out/smoke/records.txt" > "$out/records.diff" 2>&1; then
