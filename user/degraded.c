@@ -113,6 +113,7 @@ void degraded_report(struct degraded *degraded, uint64_t now_ns, degraded_fn fn,
 			struct condition *condition = &degraded->conditions[detection][cause];
 			struct degraded_notice notice = {
 				.detection = (enum detection)detection,
+				.cause = (enum degraded_cause)cause,
 				.reason = condition->reason,
 				.since_ns = condition->since_ns,
 			};
@@ -177,6 +178,26 @@ int detection_parse(const char *name)
 
 	for (i = 0; name && i < DETECTION_COUNT; i++)
 		if (strcmp(name, detections[i].name) == 0)
+			return i;
+	return -1;
+}
+
+static const char *const cause_names[DEGRADED_CAUSE_COUNT] = {
+	[DEGRADED_PROBES] = "probes",
+	[DEGRADED_MAPS] = "maps",
+};
+
+const char *degraded_cause_name(enum degraded_cause cause)
+{
+	return (unsigned int)cause < DEGRADED_CAUSE_COUNT ? cause_names[cause] : NULL;
+}
+
+int degraded_cause_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; name && i < DEGRADED_CAUSE_COUNT; i++)
+		if (strcmp(name, cause_names[i]) == 0)
 			return i;
 	return -1;
 }

@@ -43,6 +43,7 @@ enum degraded_cause {
 /* One thing said: a condition that began, still holds, or ended. */
 struct degraded_notice {
 	enum detection detection;
+	enum degraded_cause cause;
 	bool restored;	  /* the condition ended: the detection sees again */
 	const char *reason;
 	uint64_t since_ns; /* when it began (the caller's clock) */
@@ -74,6 +75,9 @@ const char *detection_name(enum detection detection);
 const char *detection_sees(enum detection detection);
 /* The detection named, or -1. */
 int detection_parse(const char *name);
+/* The cause's stable name ("probes", "maps"), and back (-1: none). */
+const char *degraded_cause_name(enum degraded_cause cause);
+int degraded_cause_parse(const char *name);
 /* Whether being blind to it blinds security alerts (else only attribution or counts). */
 bool detection_critical(enum detection detection);
 

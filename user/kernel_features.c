@@ -109,6 +109,7 @@ int kernel_features_probe(struct kernel_features *features, struct am_error *err
 						BPF_FUNC_sk_storage_get);
 	features->skb_sk_storage = features->skb_programs && features->sk_storage &&
 				   helper(BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_sk_storage_get);
+	features->memlock_charged = !helper(BPF_PROG_TYPE_SOCKET_FILTER, BPF_FUNC_ktime_get_coarse_ns);
 	probe_io_uring(features);
 	features->unprivileged_bpf_disabled =
 		read_sysctl("/proc/sys/kernel/unprivileged_bpf_disabled");

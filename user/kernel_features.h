@@ -37,6 +37,11 @@ struct kernel_features {
 	const char *io_uring_absent_why; /* when !io_uring */
 	enum io_uring_form io_uring_form;
 	bool io_uring_create;
+	/*
+	 * BPF memory is charged to RLIMIT_MEMLOCK, not the memory cgroup (before 5.11;
+	 * found as libbpf does, by a helper of the same release, bpf_ktime_get_coarse_ns).
+	 */
+	bool memlock_charged;
 	/* kernel.unprivileged_bpf_disabled; -1 when the kernel has no such setting. */
 	int unprivileged_bpf_disabled;
 };

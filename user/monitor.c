@@ -807,13 +807,14 @@ static void say_kernel(struct monitor *monitor)
 	fprintf(stderr,
 		"accessmon: kernel %s offers: socket storage %s (in connect hooks %s, in packet "
 		"hooks %s), LRU hash maps %s, tracepoint programs %s with bpf_task_pt_regs %s, "
-		"the current task in connect hooks %s, io_uring %s (io_uring_complete: %s form); "
-		"tracing programs checked by loading them\n",
+		"the current task in connect hooks %s, io_uring %s (io_uring_complete: %s form), BPF "
+		"memory charged to RLIMIT_MEMLOCK %s; tracing programs checked by loading them\n",
 		features->release, yes_no(features->sk_storage),
 		yes_no(features->sock_addr_sk_storage), yes_no(features->skb_sk_storage),
 		yes_no(features->lru_hash), yes_no(features->tracepoint_programs),
 		yes_no(features->tracepoint_task_pt_regs), yes_no(features->sock_addr_current_task),
-		yes_no(features->io_uring), io_uring_form_name(features->io_uring_form));
+		yes_no(features->io_uring), io_uring_form_name(features->io_uring_form),
+		yes_no(features->memlock_charged));
 	if (!features->io_uring)
 		fprintf(stderr, "accessmon: io_uring opens need no watching: %s\n",
 			features->io_uring_absent_why);
@@ -827,8 +828,9 @@ static void on_degraded(void *ctx, const struct degraded_notice *notice)
 	uint64_t now_ns = clock_ns(CLOCK_BOOTTIME);
 
 	pipeline_monitor_degraded(monitor->pipeline, now_ns, notice);
-	fprintf(stderr, "accessmon: %s %s: %s\n", notice->restored ? "sees again" : "BLIND to",
-		detection_sees(notice->detection), notice->reason);
+	fprintf(stderr, "accessmon: %s [%s, %s] %s: %s\n",
+		notice->restored ? "SEES AGAIN" : "BLIND", detection_name(notice->detection),
+		degraded_cause_name(notice->cause), detection_sees(notice->detection), notice->reason);
 	if (monitor->recorder) {
 		state_write_degraded(&monitor->state, now_ns, notice);
 		record_state(monitor, now_ns);

@@ -1017,6 +1017,7 @@ void output_monitor_degraded(struct jsonw *w, enum output_format format, uint64_
 	jsonw_member_string(w, "time", time_text);
 	jsonw_member_string(w, "state", notice->restored ? "restored" : "degraded");
 	jsonw_member_string(w, "detection", name);
+	jsonw_member_string(w, "cause", degraded_cause_name(notice->cause));
 	jsonw_member_string(w, "sees", sees);
 	jsonw_member_string(w, "reason", notice->reason);
 	jsonw_member_string(w, "since", since_text);

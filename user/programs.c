@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -371,11 +372,23 @@ static int trial_load(const struct probes *probes, const struct probes_config *c
 	return rc;
 }
 
-static const char *permission_hint(int error)
+static const char *permission_hint(const struct probes *probes, int error)
 {
-	if (error == EPERM || error == EACCES)
-		return ": run accessmon as root, or with CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN";
-	return ": run with --verbose to see libbpf's log";
+	static char hint[256];
+	struct rlimit limit;
+
+	if (error != EPERM && error != EACCES)
+		return ": run with --verbose to see libbpf's log";
+	if (probes->features.memlock_charged && getrlimit(RLIMIT_MEMLOCK, &limit) == 0 &&
+	    limit.rlim_cur != RLIM_INFINITY) {
+		snprintf(hint, sizeof(hint),
+			 ": this kernel charges BPF maps to RLIMIT_MEMLOCK (before Linux 5.11), here "
+			 "%llu KiB: raise it (ulimit -l unlimited) or grant CAP_SYS_RESOURCE; and run "
+			 "as root, or with CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN",
+			 (unsigned long long)limit.rlim_cur / 1024);
+		return hint;
+	}
+	return ": run accessmon as root, or with CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN";
 }
 
 /*
@@ -430,7 +443,7 @@ int programs_load(struct probes *probes, const struct probes_config *config, str
 	}
 	if (rc) {
 		am_error_set(err, "loading the BPF programs failed: %s%s", strerror(-rc),
-			     permission_hint(-rc));
+			     permission_hint(probes, -rc));
 		return rc;
 	}
 	return 0;
@@ -480,7 +493,8 @@ int programs_attach(struct probes *probes, const char *cgroup_root, struct am_er
 			     first_hook ? first_hook : "the probes",
 			     first_hook && strncmp(first_hook, "cgroup", 6) == 0 ? " to " : "",
 			     first_hook && strncmp(first_hook, "cgroup", 6) == 0 ? cgroup_root : "",
-			     strerror(first_error ? first_error : ENOENT), permission_hint(first_error));
+			     strerror(first_error ? first_error : ENOENT),
+			     permission_hint(probes, first_error));
 		return -(first_error ? first_error : ENOENT);
 	}
 	return 0;

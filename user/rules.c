@@ -1169,6 +1169,7 @@ static void target_degraded(struct jsonw *w, const void *arg)
 
 	format_rfc3339(target->since_ns, since);
 	jsonw_member_string(w, "detection", detection_name(target->notice->detection));
+	jsonw_member_string(w, "cause", degraded_cause_name(target->notice->cause));
 	jsonw_member_string(w, "sees", detection_sees(target->notice->detection));
 	jsonw_member_string(w, "reason", target->notice->reason);
 	jsonw_member_string(w, "since", since);

@@ -401,6 +401,7 @@ void state_write_degraded(struct jsonw *w, uint64_t boot_ns, const struct degrad
 	begin(w, "degraded");
 	member_u64(w, "time", boot_ns);
 	jsonw_member_string(w, "detection", detection_name(notice->detection));
+	jsonw_member_string(w, "cause", degraded_cause_name(notice->cause));
 	jsonw_key(w, "restored");
 	jsonw_bool(w, notice->restored);
 	jsonw_member_string(w, "reason", notice->reason);
@@ -707,12 +708,14 @@ int state_apply(const struct state_refs *refs, const char *json, size_t len, boo
 		effect->lost_total = number(root, "lost_total");
 	} else if (strcmp(kind, "degraded") == 0) {
 		int detection = detection_parse(json_member_string(root, "detection"));
+		int cause = degraded_cause_parse(json_member_string(root, "cause"));
 
-		/* A detection this monitor does not know (a newer recorder's) is left out. */
-		if (detection >= 0) {
+		/* What this monitor does not know (a newer recorder's) is left out. */
+		if (detection >= 0 && cause >= 0) {
 			effect->degraded = true;
 			effect->boot_ns = number(root, "time");
 			effect->notice.detection = (enum detection)detection;
+			effect->notice.cause = (enum degraded_cause)cause;
 			effect->notice.restored =
 				cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "restored"));
 			snprintf(effect->degraded_reason, sizeof(effect->degraded_reason), "%s",

@@ -109,15 +109,22 @@ expect_true() {
 	fi
 }
 
+# What a kernel lacks from the start (a probe it refused: a monitor-degraded record
+# and alert with cause "probes", repeated every minute) is the kernel matrix's to
+# check (test_smoke.sh, tests/vm): the other suites look past it, so that what
+# they expect holds on every kernel. What breaks while the monitor runs (cause
+# "maps") they still see.
+NOT_THE_KERNELS='select(((.type == "monitor-degraded" and .cause == "probes") or (.rule == "monitor-degraded" and .target.cause == "probes")) | not)'
+
 # records FILTER: the monitor's output records matching a jq boolean expression.
 records() {
-	jq -c "select($1)" "$OUT"
+	jq -c "$NOT_THE_KERNELS | select($1)" "$OUT"
 }
 
 # count FILE FILTER: the JSON lines of FILE matching a jq boolean expression.
 count() {
 	[ -f "$1" ] || { echo 0; return; }
-	jq -c "select($2)" "$1" 2>/dev/null | wc -l
+	jq -c "$NOT_THE_KERNELS | select($2)" "$1" 2>/dev/null | wc -l
 }
 
 # count_is FILE FILTER N: exactly N lines match (for wait_until).
@@ -241,7 +248,7 @@ pod_serve() {
 	ip netns exec "${POD_NETNS[$name]}" python3 "$FAKE_HTTP" "$address" "$port" "$ready" "$@" \
 		>/dev/null 2>&1 &
 	BACKGROUND_PIDS+=("$!")
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		if [ -f "$ready" ]; then
 			SERVERS["$name $address $port"]=$!
 			return 0
@@ -374,7 +381,8 @@ host_run() {
 
 # alerts [FILTER]: the rules of the alerts written (matching FILTER), sorted, one line.
 alerts() {
-	jq -r "select(.type == \"alert\" and (${1:-true})) | .rule" "$OUT" | sort | tr '\n' ' ' | sed 's/ $//'
+	jq -r "$NOT_THE_KERNELS | select(.type == \"alert\" and (${1:-true})) | .rule" "$OUT" | sort |
+		tr '\n' ' ' | sed 's/ $//'
 }
 
 # pod_dns NAME ZONE_JSON: a fake DNS server at 127.0.0.53 in the pod's network
@@ -386,7 +394,7 @@ pod_dns() {
 	printf 'nameserver 127.0.0.53\noptions timeout:2 attempts:3\n' > "/etc/netns/$ns/resolv.conf"
 	ip netns exec "$ns" python3 "$FAKE_DNS" 127.0.0.53 53 "$zone" "$ready" >/dev/null 2>&1 &
 	BACKGROUND_PIDS+=("$!")
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		[ -f "$ready" ] && return 0
 		sleep 0.05
 	done

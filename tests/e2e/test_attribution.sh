@@ -166,7 +166,7 @@ kubelet_serve() {
 		"$WORK/kubelet.token" "$WORK/kubelet-pods.json" "$ready" >/dev/null 2>&1 &
 	BACKGROUND_PIDS+=("$!")
 	KUBELET_PID=$!
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		[ -f "$ready" ] && break
 		sleep 0.05
 	done

@@ -83,7 +83,7 @@ test_attack_repeats_fold_into_one_alert() {
 	monitor_stop
 	# The first at once, then the repeats folded into one with their count.
 	expect_eq "$(alerts)" "imds-access imds-access" "alerts"
-	expect_eq "$(jq -s '[.[] | select(.type == "alert")] | last | .count' "$OUT")" 3 "folded count"
+	expect_eq "$(jq -s '[.[] | select(.type == "alert" and .rule == "imds-access")] | last | .count' "$OUT")" 3 "folded count"
 }
 
 test_attack_theft_then_use_of_a_destination_already_counted() {

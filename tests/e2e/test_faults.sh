@@ -155,7 +155,7 @@ kubelet_up() {
 		"$WORK/kubelet.token" "$WORK/kubelet-pods.json" "$ready" >/dev/null 2>&1 &
 	KUBELET_PID=$!
 	BACKGROUND_PIDS+=("$KUBELET_PID")
-	wait_until 5 test -f "$ready" || { fail "the fake kubelet did not start on port $1"; return 1; }
+	wait_until 30 test -f "$ready" || { fail "the fake kubelet did not start on port $1"; return 1; }
 }
 
 # kubelet_lists NAME...: the fake kubelet's /pods names exactly these pods.

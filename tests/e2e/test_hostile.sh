@@ -63,7 +63,7 @@ servers_up() {
 	ip netns exec "${POD_NETNS[hostile]}" \
 		python3 "$HOSTILE_PY" dns-server 127.0.0.53 53 "$ready" >/dev/null 2>&1 &
 	BACKGROUND_PIDS+=("$!")
-	wait_until 5 test -f "$ready" || { fail "hostile DNS server did not start"; return 1; }
+	wait_until 30 test -f "$ready" || { fail "hostile DNS server did not start"; return 1; }
 	pod_serve hostile 169.254.169.254 80 || return 1
 	pod_serve hostile 0.0.0.0 443 || return 1
 }

@@ -65,7 +65,7 @@ webhook_start() {
 	python3 "$FAKE_WEBHOOK" 127.0.0.1 "$1" "$2" "$ready" "${3:-0}" > /dev/null 2> "$WORK/webhook.err" &
 	WEBHOOK_PID=$!
 	BACKGROUND_PIDS+=("$WEBHOOK_PID")
-	if ! wait_until 5 test -s "$ready"; then
+	if ! wait_until 30 test -s "$ready"; then
 		fail "fake webhook on port $1 did not start: $(cat "$WORK/webhook.err")"
 		return 1
 	fi
@@ -279,7 +279,7 @@ test_syslog_over_udp_tcp_and_unix() {
 	python3 "$FAKE_SYSLOG" "$dir" "$dir/ready" --udp 127.0.0.1:0 --tcp 127.0.0.1:0 \
 		--unix "$dir/log.sock" > /dev/null 2> "$dir/err" &
 	BACKGROUND_PIDS+=("$!")
-	wait_until 5 test -s "$dir/ready" || { fail "fake syslog did not start: $(cat "$dir/err")"; return; }
+	wait_until 30 test -s "$dir/ready" || { fail "fake syslog did not start: $(cat "$dir/err")"; return; }
 	udp=$(awk '$1 == "udp" { print $2 }' "$dir/ready")
 	tcp=$(awk '$1 == "tcp" { print $2 }' "$dir/ready")
 	am_start --events --host-root "$NODE_ROOT" --sink stdout --sink "syslog:udp:127.0.0.1:$udp" \
@@ -576,7 +576,8 @@ test_capabilities_dropped_once_attached() {
 		fail "/metrics after the drop: $(metric "$lport" 'accessmon_records_total{type="connect"}')"
 	monitor_stop
 	expect_records 1 ".type == \"connect\" and .proc.pid == $connect_pid" "a connect after the drop"
-	if grep -q "Operation not permitted\|Permission denied" "$ERR"; then
+	# (The line that says what was kept names the kernel's refusal that decided it.)
+	if grep -v "probes attached; dropped" "$ERR" | grep -q "Operation not permitted\|Permission denied"; then
 		fail "a refusal on stderr after the drop: $(cat "$ERR")"
 	fi
 }
@@ -693,9 +694,18 @@ test_daemonset_capabilities_are_enough_and_each_is_needed() {
 	fi
 	expect_eq "$(stat -c '%U %a' "$AZURE_JSON")" "root 600" "owner and mode of azure.json"
 
+	# Before 5.11 the kernel charges BPF maps to RLIMIT_MEMLOCK, which the
+	# DaemonSet's capabilities cannot raise: there the limit is lifted first, as the
+	# node's container runtime would have to (no AKS kernel is that old; the
+	# monitor's error says so). Found as libbpf does, by a helper of 5.11.
+	local memlock=()
+	if ! bpftool feature probe kernel 2>/dev/null | grep -q bpf_ktime_get_coarse_ns; then
+		echo "    this kernel charges BPF maps to RLIMIT_MEMLOCK: the monitor runs with it unlimited"
+		memlock=(prlimit --memlock=unlimited:unlimited --)
+	fi
 	# Exactly the DaemonSet's list: ready, sees a pod's connect and open, alerts.
-	# Not through a function: $! must be the monitor's pid (setpriv execs it).
-	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps="-all,+${all//,/,+}" \
+	# Not through a function: $! must be the monitor's pid (prlimit, setpriv exec it).
+	"${memlock[@]}" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps="-all,+${all//,/,+}" \
 		--ambient-caps="-all,+${all//,/,+}" --bounding-set="-all,+${all//,/,+}" \
 		"$bin" monitor --events --ready-file "$run/ready" --pods "$PODS_JSON" \
 		--host-root "$NODE_ROOT" > "$OUT" 2> "$ERR" &

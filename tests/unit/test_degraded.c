@@ -48,6 +48,7 @@ static void a_condition_is_said_at_once_then_every_interval(void **state)
 	degraded_report(degraded, 2 * SECOND, hear, &heard);
 	assert_int_equal(heard.n, 1);
 	assert_int_equal(heard.notices[0].detection, DETECTION_SECRET_FILES);
+	assert_int_equal(heard.notices[0].cause, DEGRADED_MAPS);
 	assert_false(heard.notices[0].restored);
 	assert_string_equal(heard.notices[0].reason, "refused: EPERM");
 	assert_int_equal(heard.notices[0].since_ns, 2 * SECOND);
@@ -177,6 +178,10 @@ static void detections_have_names_both_ways(void **state)
 	assert_int_equal(detection_parse(NULL), -1);
 	assert_null(detection_name(DETECTION_COUNT));
 	assert_true(detection_critical(DETECTION_SECRET_FILES));
+	assert_string_equal(degraded_cause_name(DEGRADED_PROBES), "probes");
+	assert_int_equal(degraded_cause_parse("maps"), DEGRADED_MAPS);
+	assert_int_equal(degraded_cause_parse("x"), -1);
+	assert_null(degraded_cause_name(DEGRADED_CAUSE_COUNT));
 	assert_false(detection_critical(DETECTION_CGROUPS));
 }
 

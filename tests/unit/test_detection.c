@@ -270,6 +270,7 @@ static void a_blind_detection_is_an_alert(void **state)
 	struct rules_sink sink = {.write = collect};
 	struct rules *rules = rules_new(&context, OUTPUT_JSON, &sink);
 	struct degraded_notice files = {.detection = DETECTION_SECRET_FILES,
+					.cause = DEGRADED_MAPS,
 					.reason = "the kernel refused 2 watch set updates",
 					.since_ns = 1 * SEC};
 	struct degraded_notice close = {.detection = DETECTION_CONNECTION_CLOSE,
@@ -287,7 +288,8 @@ static void a_blind_detection_is_an_alert(void **state)
 	assert_non_null(strstr(written, "\"summary\":\"accessmon is blind to opens of secret files on "
 					"this node: the kernel refused 2 watch set updates; their "
 					"absence proves nothing\""));
-	assert_non_null(strstr(written, "\"target\":{\"detection\":\"secret-files\",\"sees\":"
+	assert_non_null(strstr(written, "\"target\":{\"detection\":\"secret-files\",\"cause\":"
+					"\"maps\",\"sees\":"
 					"\"opens of secret files\",\"reason\":\"the kernel refused 2 "
 					"watch set updates\",\"since\":\"1970-01-01T00:00:01.000000000Z\"}"));
 	rules_finish(rules);

@@ -445,6 +445,7 @@ static void monitor_degraded_records(void **state)
 {
 	struct fixture *f = fixture_new(false, OUTPUT_JSON);
 	struct degraded_notice notice = {.detection = DETECTION_SECRET_FILES,
+					 .cause = DEGRADED_MAPS,
 					 .reason = "the kernel refused 3 watch set updates",
 					 .since_ns = 1000000000ull};
 	cJSON *line;
@@ -455,6 +456,7 @@ static void monitor_degraded_records(void **state)
 	assert_string_equal(string_at(line, NULL, "type"), "monitor-degraded");
 	assert_string_equal(string_at(line, NULL, "state"), "degraded");
 	assert_string_equal(string_at(line, NULL, "detection"), "secret-files");
+	assert_string_equal(string_at(line, NULL, "cause"), "maps");
 	assert_string_equal(string_at(line, NULL, "sees"), "opens of secret files");
 	assert_string_equal(string_at(line, NULL, "reason"), "the kernel refused 3 watch set updates");
 	assert_string_equal(string_at(line, NULL, "time"), "2025-11-28T10:04:07.000000000Z");

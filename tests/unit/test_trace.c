@@ -258,6 +258,7 @@ static void state_documents_restore_what_they_recorded(void **state)
 	assert_int_equal(effect.lost_total, 7);
 	/* A blind detection replays as it was said. */
 	state_write_degraded(&w, 9, &(struct degraded_notice){.detection = DETECTION_IO_URING,
+							      .cause = DEGRADED_PROBES,
 							      .restored = true,
 							      .reason = "refused \"x\"",
 							      .since_ns = 8});
@@ -265,6 +266,7 @@ static void state_documents_restore_what_they_recorded(void **state)
 	assert_true(effect.degraded);
 	assert_int_equal(effect.boot_ns, 9);
 	assert_int_equal(effect.notice.detection, DETECTION_IO_URING);
+	assert_int_equal(effect.notice.cause, DEGRADED_PROBES);
 	assert_true(effect.notice.restored);
 	assert_string_equal(effect.notice.reason, "refused \"x\"");
 	assert_int_equal(effect.notice.since_ns, 8);

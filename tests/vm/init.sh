@@ -79,6 +79,11 @@ stage1() {
 	mkdir -p $R/dev/pts $R/dev/shm
 	mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts $R/dev/pts
 	mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs $R/dev/shm
+	# What udev and systemd would add: bash's process substitution needs /dev/fd.
+	ln -sf /proc/self/fd $R/dev/fd
+	ln -sf /proc/self/fd/0 $R/dev/stdin
+	ln -sf /proc/self/fd/1 $R/dev/stdout
+	ln -sf /proc/self/fd/2 $R/dev/stderr
 	# Pure cgroup v2 (cgroup_no_v1=all on the command line), as systemd mounts
 	# it, with every controller enabled for children as on a node.
 	mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 $R/sys/fs/cgroup 2>/dev/null ||
