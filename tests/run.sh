@@ -95,38 +95,34 @@ run_e2e() {
 	rm -f "$log"
 }
 
-run_deploy() {
-	local log p f
+# run_summarized NAME TITLE COMMAND...: runs a suite that ends with
+# "NAME: N passed, N failed", shows its output and adds its counts (a suite that
+# died before its summary counts as one failure).
+run_summarized() {
+	local name=$1 title=$2 log p f
+	shift 2
 	log=$(mktemp)
-	echo "deployment: manifests, schema validation, image"
-	bash tests/deploy/run.sh 2>&1 | tee "$log"
-	p=$(sed -n 's/^deploy: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log" | tail -n 1)
-	f=$(sed -n 's/^deploy: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log" | tail -n 1)
+	echo "$title"
+	"$@" 2>&1 | tee "$log"
+	p=$(sed -n "s/^$name: \([0-9]*\) passed, \([0-9]*\) failed\$/\1/p" "$log" | tail -n 1)
+	f=$(sed -n "s/^$name: \([0-9]*\) passed, \([0-9]*\) failed\$/\2/p" "$log" | tail -n 1)
 	if [ -z "$p" ]; then
 		p=0
 		f=1
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
-	[ "$f" = 0 ] || failed_suites+=("deploy")
+	[ "$f" = 0 ] || failed_suites+=("$name")
 	rm -f "$log"
 }
 
+run_deploy() {
+	run_summarized deploy "deployment: manifests, schema validation, image" bash tests/deploy/run.sh
+}
+
 run_vm() {
-	local log p f
-	log=$(mktemp)
-	echo "the kernel matrix: one event per probe family on each kernel, in qemu"
-	BUILD="$BUILD" tests/vm/run.sh smoke 2>&1 | tee "$log"
-	p=$(sed -n 's/^vm: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log" | tail -n 1)
-	f=$(sed -n 's/^vm: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log" | tail -n 1)
-	if [ -z "$p" ]; then
-		p=0
-		f=1
-	fi
-	passed=$((passed + p))
-	failed=$((failed + f))
-	[ "$f" = 0 ] || failed_suites+=("vm")
-	rm -f "$log"
+	run_summarized vm "the kernel matrix: one event per probe family on each kernel, in qemu" \
+		env BUILD="$BUILD" tests/vm/run.sh smoke
 }
 
 run_fuzz() {

@@ -488,6 +488,23 @@ metric_ge() {
 	[ -n "$value" ] && [ "$value" -ge "$3" ]
 }
 
+# expect_blind PORT DETECTION: the running monitor said, more than once, that it is
+# blind to DETECTION (monitor-degraded records), alerted, and /metrics says so.
+expect_blind() {
+	wait_until 10 count_ge "$OUT" ".type == \"monitor-degraded\" and .state == \"degraded\" and .detection == \"$2\"" 2 ||
+		fail "no repeated monitor-degraded record for $2: $(grep -v '"type":"connect' "$OUT" | tail -n 3)"
+	expect_true test "$(count "$OUT" ".type == \"alert\" and .rule == \"monitor-degraded\" and .target.detection == \"$2\"")" -ge 1
+	expect_eq "$(metric "$1" "accessmon_detection_blind{detection=\"$2\"}")" 1 "the blind metric of $2"
+}
+
+# expect_restored PORT DETECTION: the running monitor said it sees DETECTION again.
+expect_restored() {
+	wait_until 10 count_ge "$OUT" ".type == \"monitor-degraded\" and .state == \"restored\" and .detection == \"$2\"" 1 ||
+		fail "no restored record for $2"
+	wait_until 5 metric_is "$1" "accessmon_detection_blind{detection=\"$2\"}" 0 ||
+		fail "the blind metric of $2 stays 1"
+}
+
 # rss_kb, fd_count: the running monitor's resident memory (kB) and open descriptors.
 rss_kb() {
 	awk '$1 == "VmRSS:" { print $2 }' "/proc/$MONITOR_PID/status"

@@ -52,6 +52,11 @@ static void renders_every_family(void **state)
 	s->programs[0].run_count = 10;
 	s->programs[0].run_time_ns = 1500000000ull;
 	s->reloads_failed = 1;
+	s->blind[DETECTION_SECRET_FILES] = true;
+	s->probes_attached = 14;
+	s->probes_needed = 15;
+	s->kept[s->n_kept++] = "CAP_DAC_READ_SEARCH";
+	s->kept[s->n_kept++] = "CAP_BPF";
 	s->version = "1.2.3";
 	jsonw_init(&out);
 	metrics_render(s, &out);
@@ -73,6 +78,11 @@ static void renders_every_family(void **state)
 					"\"am_connect4\"} 1.500000000\n"));
 	assert_non_null(strstr(out.buf, "\naccessmon_config_reloads_total{result=\"failed\"} 1\n"));
 	assert_non_null(strstr(out.buf, "accessmon_build_info{version=\"1.2.3\"} 1\n"));
+	assert_non_null(strstr(out.buf, "\naccessmon_detection_blind{detection=\"secret-files\"} 1\n"));
+	assert_non_null(strstr(out.buf, "\naccessmon_detection_blind{detection=\"connections\"} 0\n"));
+	assert_non_null(strstr(out.buf, "\naccessmon_probes_attached 14\n"));
+	assert_non_null(strstr(out.buf, "\naccessmon_probes_needed 15\n"));
+	assert_non_null(strstr(out.buf, "\naccessmon_capability_kept{capability=\"CAP_BPF\"} 1\n"));
 	/* Every sample line: name, optional labels, one value; every family typed once. */
 	for (line = out.buf; *line; line = strchr(line, '\n') + 1) {
 		char name[128];
