@@ -36,9 +36,8 @@
  * uring_creators  io_uring ring (its kernel address) -> the task that created it:
  *                 where io_uring's workers are kernel threads (before 5.12; 5.10
  *                 before 5.10.162), their completions are attributed to the
- *                 ring's creator. LRU: a ring
- *                 gone stays until pushed out, and one pushed out only loses its
- *                 attribution (the record is still made)
+ *                 ring's creator. LRU: a ring gone stays until pushed out, and one
+ *                 pushed out only loses its attribution (the record is still made)
  *
  * am_self_tgid    the monitor's own process id, set before load: its own
  *                 connections (webhook, syslog, kubelet) and opens (azure.json)
