@@ -338,7 +338,7 @@ for i, line in enumerate(lines):
     if kind == "alert":
         alerts += 1
         want_msgid, want_pri = "alert", 10 * 8 + severity[record["severity"]]
-    elif kind.endswith("-lost"):
+    elif kind.endswith("-lost") or kind == "monitor-degraded":
         want_msgid, want_pri = "loss", 10 * 8 + 4
     else:
         want_msgid, want_pri = "event", 10 * 8 + 6
