@@ -111,9 +111,13 @@ int kernel_features_probe(struct kernel_features *features, struct am_error *err
 				   helper(BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_sk_storage_get);
 	features->memlock_charged = !helper(BPF_PROG_TYPE_SOCKET_FILTER, BPF_FUNC_ktime_get_coarse_ns);
 	probe_io_uring(features);
-	features->unprivileged_bpf_disabled =
-		read_sysctl("/proc/sys/kernel/unprivileged_bpf_disabled");
+	features->unprivileged_bpf_disabled = kernel_unprivileged_bpf_disabled();
 	return 0;
+}
+
+int kernel_unprivileged_bpf_disabled(void)
+{
+	return read_sysctl("/proc/sys/kernel/unprivileged_bpf_disabled");
 }
 
 void kernel_features_release(struct kernel_features *features)

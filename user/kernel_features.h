@@ -54,6 +54,8 @@ struct kernel_features {
 int kernel_features_probe(struct kernel_features *features, struct am_error *err);
 /* Frees the kernel's BTF (megabytes): the features stay; kernel_features_tracepoint() no longer answers. */
 void kernel_features_release(struct kernel_features *features);
+/* kernel.unprivileged_bpf_disabled now (it may change after start); -1 without it. */
+int kernel_unprivileged_bpf_disabled(void);
 /* Whether BTF tracepoint `name` exists in the running kernel. */
 bool kernel_features_tracepoint(const struct kernel_features *features, const char *name);
 

@@ -309,7 +309,7 @@ static int sink_path(void *ctx, const char *path, uint32_t id, bool add)
 static void map_refusal_reason(struct monitor *monitor, int rc, const char *what, char *out,
 			       size_t len)
 {
-	int sysctl = probes_features(monitor->probes)->unprivileged_bpf_disabled;
+	int sysctl = kernel_unprivileged_bpf_disabled();
 
 	if ((rc == -EPERM || rc == -EACCES) && monitor->dropped_cap_bpf)
 		snprintf(out, len,
