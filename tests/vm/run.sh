@@ -43,6 +43,7 @@ check() { # check OK WHAT
 
 # A Debian mirror that cannot be reached is not the monitor's failure, but the
 # matrix did not run: that fails, loudly.
+mkdir -p "$BUILD/vm"
 tests/vm/fetch-kernels.sh "$KERNELS" > "$BUILD/vm/fetch.log" 2>&1
 rc=$?
 if [ "$rc" != 0 ]; then
