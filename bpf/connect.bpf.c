@@ -48,13 +48,19 @@ static __always_inline __u8 capture_for(__u8 family, __u32 ip4_host, __u16 port,
 	return 0;
 }
 
-/* Marks the socket for capture, remembering who connected it. */
-static __always_inline __u8 mark_socket(struct bpf_sock_addr *ctx, __u8 capture, __u32 pid)
+/*
+ * Marks the socket for capture, remembering who connected it. A socket reported
+ * here reaching IMDS or WireServer without capture (UDP, another port) is marked
+ * as said, so that the packet hook does not report its packets a second time,
+ * and without their process.
+ */
+static __always_inline __u8 mark_socket(struct bpf_sock_addr *ctx, __u8 capture, __u32 pid,
+					bool node_service)
 {
 	struct am_flow_state *state;
 	struct bpf_sock *sk = ctx->sk;
 
-	if (!capture || !sk || !am_connect_marks)
+	if ((!capture && !node_service) || !sk || !am_connect_marks)
 		return 0;
 	state = bpf_sk_storage_get(&flows, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!state) {
@@ -63,10 +69,11 @@ static __always_inline __u8 mark_socket(struct bpf_sock_addr *ctx, __u8 capture,
 	}
 	state->pid = pid;
 	state->capture = capture;
-	state->response_seen = 0;
-	state->hello_seen = 0;
+	state->flags = 0;
+	state->hello_done = 0;
+	state->packet_said = !capture;
 	state->captured_out = 0;
-	state->captured_in = 0;
+	state->seq_end = 0;
 	return capture;
 }
 
@@ -162,14 +169,16 @@ static __always_inline void report(struct bpf_sock_addr *ctx, __u16 type, __u8 f
 	record->family = family;
 	record->protocol = protocol;
 	record->port = port;
-	record->reserved[0] = record->reserved[1] = record->reserved[2] = 0;
+	record->flags = 0;
+	record->sport = 0;
 	__builtin_memset(record->addr, 0, sizeof(record->addr));
 	if (family == 4)
 		__builtin_memcpy(record->addr, &words[3], 4);
 	else
 		__builtin_memcpy(record->addr, words, 16);
 	record->cookie = bpf_get_socket_cookie(ctx);
-	record->capture = mark_socket(ctx, capture, record->task.pid);
+	record->capture = mark_socket(ctx, capture, record->task.pid,
+				      family == 4 && (ip4 == IMDS_IP4 || ip4 == WIRESERVER_IP4));
 	record_submit(record);
 }
 

@@ -33,11 +33,15 @@
  *                 array, not a hash: the connect path pays one hash lookup, not
  *                 two. A shared slot only makes more contacts first contacts,
  *                 never fewer. Mmapable: user space reads it without a syscall
+ * capture_budget  cgroup id -> struct am_budget: what each pod may still capture
+ *                 (net.bpf.c). LRU: a pod's budget pushed out starts full again,
+ *                 and only pods that capture are in it
  * uring_creators  io_uring ring (its kernel address) -> the task that created it:
  *                 where io_uring's workers are kernel threads (before 5.12; 5.10
  *                 before 5.10.162), their completions are attributed to the
  *                 ring's creator. LRU: a ring gone stays until pushed out, and one
  *                 pushed out only loses its attribution (the record is still made)
+ * capture_scratch what the records of one capture share, a slot a CPU (net.bpf.c)
  *
  * am_self_tgid    the monitor's own process id, set before load: its own
  *                 connections (webhook, syslog, kubelet) and opens (azure.json)
@@ -176,5 +180,39 @@ AM_MAP struct {
 	__type(key, __u64);
 	__type(value, struct am_task);
 } uring_creators SEC(".maps");
+
+/* What the records of one capture share (net.bpf.c): one a CPU. */
+struct am_capture_template {
+	__u64 cookie;
+	__u64 cgroup_id;
+	__u32 pid;
+	__u8 kind, family, protocol, reserved;
+	__u16 sport, dport;
+	__u32 seq;
+	__u32 payload_len;
+	__u32 offset; /* of the first payload byte in the packet */
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+AM_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct am_capture_template);
+} capture_scratch SEC(".maps");
+
+/* A pod's capture budget: a token bucket of payload bytes. */
+struct am_budget {
+	__u64 tokens;
+	__u64 last_ns; /* CLOCK_BOOTTIME of the last take */
+};
+
+AM_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct am_budget);
+} capture_budget SEC(".maps");
 
 #endif /* ACCESSMON_MAPS_BPF_H */

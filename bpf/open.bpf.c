@@ -20,6 +20,7 @@
  * program for each form, user space loads the one the kernel's BTF describes.
  */
 #include "common.bpf.h"
+#include "socket.bpf.h"
 #include <bpf/bpf_tracing.h>
 
 /* x86_64 syscall numbers. */
@@ -28,6 +29,7 @@
 #define NR_OPENAT 257
 #define NR_OPEN_BY_HANDLE_AT 304
 #define NR_OPENAT2 437
+#define NR_SOCKET 41
 
 #define O_WRONLY 01
 #define O_CREAT 0100
@@ -37,6 +39,7 @@
 
 #define IORING_OP_OPENAT_NR 18
 #define IORING_OP_OPENAT2_NR 28
+#define IORING_OP_SOCKET_NR 45
 
 /*
  * The file behind a new fd. The task, its files and fd table are read as typed
@@ -343,6 +346,8 @@ int BPF_PROG(am_raw_sys_exit, struct pt_regs *regs, long ret)
 		report_open(regs, ret, AM_OPEN_SYSCALL_CREAT);
 	else if (nr == NR_OPEN_BY_HANDLE_AT)
 		report_open(regs, ret, AM_OPEN_SYSCALL_OPEN_BY_HANDLE_AT);
+	else if (nr == NR_SOCKET)
+		report_socket(ret, (__u32)regs->di, (__u32)regs->si, (__u32)regs->dx, 0);
 	return 0;
 }
 
@@ -358,6 +363,21 @@ struct io_kiocb___old {
  * open's result is the fd it installed in the submitter's table, which the
  * io_uring worker threads share.
  */
+/* A socket io_uring made (IORING_OP_SOCKET, 5.19): what kind, from the file it installed. */
+static __always_inline void uring_socket(int res)
+{
+	struct file *file = fd_to_file(res);
+	struct socket *sock;
+	struct sock *sk;
+
+	if (!file)
+		return;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	report_socket(res, BPF_CORE_READ(sk, __sk_common.skc_family), BPF_CORE_READ(sock, type),
+		      BPF_CORE_READ(sk, sk_protocol), AM_OPEN_SYSCALL_IO_URING);
+}
+
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(am_io_uring_complete, void *ring, struct io_kiocb *req)
 {
@@ -365,7 +385,8 @@ int BPF_PROG(am_io_uring_complete, void *ring, struct io_kiocb *req)
 	__u8 opcode = BPF_CORE_READ(req, opcode);
 	int res;
 
-	if (opcode != IORING_OP_OPENAT_NR && opcode != IORING_OP_OPENAT2_NR)
+	if (opcode != IORING_OP_OPENAT_NR && opcode != IORING_OP_OPENAT2_NR &&
+	    opcode != IORING_OP_SOCKET_NR)
 		return 0;
 	if (bpf_core_field_exists(req->cqe))
 		res = BPF_CORE_READ(req, cqe.res);
@@ -373,6 +394,10 @@ int BPF_PROG(am_io_uring_complete, void *ring, struct io_kiocb *req)
 		res = BPF_CORE_READ((struct io_kiocb___old *)req, result);
 	if (res < 0)
 		return 0;
+	if (opcode == IORING_OP_SOCKET_NR) {
+		uring_socket(res);
+		return 0;
+	}
 	file = fd_to_file(res);
 	if (file)
 		match_file(file, res, NULL, AM_OPEN_SYSCALL_IO_URING, NULL);

@@ -49,8 +49,10 @@ enum am_record_type {
 	AM_REC_FORK = 7,	 /* a new process (not a thread) was created */
 	AM_REC_EXIT = 8,	 /* the last thread of a process exited */
 	AM_REC_PAYLOAD = 9,	 /* the first bytes of a packet that matters (HTTP, TLS, DNS) */
-	AM_REC_FLOW_CLOSE = 10,	 /* a captured TCP connection closed */
+	AM_REC_FLOW_CLOSE = 10,	 /* a captured TCP connection closed (older traces; now FLOW_STATE) */
 	AM_REC_CONNECT_REPEAT = 11, /* connects or sends counted in the kernel, not reported */
+	AM_REC_FLOW_STATE = 12,	 /* a captured TCP connection was established, or closed */
+	AM_REC_SOCKET = 13,	 /* a raw or packet socket was created */
 	AM_REC_TYPE_MAX,
 };
 
@@ -99,6 +101,14 @@ struct am_task {
 #define AM_CAPTURE_DNS_TCP 0x4 /* answer bytes in, DNS over TCP */
 #define AM_CAPTURE_DNS_UDP 0x8 /* none: remembers who asked, for the answers' records */
 
+/* Set in am_connect_record.flags. */
+/*
+ * Older than the monitor: found at start by bpf/existing.bpf.c (cookie 0, sport
+ * set: its bytes are captured from its next packet on, see net.bpf.c), or made
+ * by user space for such a connection first seen sending (user/flows.h).
+ */
+#define AM_CONNECT_EXISTING 0x1
+
 /* AM_REC_CONNECT and AM_REC_SEND. */
 struct am_connect_record {
 	struct am_record_header header;
@@ -107,7 +117,8 @@ struct am_connect_record {
 	__u8 protocol; /* IPPROTO_TCP, IPPROTO_UDP, or another IP protocol number */
 	__u16 port;    /* destination port, host byte order */
 	__u8 capture;  /* AM_CAPTURE_* set on the socket */
-	__u8 reserved[3];
+	__u8 flags;    /* AM_CONNECT_* */
+	__u16 sport;   /* AM_CONNECT_EXISTING: the local port (host byte order); else 0 */
 	__u64 cookie;  /* the socket's cookie: links payload and close records to it */
 	__u8 addr[16]; /* network byte order; IPv4 in the first 4 bytes */
 };
@@ -164,12 +175,26 @@ struct am_connect_repeat_record {
 	__u64 last_ns;
 };
 
-/* Bytes of packet payload one payload record carries at most. */
+/* Bytes of packet payload one payload record carries at most; a segment takes several. */
 #define AM_PAYLOAD_LEN 1024
-/* Request bytes captured per HTTP connection at most; the rest is counted. */
-#define AM_HTTP_FLOW_CAPTURE 8192
-/* Answer bytes captured per DNS-over-TCP connection at most. */
-#define AM_DNS_TCP_FLOW_CAPTURE 8192
+/* Records one segment is cut into at most (a 64 KiB GSO segment); past them, lost. */
+#define AM_PAYLOAD_CHUNKS 64
+/* Bytes of a TLS connection's start captured for its ClientHello, at most. */
+#define AM_TLS_HELLO_CAPTURE (16384 + 1024)
+/* Bytes of an answer captured on HTTP connections: the status line. */
+#define AM_HTTP_STATUS_CAPTURE 64
+/* Bytes of a DNS answer over UDP captured, in records of AM_PAYLOAD_LEN. */
+#define AM_DNS_UDP_CAPTURE 4096
+/* Bytes of a packet to IMDS or WireServer outside a marked socket: its headers. */
+#define AM_PACKET_CAPTURE 128
+/*
+ * Capture budget of each pod (cgroup), in payload bytes: a burst of
+ * AM_CAPTURE_BURST, refilled at AM_CAPTURE_RATE a second. One pod cannot fill the
+ * ring buffer and blind the monitor to the others; a pod past its budget has its
+ * connections' bytes lost (AM_PAYLOAD_LOST), and user space judges them at worst.
+ */
+#define AM_CAPTURE_BURST (512u << 10)
+#define AM_CAPTURE_RATE (128u << 10)
 
 enum am_payload_kind {
 	AM_PAYLOAD_HTTP_REQUEST = 1,  /* egress, AM_CAPTURE_HTTP */
@@ -177,10 +202,17 @@ enum am_payload_kind {
 	AM_PAYLOAD_TLS_HELLO = 3,     /* egress, the first segment, AM_CAPTURE_TLS */
 	AM_PAYLOAD_DNS_UDP = 4,	      /* ingress, a UDP datagram from port 53 */
 	AM_PAYLOAD_DNS_TCP = 5,	      /* ingress, AM_CAPTURE_DNS_TCP */
+	AM_PAYLOAD_PACKET = 6,	      /* egress to IMDS or WireServer on an unmarked socket */
 };
 
 /* Set in am_payload_record.flags. */
 #define AM_PAYLOAD_TRUNCATED 0x1 /* the packet had more than `captured` bytes */
+/*
+ * The kernel stopped capturing this connection's bytes (the pod's budget was
+ * spent, or the ring buffer full): from seq on, payload_len bytes of this segment
+ * and everything after were not captured. captured is 0.
+ */
+#define AM_PAYLOAD_LOST 0x2
 
 /* AM_REC_PAYLOAD: packet bytes of a socket that matters, from the cgroup skb hooks. */
 struct am_payload_record {
@@ -203,21 +235,55 @@ struct am_payload_record {
 	__u8 data[AM_PAYLOAD_LEN];
 };
 
-/* AM_REC_FLOW_CLOSE */
+/* AM_REC_FLOW_CLOSE (written by older monitors: replayed as a close) */
 struct am_flow_close_record {
 	struct am_record_header header;
 	__u64 cookie;
+};
+
+/* am_flow_state_record.state */
+#define AM_FLOW_ESTABLISHED 1
+#define AM_FLOW_CLOSED 2
+#define AM_FLOW_CONNECTING 3 /* its SYN is on its way: the kernel will say what becomes of it */
+
+/* Set in am_flow_state_record.flags and am_flow_state.flags. */
+#define AM_FLOW_LOST 0x1	 /* bytes of the connection were not captured */
+#define AM_FLOW_WAS_ESTABLISHED 0x2 /* it was established before it closed */
+
+/* AM_REC_FLOW_STATE: a captured TCP connection was established, or closed. */
+struct am_flow_state_record {
+	struct am_record_header header;
+	__u64 cookie;
+	__u8 state; /* AM_FLOW_* */
+	__u8 flags; /* AM_FLOW_LOST, AM_FLOW_WAS_ESTABLISHED */
+	__u16 reserved;
+	__u32 seq_end; /* the sequence number after the last byte the socket sent */
 };
 
 /* Per-socket state the kernel keeps for the sockets it captures (sk storage). */
 struct am_flow_state {
 	__u32 pid;
 	__u8 capture; /* AM_CAPTURE_* */
-	__u8 response_seen;
-	__u8 hello_seen;
-	__u8 reserved;
-	__u32 captured_out; /* request bytes captured so far */
-	__u32 captured_in;  /* answer bytes captured so far */
+	__u8 flags;   /* AM_FLOW_LOST, AM_FLOW_WAS_ESTABLISHED */
+	__u8 hello_done; /* TLS: the server spoke, the ClientHello is over */
+	__u8 packet_said; /* a packet to IMDS or WireServer was reported */
+	__u32 captured_out; /* payload bytes captured so far, out */
+	__u32 seq_end;	    /* the sequence number after the last byte sent */
+};
+
+/* AM_REC_SOCKET: a raw or packet socket was made (it can reach IMDS past the cgroup hooks). */
+/* am_socket_record.syscall: found at start (bpf/existing.bpf.c), made before the monitor. */
+#define AM_SOCKET_EXISTING 0x100
+
+struct am_socket_record {
+	struct am_record_header header;
+	struct am_task task;
+	__s32 result; /* the descriptor, or -errno */
+	__u16 family; /* AF_INET, AF_INET6, AF_PACKET */
+	__u16 type;   /* SOCK_RAW, SOCK_DGRAM, SOCK_PACKET (flags masked) */
+	__u16 protocol;
+	__u16 syscall; /* 0: socket(2); AM_OPEN_SYSCALL_IO_URING; AM_SOCKET_EXISTING */
+	__u32 reserved;
 };
 
 /*
@@ -305,6 +371,7 @@ enum am_counter {
 	AM_CNT_PAYLOAD_CUT,	 /* payload bytes not captured: past a record or a flow's limit */
 	AM_CNT_FLOW_STORAGE,	 /* sockets that could not get capture state */
 	AM_CNT_REPEAT_FULL,	 /* connects and sends reported one by one: connect_repeats was full */
+	AM_CNT_CAPTURE_BUDGET,	 /* payload bytes not captured: their pod's capture budget was spent */
 	AM_CNT_MAX,
 };
 

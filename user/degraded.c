@@ -37,6 +37,13 @@ static const struct {
 				   "the count of events the kernel could not deliver: a loss "
 				   "would go unsaid",
 				   true},
+	[DETECTION_RAW_SOCKETS] = {"raw-sockets",
+				   "raw and packet sockets, whose packets the connect hooks never see",
+				   true},
+	[DETECTION_EXISTING_CONNECTIONS] = {"existing-connections",
+					    "connections to IMDS and WireServer made before the "
+					    "monitor started",
+					    false},
 };
 
 struct condition {

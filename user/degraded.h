@@ -26,6 +26,8 @@ enum detection {
 	DETECTION_CGROUPS,
 	DETECTION_REPEAT_COUNTS,
 	DETECTION_LOSS_COUNTS,
+	DETECTION_RAW_SOCKETS,	      /* raw and packet sockets made: traffic below the hooks */
+	DETECTION_EXISTING_CONNECTIONS, /* connections to IMDS and WireServer older than the monitor */
 	DETECTION_COUNT,
 };
 

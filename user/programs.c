@@ -55,6 +55,8 @@ static const struct program_role {
 	{"am_process_exit", DETECTION_PROCESSES, "tp_btf/sched_process_exit", false},
 	{"am_cgroup_mkdir", DETECTION_CGROUPS, "tp_btf/cgroup_mkdir", false},
 	{"am_cgroup_rmdir", DETECTION_CGROUPS, "tp_btf/cgroup_rmdir", false},
+	{"am_exit_socket", DETECTION_RAW_SOCKETS, "tracepoint/syscalls/sys_exit_socket", false},
+	{"am_existing", DETECTION_EXISTING_CONNECTIONS, "iter/task_file", false},
 };
 
 #define N_ROLES (sizeof(program_roles) / sizeof(program_roles[0]))
@@ -207,10 +209,17 @@ static int choose_open_hook(struct probes *probes, const struct probes_config *c
 		/* A syscall the kernel does not have (openat2 before 5.6) is no way in either. */
 		want[FIRST_OPEN_ROLE + i] = tracepoint && tracefs_has_event(open_syscalls[i]);
 	}
+	/* socket(2) is seen by the same form of hook as the opens. */
+	want[role_index("am_exit_socket")] = tracepoint && tracefs_has_event("socket");
+	if (tracepoint && !want[role_index("am_exit_socket")])
+		add_loss(probes, DETECTION_RAW_SOCKETS, "am_exit_socket",
+			 "the kernel has no sys_exit_socket tracepoint");
 	want[role_index("am_raw_sys_exit")] = !tracepoint;
 	if (!tracepoint && !kernel_features_tracepoint(features, "sys_exit")) {
 		want[role_index("am_raw_sys_exit")] = false;
 		add_loss(probes, DETECTION_SECRET_FILES, "am_raw_sys_exit",
+			 "neither the syscall tracepoints nor the raw sys_exit tracepoint can be used");
+		add_loss(probes, DETECTION_RAW_SOCKETS, "am_raw_sys_exit",
 			 "neither the syscall tracepoints nor the raw sys_exit tracepoint can be used");
 	}
 	return 0;
@@ -280,6 +289,8 @@ static int choose_programs(struct probes *probes, const struct probes_config *co
 			 "the connect hooks cannot use socket storage, so no IMDS or WireServer "
 			 "request and no TLS server name is captured (DNS answers over UDP still "
 			 "are)");
+	/* The task_file iterator (5.8), with bpf_sock_from_file (5.11). */
+	want[role_index("am_existing")] = true;
 	rc = choose_open_hook(probes, config, want, err);
 	if (rc)
 		return rc;
@@ -400,7 +411,7 @@ static const char *permission_hint(const struct probes *probes, int error)
 int programs_load(struct probes *probes, const struct probes_config *config, struct am_error *err)
 {
 	bool want[N_ROLES];
-	size_t i, refused = 0;
+	size_t i, refused = 0, wanted;
 	char reason[256];
 	int rc, first_rc;
 
@@ -425,9 +436,13 @@ int programs_load(struct probes *probes, const struct probes_config *config, str
 			break;
 		accessmon_bpf__destroy(probes->skel);
 		probes->skel = NULL;
-		if (attempt == 1 || rc == -EPERM || rc == -EACCES)
+		/* EACCES is also the verifier's refusal: trial loads tell the two apart. */
+		if (attempt == 1 || rc == -EPERM)
 			break;
 		first_rc = rc;
+		wanted = 0;
+		for (i = 0; i < N_ROLES; i++)
+			wanted += want[i];
 		for (i = 0; i < N_ROLES; i++) {
 			if (!want[i] || trial_load(probes, config, (int)i, reason, sizeof(reason)) == 0)
 				continue;
@@ -436,7 +451,8 @@ int programs_load(struct probes *probes, const struct probes_config *config, str
 			add_loss(probes, program_roles[i].detection, program_roles[i].name,
 				 "the kernel refused %s: %s", program_roles[i].hook, reason);
 		}
-		if (!refused) {
+		/* None refused alone, or every one (no permission): the whole's error stands. */
+		if (!refused || refused == wanted) {
 			rc = first_rc;
 			break;
 		}
@@ -450,6 +466,31 @@ int programs_load(struct probes *probes, const struct probes_config *config, str
 }
 
 /* --- attaching ---------------------------------------------------------------- */
+
+/*
+ * An iterator runs once, here, at start: reading it to its end makes the program
+ * see every object of its kind, and what it reports goes into the ring buffer
+ * like any record. A failure is a loss of what it was to find.
+ */
+static void run_iterator(struct probes *probes, const struct program_role *role,
+			 struct bpf_link *link)
+{
+	char buf[256];
+	ssize_t n;
+	int fd = bpf_iter_create(bpf_link__fd(link));
+
+	if (fd < 0) {
+		add_loss(probes, role->detection, role->name, "running %s failed: %s", role->hook,
+			 strerror(errno));
+		return;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	if (n < 0)
+		add_loss(probes, role->detection, role->name, "reading %s failed: %s", role->hook,
+			 strerror(errno));
+	close(fd);
+}
 
 /*
  * Every loaded program, each on its own: one the kernel will not attach is a loss,
@@ -479,6 +520,8 @@ int programs_attach(struct probes *probes, const char *cgroup_root, struct am_er
 			probes->links[i] = bpf_program__attach(prog);
 		if (probes->links[i]) {
 			probes->n_attached++;
+			if (strncmp(role->hook, "iter/", 5) == 0)
+				run_iterator(probes, role, probes->links[i]);
 			continue;
 		}
 		if (!first_error) {
