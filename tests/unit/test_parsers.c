@@ -99,119 +99,6 @@ static void dns_hostile_messages(void **state)
 	free(msg);
 }
 
-static const char curl_request[] =
-	"GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fvault."
-	"azure.net&client_id=5a1c2b3d-1111-2222-3333-444455556666 HTTP/1.1\r\n"
-	"Host: 169.254.169.254\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\nMetadata: true\r\n\r\n";
-
-static void http_curl_token_request(void **state)
-{
-	struct http_request *req = malloc(sizeof(*req));
-	size_t consumed, missing;
-	const char *error;
-
-	(void)state;
-	assert_int_equal(http_parse_request(curl_request, strlen(curl_request), req, &consumed,
-					    &missing, &error),
-			 HTTP_COMPLETE);
-	assert_int_equal(consumed, strlen(curl_request));
-	assert_string_equal(req->method, "GET");
-	assert_string_equal(req->path, "/metadata/identity/oauth2/token");
-	assert_string_equal(req->version, "HTTP/1.1");
-	assert_string_equal(req->host, "169.254.169.254");
-	assert_true(req->metadata_header);
-	assert_true(req->has_resource);
-	assert_string_equal(req->resource, "https://vault.azure.net");
-	assert_string_equal(req->api_version, "2018-02-01");
-	assert_string_equal(req->client_id, "5a1c2b3d-1111-2222-3333-444455556666");
-	assert_false(req->has_object_id);
-	assert_int_equal(imds_classify(req->path), IMDS_IDENTITY_TOKEN);
-	free(req);
-}
-
-static void http_partial_pipelined_and_bodies(void **state)
-{
-	const char pipelined[] = "GET /metadata/instance HTTP/1.1\r\nMetadata: true\r\n\r\n"
-				 "\r\nPOST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloGET /y HTTP/1.0\n\n";
-	struct http_request *req = malloc(sizeof(*req));
-	size_t consumed, missing, offset = 0;
-	const char *error;
-
-	(void)state;
-	/* Every prefix of a request is "need more", never an error. */
-	for (size_t i = 0; i < strlen(curl_request) - 1; i++)
-		assert_int_equal(http_parse_request(curl_request, i, req, &consumed, &missing, &error),
-				 HTTP_NEED_MORE);
-	assert_int_equal(http_parse_request(pipelined, strlen(pipelined), req, &consumed, &missing,
-					    &error),
-			 HTTP_COMPLETE);
-	assert_string_equal(req->path, "/metadata/instance");
-	offset += consumed;
-	assert_int_equal(http_parse_request(pipelined + offset, strlen(pipelined) - offset, req,
-					    &consumed, &missing, &error),
-			 HTTP_COMPLETE);
-	assert_string_equal(req->method, "POST");
-	assert_int_equal(missing, 0);
-	offset += consumed;
-	assert_int_equal(http_parse_request(pipelined + offset, strlen(pipelined) - offset, req,
-					    &consumed, &missing, &error),
-			 HTTP_COMPLETE);
-	assert_string_equal(req->path, "/y");
-	assert_int_equal(offset + consumed, strlen(pipelined));
-	/* A body not all there yet. */
-	assert_int_equal(http_parse_request("POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\nab", 42,
-					    req, &consumed, &missing, &error),
-			 HTTP_COMPLETE);
-	assert_int_equal(missing, 98);
-	free(req);
-}
-
-static void http_malformed_and_decoding(void **state)
-{
-	struct http_request *req = malloc(sizeof(*req));
-	size_t consumed, missing;
-	const char *error;
-	char out[64];
-
-	(void)state;
-	assert_int_equal(http_parse_request("\x16\x03\x01\x02\x00", 5, req, &consumed, &missing,
-					    &error),
-			 HTTP_MALFORMED);
-	assert_non_null(error);
-	assert_int_equal(http_parse_request("GET\r\n\r\n", 7, req, &consumed, &missing, &error),
-			 HTTP_MALFORMED);
-	assert_int_equal(http_parse_request("GET / FTP/1\r\n\r\n", 15, req, &consumed, &missing,
-					    &error),
-			 HTTP_MALFORMED);
-	assert_int_equal(http_parse_request("GET /%zz%4 HTTP/1.1\r\n\r\n", 23, req, &consumed,
-					    &missing, &error),
-			 HTTP_COMPLETE);
-	assert_string_equal(req->path, "/%zz%4");
-	percent_decode("a%2Fb%2fc%", 10, out, sizeof(out));
-	assert_string_equal(out, "a/b/c%");
-	percent_decode("%41%42%43", 9, out, 3);
-	assert_string_equal(out, "AB");
-	free(req);
-}
-
-static void imds_categories(void **state)
-{
-	(void)state;
-	assert_int_equal(imds_classify("/metadata/identity/oauth2/token"), IMDS_IDENTITY_TOKEN);
-	assert_int_equal(imds_classify("/METADATA/Identity/OAuth2/Token"), IMDS_IDENTITY_TOKEN);
-	assert_int_equal(imds_classify("/metadata/identity/info"), IMDS_IDENTITY_INFO);
-	assert_int_equal(imds_classify("/metadata/instance/compute/name"), IMDS_INSTANCE);
-	assert_int_equal(imds_classify("/metadata/attested/document"), IMDS_ATTESTED);
-	assert_int_equal(imds_classify("/metadata/scheduledevents"), IMDS_OTHER);
-	assert_int_equal(imds_classify("/metadatax/instance"), IMDS_OTHER);
-	assert_int_equal(imds_classify("/"), IMDS_OTHER);
-	assert_string_equal(imds_category_name(IMDS_ATTESTED), "attested");
-	assert_int_equal(http_parse_status("HTTP/1.1 200 OK\r\n", 17), 200);
-	assert_int_equal(http_parse_status("HTTP/1.0 400 Bad", 16), 400);
-	assert_int_equal(http_parse_status("HTTP/1.1 2x0 OK\r\n", 17), -1);
-	assert_int_equal(http_parse_status("SSH-2.0-OpenSSH", 15), -1);
-}
-
 /* A ClientHello as curl 7.88 (OpenSSL 3) sends it, cut to what matters. */
 static size_t client_hello(unsigned char *buf, const char *sni, bool with_sni)
 {
@@ -306,10 +193,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(dns_real_answer_with_cname_chain),
 		cmocka_unit_test(dns_hostile_messages),
-		cmocka_unit_test(http_curl_token_request),
-		cmocka_unit_test(http_partial_pipelined_and_bodies),
-		cmocka_unit_test(http_malformed_and_decoding),
-		cmocka_unit_test(imds_categories),
 		cmocka_unit_test(tls_server_names),
 	};
 
