@@ -72,7 +72,7 @@ SAN_BINS := $(patsubst %,$(BUILD)/san/tests/%,$(UNIT_TESTS))
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 # libFuzzer targets: name -> source, and the -D that picks a JSON document kind.
-FUZZ_TARGETS := dns http tls podlist bundle azure_json service_tags policy identities config \
+FUZZ_TARGETS := dns http flows tls podlist bundle azure_json service_tags policy identities config \
 	trace
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
@@ -206,6 +206,7 @@ FUZZ_OBJECTS := $(patsubst %,$(BUILD)/fuzz/obj/%.o,$(PURE_MODULES))
 
 $(BUILD)/fuzz/fuzz_dns: fuzz/fuzz_dns.c $(FUZZ_OBJECTS)
 $(BUILD)/fuzz/fuzz_http: fuzz/fuzz_http.c $(FUZZ_OBJECTS)
+$(BUILD)/fuzz/fuzz_flows: fuzz/fuzz_flows.c $(FUZZ_OBJECTS)
 $(BUILD)/fuzz/fuzz_tls: fuzz/fuzz_tls.c $(FUZZ_OBJECTS)
 $(BUILD)/fuzz/fuzz_trace: fuzz/fuzz_trace.c $(FUZZ_OBJECTS)
 $(BUILD)/fuzz/fuzz_podlist: FUZZ_KIND := -DFUZZ_JSON_KIND=1

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Captured connections: naming, HTTP requests, DNS over TCP; see flows.h. */
+/* Captured connections: reassembly, HTTP requests, ClientHellos, DNS over TCP; see flows.h. */
 #include "flows.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "tls.h"
 
-/* Bytes of a stream kept while waiting for a request head to complete. */
-#define FLOW_STREAM_MAX (HTTP_MAX_REQUEST_HEAD + AM_PAYLOAD_LEN)
 #define DNS_TCP_MESSAGE_MAX 65535
 
 struct flow_pending {
@@ -88,19 +89,39 @@ static void touch(struct flow_table *table, struct flow *flow, uint64_t time_ns)
 	lru_push(table, flow);
 }
 
+static enum flow_outcome outcome_of(const struct flow *flow, int status)
+{
+	if (status > 0)
+		return OUTCOME_ANSWERED;
+	if (flow->established)
+		return OUTCOME_CONNECTED;
+	if (flow->refused)
+		return OUTCOME_NOT_CONNECTED;
+	return OUTCOME_UNKNOWN;
+}
+
+static void say(struct flow_table *table, struct flow *flow, const struct http_request *request,
+		const char *error, int status, uint64_t time_ns)
+{
+	struct flow_request what = {request, error, status, outcome_of(flow, status)};
+
+	table->callbacks.http(table->callbacks.ctx, flow, &what, time_ns);
+}
+
 static void report_pending(struct flow_table *table, struct flow *flow, size_t n, int status)
 {
 	size_t i;
 
-	for (i = 0; i < n && i < flow->n_pending; i++)
-		table->callbacks.http(table->callbacks.ctx, flow, &flow->pending[i].request,
-				      i == 0 ? status : -1, NULL, flow->pending[i].time_ns);
 	if (n > flow->n_pending)
 		n = flow->n_pending;
+	for (i = 0; i < n; i++)
+		say(table, flow, &flow->pending[i].request, NULL, i == 0 ? status : -1,
+		    flow->pending[i].time_ns);
 	if (!n)
 		return;
 	memmove(flow->pending, flow->pending + n, (flow->n_pending - n) * sizeof(*flow->pending));
 	flow->n_pending -= n;
+	table->stats.pending -= n;
 }
 
 static void release(struct flow_table *table, struct flow *flow)
@@ -113,48 +134,419 @@ static void release(struct flow_table *table, struct flow *flow)
 	table->callbacks.released(table->callbacks.ctx, flow);
 }
 
+/* --- the stream buffer ---------------------------------------------------------- */
+
+static void stream_drop(struct flow_table *table, struct flow *flow)
+{
+	table->stats.stream_bytes -= flow->stream_cap;
+	free(flow->stream);
+	flow->stream = NULL;
+	flow->stream_len = flow->stream_cap = 0;
+}
+
 /*
- * The request head still in the stream when no more is coming (the connection
- * closed, or the capture stopped): whatever of it can be read is reported.
+ * Appends to the stream, within the flow's own bound and the table's budget for
+ * all streams; false (nothing appended) when either would be passed.
  */
-static void report_partial(struct flow_table *table, struct flow *flow, uint64_t time_ns)
+static bool stream_append(struct flow_table *table, struct flow *flow, const uint8_t *data,
+			  size_t len, size_t max)
+{
+	size_t cap = flow->stream_cap;
+	char *grown;
+
+	if (flow->stream_len + len > max)
+		return false;
+	if (flow->stream_len + len > cap) {
+		while (cap < flow->stream_len + len)
+			cap = cap ? cap * 2 : 2048;
+		if (cap > max)
+			cap = max;
+		if (table->stats.stream_bytes - flow->stream_cap + cap > FLOW_STREAM_BUDGET)
+			return false;
+		grown = realloc(flow->stream, cap);
+		if (!grown)
+			return false;
+		table->stats.stream_bytes += cap - flow->stream_cap;
+		flow->stream = grown;
+		flow->stream_cap = cap;
+	}
+	memcpy(flow->stream + flow->stream_len, data, len);
+	flow->stream_len += len;
+	return true;
+}
+
+static void stream_consume(struct flow *flow, size_t n)
+{
+	if (n > flow->stream_len)
+		n = flow->stream_len;
+	memmove(flow->stream, flow->stream + n, flow->stream_len - n);
+	flow->stream_len -= n;
+}
+
+/* --- HTTP requests ---------------------------------------------------------------- */
+
+/*
+ * Bytes of the connection could not be read (lost before they were captured,
+ * framing that cannot be followed, a bound reached): said once, judged at worst,
+ * and read on from the next blank line, should more come that can be read.
+ */
+static void lost(struct flow_table *table, struct flow *flow, const char *why, uint64_t time_ns)
+{
+	flow->read = READ_RESYNC;
+	flow->body_left = 0;
+	if (flow->loss_said)
+		return;
+	flow->loss_said = true;
+	flow->requests++;
+	table->stats.lost++;
+	report_pending(table, flow, flow->n_pending, -1);
+	say(table, flow, NULL, why, -1, time_ns);
+}
+
+/*
+ * A head cut short (the connection ended, or the head passed its bound): what can
+ * be read of it is reported, truncated; a request line cut inside its target is
+ * given a version to end it.
+ */
+static void report_cut_head(struct flow_table *table, struct flow *flow, uint64_t time_ns)
 {
 	struct http_request *request = &table->scratch;
-	enum http_parse_result result;
-	size_t consumed, missing, ending_len;
+	struct http_framing framing;
+	size_t consumed, ending_len;
 	const char *error, *ending;
 	char *copy;
 
-	if (!(flow->connect.capture & AM_CAPTURE_HTTP) || flow->unparseable ||
-	    flow->stream_len == 0 || flow->skipping)
-		goto done;
-	/*
-	 * A blank line completes the head, so that what is there parses; a request
-	 * line cut short (a long target) is first given a version to end it.
-	 */
+	/* Only a head holds bytes to read: a body or bytes passed over hold none. */
+	if (!flow->stream_len || flow->read != READ_HEAD)
+		return;
 	ending = memchr(flow->stream, '\n', flow->stream_len) ? "\r\n\r\n" : " HTTP/1.1\r\n\r\n";
 	ending_len = strlen(ending);
 	copy = malloc(flow->stream_len + ending_len);
 	if (!copy)
-		goto done;
+		return;
 	memcpy(copy, flow->stream, flow->stream_len);
 	memcpy(copy + flow->stream_len, ending, ending_len);
-	result = http_parse_request(copy, flow->stream_len + ending_len, request, &consumed,
-				    &missing, &error);
-	free(copy);
-	if (result == HTTP_COMPLETE) {
+	if (http_parse_request(copy, flow->stream_len + ending_len, request, &consumed, &framing,
+			       &error) == HTTP_COMPLETE) {
 		request->truncated = true;
 		table->stats.truncated++;
-		table->callbacks.http(table->callbacks.ctx, flow, request, -1, NULL, time_ns);
+		flow->requests++;
+		say(table, flow, request, NULL, -1, time_ns);
 	} else {
 		table->stats.unparseable++;
-		table->callbacks.http(table->callbacks.ctx, flow, NULL, -1,
-				      error ? error : "request cut short before its first line ended",
-				      time_ns);
+		flow->requests++;
+		say(table, flow, NULL, error ? error : "a request cut short before its first line ended",
+		    -1, time_ns);
 	}
-done:
-	flow->stream_len = 0;
+	free(copy);
 }
+
+static bool pending_grow(struct flow *flow)
+{
+	size_t capacity = flow->pending_capacity ? flow->pending_capacity * 2 : 1;
+	struct flow_pending *grown;
+
+	if (capacity > FLOW_PENDING_MAX)
+		capacity = FLOW_PENDING_MAX;
+	grown = realloc(flow->pending, capacity * sizeof(*flow->pending));
+	if (!grown)
+		return false;
+	flow->pending = grown;
+	flow->pending_capacity = capacity;
+	return true;
+}
+
+/* A request read whole: it waits for its answer (within the per-flow and total bounds). */
+static void request_read(struct flow_table *table, struct flow *flow,
+			 const struct http_request *request, uint64_t time_ns)
+{
+	table->stats.requests++;
+	flow->requests++;
+	flow->loss_said = false;
+	if (flow->n_pending && (flow->n_pending == FLOW_PENDING_MAX ||
+				table->stats.pending >= FLOW_PENDING_TOTAL))
+		report_pending(table, flow, 1, -1);
+	if (flow->n_pending == flow->pending_capacity && !pending_grow(flow)) {
+		say(table, flow, request, NULL, -1, time_ns);
+		return;
+	}
+	flow->pending[flow->n_pending].request = *request;
+	flow->pending[flow->n_pending].time_ns = time_ns;
+	flow->n_pending++;
+	table->stats.pending++;
+}
+
+/*
+ * n bytes of the stream read as `kind`: taken from it, and told to whoever asked
+ * to know how each byte was read (the trace's redaction).
+ */
+static void consume(struct flow_table *table, struct flow *flow, size_t n, enum flow_span kind)
+{
+	if (n > flow->stream_len)
+		n = flow->stream_len;
+	if (n && table->callbacks.span)
+		table->callbacks.span(table->callbacks.ctx, flow,
+				      flow->next_seq - (uint32_t)flow->stream_len, n, kind);
+	stream_consume(flow, n);
+}
+
+/* A chunked body: its data apart from the sizes, extensions and trailers that frame it. */
+static void chunks_read(struct flow_table *table, struct flow *flow)
+{
+	while (flow->stream_len && flow->chunks.state != CHUNK_DONE &&
+	       flow->chunks.state != CHUNK_BAD) {
+		bool data = flow->chunks.state == CHUNK_DATA;
+		bool size = flow->chunks.state == CHUNK_SIZE;
+		size_t want = data ? (flow->chunks.left < flow->stream_len ? (size_t)flow->chunks.left
+									   : flow->stream_len)
+				   : 1;
+		size_t used = http_chunks_feed(&flow->chunks, flow->stream, want);
+
+		if (flow->chunks.state == CHUNK_BAD)
+			return;
+		consume(table, flow, used,
+			data ? SPAN_CHUNK_DATA : size ? SPAN_CHUNK_SIZE : SPAN_CHUNK_OTHER);
+	}
+}
+
+/* Reads what the stream holds: heads, bodies, and after a loss up to a blank line. */
+static void http_read(struct flow_table *table, struct flow *flow, uint64_t time_ns)
+{
+	while (flow->stream_len) {
+		struct http_request *request = &table->scratch;
+		struct http_framing framing;
+		size_t consumed, used, i;
+		const char *error;
+
+		switch (flow->read) {
+		case READ_LENGTH:
+			used = flow->stream_len < flow->body_left ? flow->stream_len
+								  : (size_t)flow->body_left;
+			flow->body_left -= used;
+			consume(table, flow, used, SPAN_BODY);
+			if (!flow->body_left)
+				flow->read = READ_HEAD;
+			break;
+		case READ_CHUNKS:
+			chunks_read(table, flow);
+			if (flow->chunks.state == CHUNK_BAD)
+				lost(table, flow, "a chunked body framed as HTTP does not frame one",
+				     time_ns);
+			else if (flow->chunks.state == CHUNK_DONE)
+				flow->read = READ_HEAD;
+			break;
+		case READ_RESYNC:
+			for (i = 0; i + 3 < flow->stream_len; i++)
+				if (memcmp(flow->stream + i, "\r\n\r\n", 4) == 0)
+					break;
+			if (i + 3 < flow->stream_len) {
+				consume(table, flow, i + 4, SPAN_SKIPPED);
+				flow->read = READ_HEAD;
+			} else {
+				consume(table, flow, flow->stream_len > 3 ? flow->stream_len - 3 : 0,
+					SPAN_SKIPPED);
+				return;
+			}
+			break;
+		case READ_HEAD:
+			switch (http_parse_request(flow->stream, flow->stream_len, request, &consumed,
+						   &framing, &error)) {
+			case HTTP_NEED_MORE:
+				return;
+			case HTTP_MALFORMED:
+				table->stats.unparseable++;
+				if (table->callbacks.span)
+					table->callbacks.span(table->callbacks.ctx, flow,
+							      flow->next_seq -
+								      (uint32_t)flow->stream_len,
+							      flow->stream_len, SPAN_MALFORMED);
+				lost(table, flow, error, time_ns);
+				break;
+			case HTTP_COMPLETE:
+				consume(table, flow, consumed, SPAN_HEAD);
+				request_read(table, flow, request, time_ns);
+				if (framing.body == HTTP_BODY_LENGTH) {
+					flow->read = READ_LENGTH;
+					flow->body_left = framing.length;
+				} else if (framing.body == HTTP_BODY_CHUNKED) {
+					flow->read = READ_CHUNKS;
+					memset(&flow->chunks, 0, sizeof(flow->chunks));
+				} else if (framing.body == HTTP_BODY_UNKNOWN) {
+					lost(table, flow,
+					     "a body framed in a way that cannot be followed (two "
+					     "lengths, or a coding but chunked)",
+					     time_ns);
+				}
+				break;
+			}
+			break;
+		}
+	}
+}
+
+/*
+ * Takes the bytes of one record into the stream, in sequence order: a gap is a
+ * loss, a retransmission adds nothing, an overlap adds what is new. Returns the
+ * new bytes (data, len) to read, or len 0.
+ */
+static void place(struct flow *flow, const struct am_payload_record *record, const uint8_t **data,
+		  size_t *len, bool *gap)
+{
+	int32_t ahead;
+	size_t skip;
+
+	*len = 0;
+	*gap = false;
+	if (!flow->seq_known) {
+		flow->seq_known = true;
+		flow->next_seq = record->seq;
+	}
+	ahead = (int32_t)(record->seq - flow->next_seq);
+	if (ahead > 0) {
+		*gap = true;
+		flow->next_seq = record->seq;
+		ahead = 0;
+	}
+	skip = (size_t)(-ahead);
+	if (skip >= record->captured)
+		return;
+	*data = record->data + skip;
+	*len = record->captured - skip;
+	flow->next_seq += (uint32_t)*len;
+}
+
+static void http_request_payload(struct flow_table *table, struct flow *flow,
+				 const struct am_payload_record *record)
+{
+	uint64_t time_ns = record->header.time_ns;
+	const uint8_t *data;
+	size_t len;
+	bool gap;
+	char why[160];
+
+	if (record->flags & AM_PAYLOAD_LOST) {
+		snprintf(why, sizeof(why),
+			 "%u bytes and what followed were not captured (the pod's capture budget "
+			 "was spent, or the ring buffer full)",
+			 record->payload_len);
+		report_cut_head(table, flow, time_ns);
+		stream_drop(table, flow);
+		lost(table, flow, why, time_ns);
+		return;
+	}
+	place(flow, record, &data, &len, &gap);
+	if (gap) {
+		snprintf(why, sizeof(why), "bytes before sequence %u were never captured",
+			 record->seq);
+		report_cut_head(table, flow, time_ns);
+		flow->stream_len = 0;
+		lost(table, flow, why, time_ns);
+	}
+	if (!len)
+		return;
+	if (flow->read == READ_HEAD && !stream_append(table, flow, data, len, HTTP_MAX_REQUEST_HEAD)) {
+		bool budget = flow->stream_len + len <= HTTP_MAX_REQUEST_HEAD;
+
+		report_cut_head(table, flow, time_ns);
+		flow->stream_len = 0;
+		lost(table, flow,
+		     budget ? "the monitor's memory for connections' streams was spent"
+			    : "a request head longer than the monitor reads",
+		     time_ns);
+		stream_append(table, flow, data, len, HTTP_MAX_REQUEST_HEAD);
+	} else if (flow->read != READ_HEAD &&
+		   !stream_append(table, flow, data, len, HTTP_MAX_REQUEST_HEAD)) {
+		/* Bodies and resynchronisation pass through a buffer of one record at most. */
+		flow->stream_len = 0;
+		lost(table, flow, "the monitor's memory for connections' streams was spent",
+		     time_ns);
+		return;
+	}
+	http_read(table, flow, time_ns);
+}
+
+/* --- TLS and DNS over TCP ----------------------------------------------------------- */
+
+static void name_from_sni(struct flow *flow, const char *sni)
+{
+	/* The pod's own DNS answer named it, and the hello agrees: named by DNS. */
+	if (flow->naming.source == NAME_DNS && strcasecmp(flow->naming.host, sni) == 0)
+		return;
+	if (flow->naming.source == NAME_DNS) {
+		/* The server name wins; what DNS said stays, as evidence. */
+		snprintf(flow->naming.dns_host, sizeof(flow->naming.dns_host), "%s",
+			 flow->naming.host);
+		flow->naming.mismatch = true;
+	}
+	snprintf(flow->naming.host, sizeof(flow->naming.host), "%s", sni);
+	flow->naming.source = NAME_SNI;
+	memset(&flow->naming.cls, 0, sizeof(flow->naming.cls));
+	destination_classify_host(sni, &flow->naming.cls);
+}
+
+static void hello_payload(struct flow_table *table, struct flow *flow,
+			  const struct am_payload_record *record)
+{
+	char sni[TLS_SNI_MAX + 1];
+	const uint8_t *data;
+	size_t len;
+	bool gap;
+	int rc;
+
+	if (flow->hello_done)
+		return;
+	if (record->flags & AM_PAYLOAD_LOST) {
+		flow->naming.hello_unread = true;
+		goto done;
+	}
+	place(flow, record, &data, &len, &gap);
+	if (gap || (len && !stream_append(table, flow, data, len, FLOW_HELLO_MAX))) {
+		flow->naming.hello_unread = true;
+		goto done;
+	}
+	rc = tls_client_hello_sni((const uint8_t *)flow->stream, flow->stream_len, sni, sizeof(sni));
+	if (rc == -EAGAIN)
+		return; /* more of the hello is coming */
+	if (rc == 0)
+		name_from_sni(flow, sni);
+done:
+	flow->hello_done = true;
+	stream_drop(table, flow);
+	release(table, flow);
+}
+
+static void dns_tcp_payload(struct flow_table *table, struct flow *flow,
+			    const struct am_payload_record *record)
+{
+	const uint8_t *data;
+	size_t len;
+	bool gap;
+
+	if (record->flags & AM_PAYLOAD_LOST) {
+		flow->read = READ_RESYNC; /* the framing is gone: nothing more can be read */
+		stream_drop(table, flow);
+		return;
+	}
+	if (flow->read == READ_RESYNC)
+		return;
+	place(flow, record, &data, &len, &gap);
+	if (gap || (len && !stream_append(table, flow, data, len, DNS_TCP_MESSAGE_MAX + 2))) {
+		flow->read = READ_RESYNC;
+		stream_drop(table, flow);
+		return;
+	}
+	while (flow->stream_len >= 2) {
+		size_t message = (size_t)((uint8_t)flow->stream[0] << 8 | (uint8_t)flow->stream[1]);
+
+		if (flow->stream_len < message + 2)
+			return;
+		table->callbacks.dns(table->callbacks.ctx, flow, (const uint8_t *)flow->stream + 2,
+				     message, record->header.time_ns);
+		stream_consume(flow, message + 2);
+	}
+}
+
+/* --- the table --------------------------------------------------------------------- */
 
 static void flow_free(struct flow_table *table, struct flow *flow)
 {
@@ -163,18 +555,26 @@ static void flow_free(struct flow_table *table, struct flow *flow)
 	if (*link == flow)
 		*link = flow->hash_next;
 	lru_unlink(table, flow);
-	free(flow->stream);
+	stream_drop(table, flow);
+	table->stats.pending -= flow->n_pending;
 	free(flow->pending);
 	free(flow);
 	table->count--;
 }
 
-/* Everything the flow still holds is reported; then it is forgotten. */
+/*
+ * Everything the flow still holds is reported; then it is forgotten. A connection
+ * to IMDS or WireServer that asked nothing is said too, with what became of it.
+ */
 static void flow_end(struct flow_table *table, struct flow *flow, uint64_t time_ns)
 {
 	release(table, flow);
 	report_pending(table, flow, flow->n_pending, -1);
-	report_partial(table, flow, time_ns);
+	if (flow->connect.capture & AM_CAPTURE_HTTP) {
+		report_cut_head(table, flow, time_ns);
+		if (!flow->requests)
+			say(table, flow, NULL, NULL, -1, time_ns);
+	}
 	flow_free(table, flow);
 }
 
@@ -184,7 +584,9 @@ struct flow *flow_table_open(struct flow_table *table, const struct am_connect_r
 	struct flow **link = find(table, record->cookie), *flow = *link;
 
 	if (flow) {
-		/* A socket connected again (UDP): the old conversation is over. */
+		/* A socket connected again (UDP), or found twice at start: one conversation. */
+		if (record->flags & AM_CONNECT_EXISTING)
+			return flow;
 		flow_end(table, flow, record->header.time_ns);
 		link = find(table, record->cookie);
 	}
@@ -201,207 +603,46 @@ struct flow *flow_table_open(struct flow_table *table, const struct am_connect_r
 	flow->naming = *naming;
 	flow->held = hold;
 	flow->held_since_ns = record->header.time_ns;
+	flow->opened_ns = record->header.time_ns;
 	flow->last_ns = record->header.time_ns;
+	/*
+	 * A connection older than the monitor: what it sends next is read as a new
+	 * request. Sent in the middle of one, it does not parse, and is judged at worst.
+	 */
+	if (record->flags & AM_CONNECT_EXISTING) {
+		flow->established = true;
+		flow->read = READ_HEAD;
+	}
 	*link = flow;
 	lru_push(table, flow);
 	table->count++;
 	return flow;
 }
 
-static bool stream_append(struct flow *flow, const uint8_t *data, size_t len, size_t max)
+/* The connect of a connection first seen by its request bytes (see flow_callbacks.late). */
+static struct flow *open_late(struct flow_table *table, const struct am_payload_record *record)
 {
-	char *grown;
+	struct am_connect_record connect = {0};
+	struct naming naming = {0};
 
-	if (flow->stream_len + len > max)
-		len = max > flow->stream_len ? max - flow->stream_len : 0;
-	if (!len)
-		return false;
-	grown = realloc(flow->stream, flow->stream_len + len);
-	if (!grown)
-		return false;
-	flow->stream = grown;
-	memcpy(flow->stream + flow->stream_len, data, len);
-	flow->stream_len += len;
-	return true;
-}
-
-static void stream_consume(struct flow *flow, size_t n)
-{
-	memmove(flow->stream, flow->stream + n, flow->stream_len - n);
-	flow->stream_len -= n;
-	flow->stream_seq += (uint32_t)n;
-}
-
-/* After a gap: drop bytes up to the start of something that looks like a request. */
-static void resync(struct flow *flow)
-{
-	size_t i;
-
-	for (i = 0; i + 3 < flow->stream_len; i++) {
-		if (memcmp(flow->stream + i, "\r\n\r\n", 4) == 0) {
-			stream_consume(flow, i + 4);
-			flow->resync = false;
-			return;
-		}
-	}
-	stream_consume(flow, flow->stream_len > 3 ? flow->stream_len - 3 : 0);
-}
-
-/*
- * Room for one more waiting request. Most connections carry one request at a
- * time: a request is large, so room for all FLOW_PENDING_MAX is not taken at once.
- */
-static bool pending_grow(struct flow *flow)
-{
-	size_t capacity = flow->pending_capacity ? flow->pending_capacity * 2 : 1;
-	struct flow_pending *grown;
-
-	if (capacity > FLOW_PENDING_MAX)
-		capacity = FLOW_PENDING_MAX;
-	grown = realloc(flow->pending, capacity * sizeof(*flow->pending));
-	if (!grown)
-		return false;
-	flow->pending = grown;
-	flow->pending_capacity = capacity;
-	return true;
-}
-
-static void parse_requests(struct flow_table *table, struct flow *flow, uint64_t time_ns)
-{
-	for (;;) {
-		struct http_request *request = &table->scratch;
-		enum http_parse_result result;
-		size_t consumed, missing;
-		const char *error;
-
-		if (flow->resync) {
-			resync(flow);
-			if (flow->resync)
-				return;
-		}
-		if (!flow->stream_len || flow->unparseable)
-			return;
-		result = http_parse_request(flow->stream, flow->stream_len, request, &consumed,
-					    &missing, &error);
-		if (result == HTTP_NEED_MORE)
-			return;
-		if (result == HTTP_MALFORMED) {
-			flow->unparseable = true;
-			table->stats.unparseable++;
-			table->callbacks.http(table->callbacks.ctx, flow, NULL, -1, error, time_ns);
-			flow->stream_len = 0;
-			return;
-		}
-		table->stats.requests++;
-		if (flow->n_pending == FLOW_PENDING_MAX)
-			report_pending(table, flow, 1, -1);
-		if (flow->n_pending == flow->pending_capacity && !pending_grow(flow))
-			return;
-		flow->pending[flow->n_pending].request = *request;
-		flow->pending[flow->n_pending].time_ns = time_ns;
-		flow->n_pending++;
-		stream_consume(flow, consumed);
-		if (missing) {
-			flow->skipping = true;
-			flow->skip_to = flow->stream_seq + (uint32_t)missing;
-			return;
-		}
-	}
-}
-
-/* Places a segment in the stream by its sequence number; false when bytes were lost. */
-static bool stream_place(struct flow *flow, const struct am_payload_record *record, size_t max)
-{
-	uint32_t end = flow->stream_seq + (uint32_t)flow->stream_len;
-	int32_t ahead;
-	size_t skip;
-
-	if (!flow->seq_known) {
-		flow->seq_known = true;
-		flow->stream_seq = record->seq;
-		end = record->seq;
-	}
-	if (flow->skipping) {
-		int32_t left = (int32_t)(flow->skip_to - record->seq);
-
-		if (left >= (int32_t)record->payload_len)
-			return true; /* all body */
-		flow->skipping = false;
-		flow->stream_len = 0;
-		flow->stream_seq = record->seq + (uint32_t)(left > 0 ? left : 0);
-		end = flow->stream_seq;
-		if (left < 0) {
-			flow->resync = true; /* the body ended inside a segment we did not see */
-			end = record->seq;
-			flow->stream_seq = record->seq;
-		}
-	}
-	ahead = (int32_t)(record->seq - end);
-	if (ahead > 0)
-		return false; /* a gap: bytes the capture did not see */
-	skip = (size_t)(-ahead);
-	if (skip >= record->captured)
-		return true; /* a retransmission of what we have */
-	stream_append(flow, record->data + skip, record->captured - skip, max);
-	return record->captured == record->payload_len;
-}
-
-static void http_payload(struct flow_table *table, struct flow *flow,
-			 const struct am_payload_record *record)
-{
-	uint64_t time_ns = record->header.time_ns;
-	bool complete;
-
-	if (record->kind == AM_PAYLOAD_HTTP_RESPONSE) {
-		report_pending(table, flow, 1,
-			       http_parse_status((const char *)record->data, record->captured));
-		return;
-	}
-	if (flow->unparseable)
-		return;
-	complete = stream_place(flow, record, FLOW_STREAM_MAX);
-	parse_requests(table, flow, time_ns);
-	if (!complete || (flow->stream_len >= FLOW_STREAM_MAX)) {
-		/* What is there of the current request is all there will be. */
-		report_partial(table, flow, time_ns);
-		flow->seq_known = true;
-		flow->stream_seq = record->seq + record->payload_len;
-		flow->resync = true;
-	}
-}
-
-static void dns_tcp_payload(struct flow_table *table, struct flow *flow,
-			    const struct am_payload_record *record)
-{
-	if (!stream_place(flow, record, DNS_TCP_MESSAGE_MAX + 2)) {
-		flow->stream_len = 0; /* a lost segment: the framing is gone */
-		flow->seq_known = false;
-		return;
-	}
-	while (flow->stream_len >= 2) {
-		size_t len = (size_t)((uint8_t)flow->stream[0] << 8 | (uint8_t)flow->stream[1]);
-
-		if (flow->stream_len < len + 2)
-			return;
-		table->callbacks.dns(table->callbacks.ctx, flow, (const uint8_t *)flow->stream + 2,
-				     len, record->header.time_ns);
-		stream_consume(flow, len + 2);
-	}
-}
-
-static void hello_payload(struct flow_table *table, struct flow *flow,
-			  const struct am_payload_record *record)
-{
-	char sni[TLS_SNI_MAX + 1];
-
-	if (!flow->held)
-		return;
-	if (tls_client_hello_sni(record->data, record->captured, sni, sizeof(sni)) == 0) {
-		strcpy(flow->naming.host, sni);
-		flow->naming.source = NAME_SNI;
-		destination_classify_host(sni, &flow->naming.cls);
-	}
-	release(table, flow);
+	if (record->kind != AM_PAYLOAD_HTTP_REQUEST || record->family != 4 || !record->cookie)
+		return NULL;
+	connect.header = record->header;
+	connect.header.type = AM_REC_CONNECT;
+	connect.header.size = sizeof(connect);
+	connect.task.cgroup_id = record->cgroup_id;
+	connect.task.pid = record->pid;
+	connect.family = 4;
+	connect.protocol = 6;
+	connect.port = record->dport;
+	connect.capture = AM_CAPTURE_HTTP;
+	connect.flags = AM_CONNECT_EXISTING;
+	connect.sport = record->sport;
+	connect.cookie = record->cookie;
+	memcpy(connect.addr, record->daddr, 4);
+	if (table->callbacks.late)
+		table->callbacks.late(table->callbacks.ctx, &connect, &naming);
+	return flow_table_open(table, &connect, &naming, false);
 }
 
 void flow_table_payload(struct flow_table *table, const struct am_payload_record *record)
@@ -409,13 +650,22 @@ void flow_table_payload(struct flow_table *table, const struct am_payload_record
 	struct flow *flow = *find(table, record->cookie);
 
 	if (!flow)
+		flow = open_late(table, record);
+	if (!flow)
 		return;
 	touch(table, flow, record->header.time_ns);
 	switch (record->kind) {
 	case AM_PAYLOAD_HTTP_REQUEST:
-	case AM_PAYLOAD_HTTP_RESPONSE:
 		if (flow->connect.capture & AM_CAPTURE_HTTP)
-			http_payload(table, flow, record);
+			http_request_payload(table, flow, record);
+		break;
+	case AM_PAYLOAD_HTTP_RESPONSE:
+		if (flow->connect.capture & AM_CAPTURE_HTTP) {
+			flow->established = true;
+			report_pending(table, flow, 1,
+				       http_parse_status((const char *)record->data,
+							 record->captured));
+		}
 		break;
 	case AM_PAYLOAD_TLS_HELLO:
 		hello_payload(table, flow, record);
@@ -425,6 +675,35 @@ void flow_table_payload(struct flow_table *table, const struct am_payload_record
 			dns_tcp_payload(table, flow, record);
 		break;
 	}
+}
+
+void flow_table_state(struct flow_table *table, const struct am_flow_state_record *record)
+{
+	struct flow *flow = *find(table, record->cookie);
+	uint64_t time_ns = record->header.time_ns;
+
+	if (!flow)
+		return;
+	touch(table, flow, time_ns);
+	if (record->state == AM_FLOW_CONNECTING)
+		flow->connecting = true;
+	if (record->state == AM_FLOW_ESTABLISHED || (record->flags & AM_FLOW_WAS_ESTABLISHED))
+		flow->established = true;
+	if (record->state != AM_FLOW_CLOSED)
+		return;
+	if (!flow->established)
+		flow->refused = true;
+	/* Bytes the socket sent past the last one captured: lost at the very end. */
+	if ((flow->connect.capture & AM_CAPTURE_HTTP) && flow->seq_known &&
+	    (int32_t)(record->seq_end - flow->next_seq) > 0 && flow->read != READ_RESYNC) {
+		report_cut_head(table, flow, time_ns);
+		flow->stream_len = 0;
+		lost(table, flow, "bytes the connection sent last were never captured", time_ns);
+	} else if ((flow->connect.capture & AM_CAPTURE_HTTP) && (record->flags & AM_FLOW_LOST) &&
+		   !flow->loss_said) {
+		lost(table, flow, "bytes of the connection were not captured", time_ns);
+	}
+	flow_end(table, flow, time_ns);
 }
 
 void flow_table_close(struct flow_table *table, uint64_t cookie, uint64_t time_ns)
@@ -447,6 +726,19 @@ void flow_table_advance(struct flow_table *table, uint64_t now_ns)
 		while (flow->n_pending && now_ns > flow->pending[0].time_ns &&
 		       now_ns - flow->pending[0].time_ns > FLOW_ANSWER_WAIT_NS)
 			report_pending(table, flow, 1, -1);
+		/*
+		 * A connection to IMDS that asked nothing in its first seconds: said with
+		 * what became of it (where the kernel reports connections' states, not
+		 * established by now: its SYN was refused or dropped).
+		 */
+		if ((flow->connect.capture & AM_CAPTURE_HTTP) && !flow->requests &&
+		    !flow->stream_len && now_ns > flow->opened_ns &&
+		    now_ns - flow->opened_ns > FLOW_ANSWER_WAIT_NS) {
+			if (flow->connecting && !flow->established)
+				flow->refused = true;
+			flow->requests++;
+			say(table, flow, NULL, NULL, -1, now_ns);
+		}
 	}
 }
 
@@ -489,5 +781,24 @@ const char *name_source_name(enum name_source source)
 		return "service-tag";
 	default:
 		return "none";
+	}
+}
+
+const struct flow *flow_table_find(const struct flow_table *table, uint64_t cookie)
+{
+	return *find((struct flow_table *)table, cookie);
+}
+
+const char *flow_outcome_name(enum flow_outcome outcome)
+{
+	switch (outcome) {
+	case OUTCOME_ANSWERED:
+		return "answered";
+	case OUTCOME_CONNECTED:
+		return "connected";
+	case OUTCOME_NOT_CONNECTED:
+		return "not-connected";
+	default:
+		return "unknown";
 	}
 }

@@ -8,65 +8,220 @@
 #include <string.h>
 
 #include "accessmon.h"
+#include "flows.h"
 #include "http.h"
 
 #define HIDDEN '*'
-#define NAME_MAX_KEPT 15
+/* The longest header name the pipeline reads: transfer-encoding. */
+#define NAME_MAX_KEPT 17
 
-enum scrub_state {
-	AT_REQUEST_LINE, /* kept: the method, the target and the version */
-	AT_NAME,	 /* a header's name, up to its colon: kept */
-	IN_KEPT_VALUE,	 /* a value the pipeline reads */
-	IN_HIDDEN_VALUE, /* any other value, or a line that is not a header */
-	IN_BODY,	 /* Content-Length bytes after the head */
-	IN_RESYNC,	 /* after bytes never captured: up to the next blank line */
-};
-
-/* Reading a Content-Length value as http_parse_request does. */
-enum length_state { LENGTH_LEADING, LENGTH_DIGITS, LENGTH_TRAILING, LENGTH_INVALID };
-
-/* Where one connection's request stream stands. */
-struct flow {
-	uint64_t cookie;
-	uint64_t last_used;
-	uint32_t next_seq;
-	enum scrub_state state;
-	bool line_blank;    /* nothing on this line so far */
-	bool line_cr;	    /* ... but a '\r': blank only if '\n' follows */
-	bool length_header; /* the kept value is Content-Length's */
-	uint8_t name_len;   /* NAME_MAX_KEPT + 1: longer than any name kept */
-	char name[NAME_MAX_KEPT + 1];
-	enum length_state length_state;
-	uint64_t length_value;	 /* this line's */
-	uint64_t content_length; /* the head's, the last line's */
-	uint64_t body_left;
-	uint32_t window; /* the last four bytes, while resynchronising */
+/* What becomes of one byte of a request segment. */
+enum action {
+	UNREAD = 0,	/* read by no one (a retransmission, a connection not followed): hidden */
+	HIDE,		/* a value or body byte */
+	HIDE_BUT_LINES, /* hidden, but '\r' and '\n' stay: the framing may look for them */
+	KEEP,		/* the request line, a name, a value the pipeline reads, a chunk size */
 };
 
 struct redactor {
-	struct flow flows[REDACT_FLOWS_MAX];
-	size_t n_flows;
-	uint64_t clock; /* counts uses, for least-recently-used */
+	/* The pipeline's own reading of each request stream: it says how each byte is read. */
+	struct flow_table *flows;
+	/* The segment being cleaned: its sequence numbers, the first one read anew. */
+	uint32_t seq, first_new;
+	size_t len;
+	uint8_t actions[AM_PAYLOAD_LEN];
 	uint8_t *buf;
 	size_t buf_len;
 };
 
+/*
+ * Reads a request head as http_parse_request does, line by line, and says for
+ * each byte whether it stays: the request line, every header's name, the values
+ * of the headers the pipeline reads (Host, Metadata, Content-Length,
+ * Transfer-Encoding), line ends; nothing else.
+ */
+static void head_actions(const char *head, size_t len, uint8_t *out)
+{
+	enum { REQUEST_LINE, NAME, KEPT_VALUE, HIDDEN_VALUE } state = REQUEST_LINE;
+	static const char *const kept[] = {"host", "metadata", "content-length", "transfer-encoding"};
+	char name[NAME_MAX_KEPT + 1];
+	size_t name_len = 0, i, k;
+	bool started = false; /* the request line has begun: blank lines before it are skipped */
+
+	for (i = 0; i < len; i++) {
+		char c = head[i];
+
+		switch (state) {
+		case REQUEST_LINE:
+			out[i] = KEEP;
+			if (c != '\r' && c != '\n')
+				started = true;
+			else if (c == '\n' && started)
+				state = NAME;
+			break;
+		case NAME:
+			out[i] = KEEP;
+			if (c == '\n') {
+				name_len = 0;
+			} else if (c == ':') {
+				bool keep = false;
+
+				for (k = 0; name_len <= NAME_MAX_KEPT && k < sizeof(kept) / sizeof(*kept); k++)
+					keep |= strlen(kept[k]) == name_len &&
+						strncmp(kept[k], name, name_len) == 0;
+				state = keep ? KEPT_VALUE : HIDDEN_VALUE;
+			} else if (isalnum((unsigned char)c) || (c && strchr("!#$%&'*+-.^_`|~", c))) {
+				if (name_len < NAME_MAX_KEPT)
+					name[name_len] = (char)tolower((unsigned char)c);
+				name_len += name_len <= NAME_MAX_KEPT;
+			} else if (c == '\r') {
+				/* Part of the name to the parser: no name it reads. */
+				name_len = NAME_MAX_KEPT + 1;
+			} else {
+				/* Not a header: the parser ignores the line, and none of it is kept. */
+				out[i] = HIDE_BUT_LINES;
+				state = HIDDEN_VALUE;
+			}
+			break;
+		case KEPT_VALUE:
+			out[i] = KEEP;
+			if (c == '\n') {
+				state = NAME;
+				name_len = 0;
+			}
+			break;
+		case HIDDEN_VALUE:
+			out[i] = HIDE_BUT_LINES;
+			if (c == '\n') {
+				state = NAME;
+				name_len = 0;
+			}
+			break;
+		}
+	}
+}
+
+/*
+ * Bytes [seq, seq + len) of a stream are read as `action`s: those of the segment
+ * are noted. A byte read twice (a head that did not parse, then passed over)
+ * keeps the most it was kept for.
+ */
+static void mark(struct redactor *r, uint32_t seq, size_t len, const uint8_t *actions, uint8_t all)
+{
+	for (size_t j = 0; j < len; j++) {
+		uint32_t offset = seq + (uint32_t)j - r->seq;
+		uint8_t action = actions ? actions[j] : all;
+
+		if (offset < r->len && (int32_t)(seq + (uint32_t)j - r->first_new) >= 0 &&
+		    action > r->actions[offset])
+			r->actions[offset] = action;
+	}
+}
+
+/* Whether [seq, seq + len) meets the segment being cleaned. */
+static bool meets_segment(const struct redactor *r, uint32_t seq, size_t len)
+{
+	return (int32_t)(seq + (uint32_t)len - r->seq) > 0 &&
+	       (int32_t)(seq - (r->seq + (uint32_t)r->len)) < 0;
+}
+
+/* The span is still in flow->stream when it is told: a head is read from there. */
+static void on_span(void *ctx, const struct flow *flow, uint32_t seq, size_t len,
+		    enum flow_span kind)
+{
+	struct redactor *r = ctx;
+	uint8_t *actions;
+
+	if (!meets_segment(r, seq, len))
+		return;
+	switch (kind) {
+	case SPAN_HEAD:
+	case SPAN_MALFORMED:
+		actions = malloc(len);
+		if (!actions)
+			return; /* unmarked: hidden whole */
+		head_actions(flow->stream, len, actions);
+		mark(r, seq, len, actions, 0);
+		free(actions);
+		break;
+	case SPAN_CHUNK_SIZE:
+		mark(r, seq, len, NULL, KEEP);
+		break;
+	case SPAN_CHUNK_OTHER:
+	case SPAN_SKIPPED:
+		mark(r, seq, len, NULL, HIDE_BUT_LINES);
+		break;
+	case SPAN_BODY:
+	case SPAN_CHUNK_DATA:
+		mark(r, seq, len, NULL, HIDE);
+		break;
+	}
+}
+
+/* What the stream holds unread after the segment: a head not yet whole, or bytes passed over. */
+static void mark_unread_tail(struct redactor *r, const struct flow *flow)
+{
+	uint32_t seq = flow->next_seq - (uint32_t)flow->stream_len;
+	uint8_t *actions;
+
+	if (!flow->stream_len || !meets_segment(r, seq, flow->stream_len))
+		return;
+	if (flow->read != READ_HEAD) {
+		mark(r, seq, flow->stream_len, NULL, HIDE_BUT_LINES);
+		return;
+	}
+	actions = malloc(flow->stream_len);
+	if (!actions)
+		return;
+	head_actions(flow->stream, flow->stream_len, actions);
+	mark(r, seq, flow->stream_len, actions, 0);
+	free(actions);
+}
+
+static void ignore_http(void *ctx, const struct flow *flow, const struct flow_request *request,
+			uint64_t time_ns)
+{
+	(void)ctx, (void)flow, (void)request, (void)time_ns;
+}
+
+static void ignore_flow(void *ctx, struct flow *flow)
+{
+	(void)ctx, (void)flow;
+}
+
+static void ignore_dns(void *ctx, const struct flow *flow, const uint8_t *message, size_t len,
+		       uint64_t time_ns)
+{
+	(void)ctx, (void)flow, (void)message, (void)len, (void)time_ns;
+}
+
 struct redactor *redactor_new(void)
 {
-	return calloc(1, sizeof(struct redactor));
+	struct redactor *r = calloc(1, sizeof(*r));
+	struct flow_callbacks callbacks = {ignore_http, ignore_flow, ignore_dns, NULL, on_span, NULL, r};
+
+	if (!r)
+		return NULL;
+	r->flows = flow_table_new(REDACT_FLOWS_MAX, &callbacks);
+	if (!r->flows) {
+		free(r);
+		return NULL;
+	}
+	return r;
 }
 
 void redactor_free(struct redactor *r)
 {
 	if (!r)
 		return;
+	flow_table_free(r->flows);
 	free(r->buf);
 	free(r);
 }
 
 size_t redactor_flows(const struct redactor *r)
 {
-	return r->n_flows;
+	return flow_table_count(r->flows);
 }
 
 static void zero_after_nul(char *s, size_t n)
@@ -82,237 +237,46 @@ static void clean_task(struct am_task *task)
 	zero_after_nul(task->comm, sizeof(task->comm));
 }
 
-static struct flow *flow_find(struct redactor *r, uint64_t cookie)
+/*
+ * A request segment: read by the same flow table the pipeline reads with, which
+ * says how each byte is read; what is read as a value or a body is hidden.
+ * `original` goes to the flow table as it came, `record` is the copy cleaned.
+ */
+static void clean_request(struct redactor *r, const struct am_payload_record *original,
+			  struct am_payload_record *record, uint32_t captured)
 {
-	for (size_t i = 0; i < r->n_flows; i++)
-		if (r->flows[i].cookie == cookie)
-			return &r->flows[i];
-	return NULL;
-}
+	const struct flow *flow = flow_table_find(r->flows, original->cookie);
+	uint32_t i;
 
-static void flow_forget(struct redactor *r, uint64_t cookie)
-{
-	struct flow *flow = flow_find(r, cookie);
-
+	r->seq = original->seq;
+	r->len = captured;
+	r->first_new = original->seq;
+	memset(r->actions, UNREAD, sizeof(r->actions));
+	/* What the flow table already read of a retransmission it reads no more. */
+	if (flow && flow->seq_known && (int32_t)(original->seq - flow->next_seq) < 0)
+		r->first_new = flow->next_seq;
+	flow_table_payload(r->flows, original);
+	flow = flow_table_find(r->flows, original->cookie);
 	if (flow)
-		*flow = r->flows[--r->n_flows];
-}
+		mark_unread_tail(r, flow);
+	for (i = 0; i < captured; i++) {
+		uint8_t *c = &record->data[i];
 
-/* A connection seen for the first time: its stream starts at `seq`. */
-static struct flow *flow_start(struct redactor *r, uint64_t cookie, uint32_t seq)
-{
-	struct flow *flow;
-
-	if (r->n_flows < REDACT_FLOWS_MAX) {
-		flow = &r->flows[r->n_flows++];
-	} else {
-		flow = &r->flows[0];
-		for (size_t i = 1; i < r->n_flows; i++)
-			if (r->flows[i].last_used < flow->last_used)
-				flow = &r->flows[i];
-	}
-	memset(flow, 0, sizeof(*flow));
-	flow->cookie = cookie;
-	flow->next_seq = seq;
-	flow->state = AT_REQUEST_LINE;
-	flow->line_blank = true;
-	return flow;
-}
-
-static void start_line(struct flow *flow)
-{
-	flow->state = AT_NAME;
-	flow->line_blank = true;
-	flow->line_cr = false;
-	flow->name_len = 0;
-}
-
-/* The headers whose values the pipeline reads (user/http.c). */
-static void end_name(struct flow *flow)
-{
-	bool kept = false;
-
-	if (flow->name_len <= NAME_MAX_KEPT) {
-		flow->name[flow->name_len] = '\0';
-		flow->length_header = strcmp(flow->name, "content-length") == 0;
-		kept = flow->length_header || strcmp(flow->name, "host") == 0 ||
-		       strcmp(flow->name, "metadata") == 0;
-	}
-	if (flow->length_header) {
-		flow->length_state = LENGTH_LEADING;
-		flow->length_value = 0;
-	}
-	flow->state = kept ? IN_KEPT_VALUE : IN_HIDDEN_VALUE;
-}
-
-static void end_head(struct flow *flow)
-{
-	flow->body_left = flow->content_length;
-	flow->content_length = 0;
-	flow->state = flow->body_left ? IN_BODY : AT_REQUEST_LINE;
-	flow->line_blank = true;
-}
-
-/* One byte of a Content-Length value: digits between spaces, like http.c reads it. */
-static void length_byte(struct flow *flow, uint8_t c)
-{
-	bool digit = c >= '0' && c <= '9';
-
-	switch (flow->length_state) {
-	case LENGTH_LEADING:
-		if (c == ' ' || c == '\t')
-			return;
-		/* fall through */
-	case LENGTH_DIGITS:
-		if (digit) {
-			flow->length_state = LENGTH_DIGITS;
-			flow->length_value = http_length_digit(flow->length_value, c);
-			return;
-		}
-		if (flow->length_state == LENGTH_DIGITS && (c == ' ' || c == '\r')) {
-			flow->length_state = LENGTH_TRAILING;
-			return;
-		}
-		flow->length_state = LENGTH_INVALID;
-		return;
-	case LENGTH_TRAILING:
-		if (c != ' ' && c != '\r')
-			flow->length_state = LENGTH_INVALID;
-		return;
-	case LENGTH_INVALID:
-		return;
-	}
-}
-
-static void end_length(struct flow *flow)
-{
-	bool valid = flow->length_state == LENGTH_DIGITS || flow->length_state == LENGTH_TRAILING;
-
-	flow->content_length = valid ? flow->length_value : 0;
-}
-
-static bool token_char(uint8_t c)
-{
-	return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-static void scrub_byte(struct flow *flow, uint8_t *c)
-{
-	switch (flow->state) {
-	case AT_REQUEST_LINE:
-		/* Blank lines between pipelined requests are skipped, as the parser does. */
-		if (*c == '\n') {
-			if (!flow->line_blank)
-				start_line(flow);
-		} else if (*c != '\r') {
-			flow->line_blank = false;
-		}
-		return;
-	case AT_NAME:
-		if (flow->line_cr) {
-			/* "\r\n" ends the head; a '\r' then anything else begins no header. */
-			flow->line_cr = false;
-			if (*c == '\n') {
-				end_head(flow);
-				return;
-			}
-			flow->line_blank = false;
-			flow->state = IN_HIDDEN_VALUE;
-			if (*c != '\r')
+		switch (r->actions[i]) {
+		case KEEP:
+			break;
+		case HIDE_BUT_LINES:
+			if (*c != '\r' && *c != '\n')
 				*c = HIDDEN;
-			return;
-		}
-		if (*c == '\n') {
-			if (flow->line_blank)
-				end_head(flow);
-			else
-				start_line(flow);
-		} else if (*c == '\r' && flow->line_blank) {
-			flow->line_cr = true;
-		} else if (*c == ':' && !flow->line_blank) {
-			end_name(flow);
-		} else if (token_char(*c)) {
-			flow->line_blank = false;
-			if (flow->name_len < NAME_MAX_KEPT)
-				flow->name[flow->name_len++] = (char)tolower(*c);
-			else
-				flow->name_len = NAME_MAX_KEPT + 1;
-		} else {
-			/* Not a header line: none of it is kept from here. */
-			flow->line_blank = false;
-			flow->state = IN_HIDDEN_VALUE;
+			break;
+		default:
 			*c = HIDDEN;
 		}
-		return;
-	case IN_KEPT_VALUE:
-		if (*c == '\n') {
-			if (flow->length_header)
-				end_length(flow);
-			start_line(flow);
-		} else if (flow->length_header) {
-			length_byte(flow, *c);
-		}
-		return;
-	case IN_HIDDEN_VALUE:
-		if (*c == '\n')
-			start_line(flow);
-		else if (*c != '\r')
-			*c = HIDDEN;
-		return;
-	case IN_BODY:
-		*c = HIDDEN;
-		if (--flow->body_left == 0) {
-			flow->state = AT_REQUEST_LINE;
-			flow->line_blank = true;
-		}
-		return;
-	case IN_RESYNC:
-		/* As the flow table does after a gap: the next request follows a blank line. */
-		flow->window = flow->window << 8 | *c;
-		if (*c != '\r' && *c != '\n')
-			*c = HIDDEN;
-		if (flow->window == 0x0d0a0d0au) {
-			flow->state = AT_REQUEST_LINE;
-			flow->line_blank = true;
-		}
-		return;
 	}
 }
 
-static void resync(struct flow *flow, uint32_t next_seq)
-{
-	flow->state = IN_RESYNC;
-	flow->window = 0;
-	flow->next_seq = next_seq;
-}
-
-static void clean_request(struct redactor *r, struct am_payload_record *record, uint32_t captured)
-{
-	struct flow *flow = flow_find(r, record->cookie);
-	int32_t ahead;
-
-	if (!flow)
-		flow = flow_start(r, record->cookie, record->seq);
-	flow->last_used = ++r->clock;
-	ahead = (int32_t)(record->seq - flow->next_seq);
-	if (ahead != 0) {
-		/*
-		 * Again (a retransmission), or after a gap: the flow table reads none of
-		 * it, and after a gap it looks for the next request past a blank line.
-		 */
-		memset(record->data, HIDDEN, captured);
-		if (ahead > 0)
-			resync(flow, record->seq + record->payload_len);
-		return;
-	}
-	for (uint32_t i = 0; i < captured; i++)
-		scrub_byte(flow, &record->data[i]);
-	flow->next_seq = record->seq + record->payload_len;
-	if (captured < record->payload_len)
-		resync(flow, flow->next_seq); /* bytes the kernel did not capture */
-}
-
-static void clean_payload(struct redactor *r, struct am_payload_record *record)
+static void clean_payload(struct redactor *r, const struct am_payload_record *original,
+			  struct am_payload_record *record)
 {
 	uint32_t captured = record->captured < AM_PAYLOAD_LEN ? record->captured : AM_PAYLOAD_LEN;
 	uint8_t *line_end;
@@ -320,7 +284,7 @@ static void clean_payload(struct redactor *r, struct am_payload_record *record)
 	memset(record->data + captured, 0, AM_PAYLOAD_LEN - captured);
 	switch (record->kind) {
 	case AM_PAYLOAD_HTTP_REQUEST:
-		clean_request(r, record, captured);
+		clean_request(r, original, record, captured);
 		break;
 	case AM_PAYLOAD_HTTP_RESPONSE:
 		/* The status line is all the pipeline reads of an answer. */
@@ -330,11 +294,15 @@ static void clean_payload(struct redactor *r, struct am_payload_record *record)
 			       captured - (size_t)(line_end + 1 - record->data));
 		break;
 	default:
-		break; /* TLS hellos and DNS answers hold names, which the records show anyway */
+		/*
+		 * TLS hellos and DNS answers hold names, which the records show anyway; a
+		 * packet to IMDS or WireServer, its first bytes, which carry no secret.
+		 */
+		break;
 	}
 }
 
-static void clean_record(struct redactor *r, void *data, size_t size)
+static void clean_record(struct redactor *r, const void *original, void *data, size_t size)
 {
 	struct am_record_header *header = data;
 
@@ -342,6 +310,10 @@ static void clean_record(struct redactor *r, void *data, size_t size)
 	case AM_REC_FORK:
 		if (size >= sizeof(struct am_fork_record))
 			clean_task(&((struct am_fork_record *)data)->task);
+		break;
+	case AM_REC_SOCKET:
+		if (size >= sizeof(struct am_socket_record))
+			clean_task(&((struct am_socket_record *)data)->task);
 		break;
 	case AM_REC_OPEN:
 		if (size >= sizeof(struct am_open_record)) {
@@ -372,7 +344,7 @@ static void clean_record(struct redactor *r, void *data, size_t size)
 		break;
 	case AM_REC_PAYLOAD:
 		if (size >= sizeof(struct am_payload_record))
-			clean_payload(r, data);
+			clean_payload(r, original, data);
 		break;
 	default:
 		break;
@@ -383,13 +355,14 @@ static void clean_record(struct redactor *r, void *data, size_t size)
  * Whether a record can carry bytes that are not its own. Connects and sends (the
  * most frequent records) cannot: their only string is the comm that
  * bpf_get_current_comm fills, zero-padded; repeat records are made by user space
- * from zeroed memory; exits and closes hold no string. They are recorded as they
- * are, without a copy.
+ * from zeroed memory; exits, closes and states hold no string. They are recorded
+ * as they are, without a copy.
  */
 static bool needs_cleaning(uint16_t type)
 {
 	switch (type) {
 	case AM_REC_FORK: /* the child's comm, read as a string */
+	case AM_REC_SOCKET:
 	case AM_REC_OPEN:
 	case AM_REC_CGROUP_MKDIR:
 	case AM_REC_CGROUP_RMDIR:
@@ -401,14 +374,45 @@ static bool needs_cleaning(uint16_t type)
 	}
 }
 
+/* The connections the pipeline reads requests of are the ones the redactor follows. */
+static void follow(struct redactor *r, const void *data, size_t size)
+{
+	const struct am_record_header *header = data;
+	static const struct naming none;
+
+	switch (header->type) {
+	case AM_REC_CONNECT:
+	case AM_REC_SEND:
+		if (size >= sizeof(struct am_connect_record)) {
+			const struct am_connect_record *connect = data;
+
+			if ((connect->capture & AM_CAPTURE_HTTP) && connect->cookie)
+				flow_table_open(r->flows, connect, &none, false);
+		}
+		break;
+	case AM_REC_FLOW_CLOSE:
+		if (size >= sizeof(struct am_flow_close_record))
+			flow_table_close(r->flows, ((const struct am_flow_close_record *)data)->cookie,
+					 header->time_ns);
+		break;
+	case AM_REC_FLOW_STATE:
+		if (size >= sizeof(struct am_flow_state_record) &&
+		    ((const struct am_flow_state_record *)data)->state == AM_FLOW_CLOSED)
+			flow_table_close(r->flows, ((const struct am_flow_state_record *)data)->cookie,
+					 header->time_ns);
+		break;
+	default:
+		break;
+	}
+}
+
 const void *redactor_clean(struct redactor *r, const void *data, size_t size)
 {
 	const struct am_record_header *header = data;
 
 	if (size < sizeof(*header))
 		return data;
-	if (header->type == AM_REC_FLOW_CLOSE && size >= sizeof(struct am_flow_close_record))
-		flow_forget(r, ((const struct am_flow_close_record *)data)->cookie);
+	follow(r, data, size);
 	if (!needs_cleaning(header->type))
 		return data;
 	if (size > r->buf_len) {
@@ -420,6 +424,6 @@ const void *redactor_clean(struct redactor *r, const void *data, size_t size)
 		r->buf_len = size;
 	}
 	memcpy(r->buf, data, size);
-	clean_record(r, r->buf, size);
+	clean_record(r, data, r->buf, size);
 	return r->buf;
 }

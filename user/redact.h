@@ -6,14 +6,17 @@
  *  - ring buffer memory is not cleared: the bytes after a string's NUL, after a
  *    payload's captured bytes or after an exec's arguments are whatever an older
  *    record left there (another pod's request, say). They become zeros.
- *  - an HTTP request to IMDS or WireServer keeps its request line and the values
- *    of the headers the pipeline reads (Host, Metadata, Content-Length); every
- *    other header keeps its name, its value becomes '*'s, and so does a body.
+ *  - an HTTP request to IMDS or WireServer keeps its request lines and the
+ *    values of the headers the pipeline reads (Host, Metadata, Content-Length,
+ *    Transfer-Encoding); every other header keeps its name, its value becomes
+ *    '*'s, and so do bodies and chunks' bytes (their sizes stay).
  *  - an HTTP answer keeps its status line; the rest becomes '*'s.
- * Lengths never change, so a replay reassembles the same streams and raises the
- * same alerts as the live run did. HTTP requests are followed per connection
- * (a header can be split across segments); a segment that does not continue
- * where its connection's last one ended is hidden whole.
+ * Lengths never change, and line ends stay wherever the framing may look for
+ * them, so a replay reassembles the same streams and raises the same alerts as
+ * the live run did. Each connection's stream is read by the pipeline's own flow
+ * table (flows.h), which says how every byte was read: head, body, chunk, or
+ * passed over. A byte it does not read (a retransmission, a connection it does
+ * not follow) is hidden.
  */
 #ifndef ACCESSMON_REDACT_H
 #define ACCESSMON_REDACT_H
@@ -23,8 +26,11 @@
 
 struct redactor;
 
-/* Connections followed at once; the least recently used one is forgotten first. */
-#define REDACT_FLOWS_MAX 1024
+/*
+ * Connections followed at once, as many as the pipeline follows; the least
+ * recently used one is forgotten first.
+ */
+#define REDACT_FLOWS_MAX 65536
 
 struct redactor *redactor_new(void);
 void redactor_free(struct redactor *redactor);
