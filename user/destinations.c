@@ -98,16 +98,21 @@ void destination_classify_host(const char *host, struct destination_class *out)
 	out->service = SERVICE_OTHER;
 }
 
-enum destination_service destination_fixed(uint8_t family, const uint8_t addr[16], uint16_t port)
+enum destination_service destination_fixed(uint8_t family, const uint8_t addr[16])
 {
 	static const uint8_t imds[4] = {169, 254, 169, 254};
 	static const uint8_t wireserver[4] = {168, 63, 129, 16};
 
+	/*
+	 * Every port and protocol: IMDS serves HTTP on 80 only, but a packet to another
+	 * port can be turned to it by NAT in the pod's own namespace, and a probe of the
+	 * address is a contact all the same.
+	 */
 	if (family != 4)
 		return SERVICE_NONE;
-	if (memcmp(addr, imds, 4) == 0 && port == 80)
+	if (memcmp(addr, imds, 4) == 0)
 		return SERVICE_IMDS;
-	if (memcmp(addr, wireserver, 4) == 0 && (port == 80 || port == 32526))
+	if (memcmp(addr, wireserver, 4) == 0)
 		return SERVICE_WIRESERVER;
 	return SERVICE_NONE;
 }

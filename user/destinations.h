@@ -40,8 +40,8 @@ struct destination_class {
 
 /* Classifies a lower-case host name without a trailing dot. */
 void destination_classify_host(const char *host, struct destination_class *out);
-/* IMDS (169.254.169.254:80) and WireServer (168.63.129.16:80 and :32526). */
-enum destination_service destination_fixed(uint8_t family, const uint8_t addr[16], uint16_t port);
+/* IMDS (169.254.169.254) and WireServer (168.63.129.16), on any port and protocol. */
+enum destination_service destination_fixed(uint8_t family, const uint8_t addr[16]);
 
 const char *destination_service_name(enum destination_service service);
 const char *destination_cloud_name(enum destination_cloud cloud);

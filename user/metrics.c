@@ -19,6 +19,8 @@ static const char *const record_names[AM_REC_TYPE_MAX] = {
 	[AM_REC_PAYLOAD] = "payload",
 	[AM_REC_FLOW_CLOSE] = "flow-close",
 	[AM_REC_CONNECT_REPEAT] = "connect-repeat",
+	[AM_REC_FLOW_STATE] = "flow-state",
+	[AM_REC_SOCKET] = "socket",
 };
 
 static const char *const kernel_counter_names[AM_CNT_MAX] = {
@@ -27,6 +29,7 @@ static const char *const kernel_counter_names[AM_CNT_MAX] = {
 	[AM_CNT_PAYLOAD_CUT] = "accessmon_payload_bytes_not_captured_total",
 	[AM_CNT_FLOW_STORAGE] = "accessmon_flow_storage_failures_total",
 	[AM_CNT_REPEAT_FULL] = "accessmon_repeat_map_full_total",
+	[AM_CNT_CAPTURE_BUDGET] = "accessmon_capture_budget_bytes_total",
 };
 
 static const char *const kernel_counter_help[AM_CNT_MAX] = {
@@ -35,6 +38,8 @@ static const char *const kernel_counter_help[AM_CNT_MAX] = {
 	[AM_CNT_PAYLOAD_CUT] = "Payload bytes past a record's or a connection's capture limit.",
 	[AM_CNT_FLOW_STORAGE] = "Sockets that could not get capture state.",
 	[AM_CNT_REPEAT_FULL] = "Connects and sends reported one by one: the repeat map was full.",
+	[AM_CNT_CAPTURE_BUDGET] = "Payload bytes not captured: their pod had spent its capture budget "
+				  "(each is also said in a payload-lost record and judged at its worst).",
 };
 
 const char *record_type_name(unsigned int type)

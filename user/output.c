@@ -116,6 +116,10 @@ static const char *view_kind_name(const struct event_view *view)
 		return "dns";
 	case VIEW_REPEAT:
 		return view->repeat->repeat_of == AM_REC_SEND ? "send-repeat" : "connect-repeat";
+	case VIEW_PACKET:
+		return "packet";
+	case VIEW_SOCKET:
+		return "socket";
 	}
 	return "unknown";
 }
@@ -495,12 +499,115 @@ static void json_dst(struct jsonw *w, const struct am_connect_record *record,
 		jsonw_member_string(w, "service_tag", naming->tag->name);
 		jsonw_member_string(w, "region", naming->tag->region);
 	}
+	if (naming && naming->mismatch)
+		jsonw_member_string(w, "dns_host", naming->dns_host);
+	if (naming && naming->hello_unread) {
+		jsonw_key(w, "hello_unread");
+		jsonw_bool(w, true);
+	}
+	if (record->flags & AM_CONNECT_EXISTING) {
+		jsonw_key(w, "existing");
+		jsonw_bool(w, true);
+	}
 	jsonw_object_end(w);
 }
 
-static void json_optional(struct jsonw *w, const char *key, bool present, const char *value)
+const char *socket_family_name(uint16_t family)
 {
-	jsonw_member_string(w, key, present ? value : NULL);
+	switch (family) {
+	case 2:
+		return "inet";
+	case 10:
+		return "inet6";
+	case 17:
+		return "packet";
+	default:
+		return "other";
+	}
+}
+
+const char *socket_type_name(uint16_t type)
+{
+	switch (type) {
+	case 1:
+		return "stream";
+	case 2:
+		return "dgram";
+	case 3:
+		return "raw";
+	case 10:
+		return "packet";
+	default:
+		return "other";
+	}
+}
+
+/* How the socket came to be seen: made by socket(2) or io_uring, or held at start. */
+static const char *socket_via(const struct am_socket_record *socket)
+{
+	if (socket->syscall == AM_SOCKET_EXISTING)
+		return "existing";
+	return socket->syscall ? "io_uring" : "socket";
+}
+
+static void json_socket(struct jsonw *w, const struct am_socket_record *socket)
+{
+	jsonw_key(w, "socket");
+	jsonw_object_begin(w);
+	jsonw_member_string(w, "family", socket_family_name(socket->family));
+	jsonw_member_string(w, "type", socket_type_name(socket->type));
+	jsonw_member_uint(w, "protocol", socket->protocol);
+	jsonw_member_int(w, "result", socket->result);
+	jsonw_member_string(w, "via", socket_via(socket));
+	jsonw_object_end(w);
+}
+
+static void text_socket(struct jsonw *w, const struct am_socket_record *socket)
+{
+	textw_printf(w, " %s %s protocol=%u result=%d via=%s", socket_family_name(socket->family),
+		     socket_type_name(socket->type), socket->protocol, socket->result,
+		     socket_via(socket));
+}
+
+/* A packet's headers as captured: the transport header's first bytes, in hex. */
+static void json_packet(struct jsonw *w, const struct am_payload_record *packet)
+{
+	static const char hex[] = "0123456789abcdef";
+	char text[2 * AM_PACKET_CAPTURE + 1];
+	size_t i, n = packet->captured < AM_PACKET_CAPTURE ? packet->captured : AM_PACKET_CAPTURE;
+
+	for (i = 0; i < n; i++) {
+		text[2 * i] = hex[packet->data[i] >> 4];
+		text[2 * i + 1] = hex[packet->data[i] & 0xf];
+	}
+	text[2 * n] = '\0';
+	jsonw_key(w, "packet");
+	jsonw_object_begin(w);
+	jsonw_member_uint(w, "bytes", packet->payload_len);
+	jsonw_member_uint(w, "sport", packet->sport);
+	jsonw_member_string(w, "headers", text);
+	jsonw_object_end(w);
+}
+
+/* Each value of an IMDS selector or resource given more than once. */
+static void json_selectors(struct jsonw *w, const struct http_request *http)
+{
+	size_t i;
+
+	jsonw_key(w, "selectors");
+	jsonw_array_begin(w);
+	for (i = 0; i < http->n_selectors; i++) {
+		jsonw_object_begin(w);
+		jsonw_member_string(w, "name", imds_selector_name(http->selectors[i].kind));
+		jsonw_member_string(w, "value", http->selectors[i].value);
+		jsonw_object_end(w);
+	}
+	jsonw_array_end(w);
+	jsonw_key(w, "resources");
+	jsonw_array_begin(w);
+	for (i = 0; i < http->n_resources; i++)
+		jsonw_string(w, http->resources[i]);
+	jsonw_array_end(w);
 }
 
 static void json_http(struct jsonw *w, const struct event_view *view)
@@ -510,13 +617,19 @@ static void json_http(struct jsonw *w, const struct event_view *view)
 
 	jsonw_key(w, "http");
 	jsonw_object_begin(w);
+	jsonw_member_string(w, "outcome", flow_outcome_name((enum flow_outcome)view->http_outcome));
 	if (!http) {
+		/* Asked nothing; or could not be read, and then judged at its worst. */
+		jsonw_key(w, "request");
+		jsonw_bool(w, false);
 		jsonw_member_string(w, "parse_error", view->http_error);
 		jsonw_object_end(w);
 		if (view->naming && view->naming->cls.service == SERVICE_IMDS) {
 			jsonw_key(w, "imds");
 			jsonw_object_begin(w);
-			jsonw_member_string(w, "category", "other");
+			jsonw_member_string(w, "category", view->http_none ? "none" : "unclassified");
+			jsonw_key(w, "incomplete");
+			jsonw_bool(w, !view->http_none);
 			jsonw_member_string(w, "parse_error", view->http_error);
 			jsonw_object_end(w);
 		}
@@ -524,6 +637,7 @@ static void json_http(struct jsonw *w, const struct event_view *view)
 	}
 	jsonw_member_string(w, "method", http->method);
 	jsonw_member_string(w, "path", http->path);
+	jsonw_member_string(w, "canonical_path", http->canonical_path);
 	jsonw_member_string(w, "version", http->version);
 	jsonw_member_string(w, "host", http->host[0] ? http->host : NULL);
 	jsonw_key(w, "metadata_header");
@@ -535,29 +649,38 @@ static void json_http(struct jsonw *w, const struct event_view *view)
 		jsonw_null(w);
 	jsonw_key(w, "truncated");
 	jsonw_bool(w, http->truncated);
+	jsonw_key(w, "incomplete");
+	jsonw_bool(w, http->incomplete);
 	jsonw_key(w, "query");
 	jsonw_object_begin(w);
-	json_optional(w, "resource", http->has_resource, http->resource);
-	json_optional(w, "api-version", http->api_version[0], http->api_version);
-	json_optional(w, "client_id", http->has_client_id, http->client_id);
-	json_optional(w, "object_id", http->has_object_id, http->object_id);
-	json_optional(w, "msi_res_id", http->has_msi_res_id, http->msi_res_id);
-	json_optional(w, "mi_res_id", http->has_mi_res_id, http->mi_res_id);
+	jsonw_member_string(w, "resource", http_resource(http));
+	jsonw_member_string(w, "api-version", http->api_version[0] ? http->api_version : NULL);
+	for (int kind = 0; kind < IMDS_SELECTOR_KINDS; kind++)
+		jsonw_member_string(w, imds_selector_name((enum imds_selector)kind),
+				    http_selector_first(http, (enum imds_selector)kind));
 	jsonw_object_end(w);
 	jsonw_object_end(w);
 	if (!view->naming || view->naming->cls.service != SERVICE_IMDS)
 		return;
-	msi_res_id = http->has_msi_res_id ? http->msi_res_id
-					  : (http->has_mi_res_id ? http->mi_res_id : NULL);
+	msi_res_id = http_selector_first(http, IMDS_MSI_RES_ID);
+	if (!msi_res_id)
+		msi_res_id = http_selector_first(http, IMDS_MI_RES_ID);
 	jsonw_key(w, "imds");
 	jsonw_object_begin(w);
-	jsonw_member_string(w, "category", imds_category_name(imds_classify(http->path)));
-	json_optional(w, "resource", http->has_resource, http->resource);
-	json_optional(w, "client_id", http->has_client_id, http->client_id);
-	json_optional(w, "object_id", http->has_object_id, http->object_id);
+	jsonw_member_string(w, "category",
+			    http->incomplete ? "unclassified"
+					     : imds_category_name(imds_classify(http->canonical_path)));
+	jsonw_member_string(w, "resource", http_resource(http));
+	jsonw_member_string(w, "client_id", http_selector_first(http, IMDS_CLIENT_ID));
+	jsonw_member_string(w, "object_id", http_selector_first(http, IMDS_OBJECT_ID));
+	jsonw_member_string(w, "principal_id", http_selector_first(http, IMDS_PRINCIPAL_ID));
 	jsonw_member_string(w, "msi_res_id", msi_res_id);
 	jsonw_key(w, "metadata_header");
 	jsonw_bool(w, http->metadata_header);
+	jsonw_key(w, "ambiguous");
+	jsonw_bool(w, http->ambiguous || http->selectors_cut);
+	if (http->ambiguous || http->selectors_cut)
+		json_selectors(w, http);
 	jsonw_object_end(w);
 }
 
@@ -640,9 +763,16 @@ static void text_dst(struct jsonw *w, const struct am_connect_record *record,
 static void text_http(struct jsonw *w, const struct event_view *view)
 {
 	const struct http_request *http = view->http;
+	const char *value;
+	size_t i;
 
+	if (!http && view->http_none) {
+		textw_printf(w, " asked nothing (%s)",
+			     flow_outcome_name((enum flow_outcome)view->http_outcome));
+		return;
+	}
 	if (!http) {
-		textw_raw(w, " unreadable request: ");
+		textw_raw(w, " UNREAD (judged at worst): ");
 		textw_escaped(w, view->http_error, strlen(view->http_error));
 		return;
 	}
@@ -650,18 +780,30 @@ static void text_http(struct jsonw *w, const struct event_view *view)
 	textw_escaped(w, http->method, strlen(http->method));
 	textw_raw(w, " ");
 	textw_escaped(w, http->path, strlen(http->path));
-	if (http->has_resource) {
-		textw_raw(w, " resource=");
-		textw_escaped(w, http->resource, strlen(http->resource));
+	if (strcmp(http->path, http->canonical_path) != 0) {
+		textw_raw(w, " (");
+		textw_escaped(w, http->canonical_path, strlen(http->canonical_path));
+		textw_raw(w, ")");
 	}
-	if (http->has_client_id) {
-		textw_raw(w, " client_id=");
-		textw_escaped(w, http->client_id, strlen(http->client_id));
+	for (i = 0; i < http->n_resources; i++) {
+		textw_raw(w, " resource=");
+		textw_escaped(w, http->resources[i], strlen(http->resources[i]));
+	}
+	for (i = 0; i < http->n_selectors; i++) {
+		value = http->selectors[i].value;
+		textw_printf(w, " %s=", imds_selector_name(http->selectors[i].kind));
+		textw_escaped(w, value, strlen(value));
 	}
 	if (view->http_status > 0)
 		textw_printf(w, " status=%d", view->http_status);
+	else
+		textw_printf(w, " %s", flow_outcome_name((enum flow_outcome)view->http_outcome));
 	if (http->truncated)
 		textw_raw(w, " truncated");
+	if (http->incomplete)
+		textw_raw(w, " INCOMPLETE");
+	if (http->ambiguous)
+		textw_raw(w, " ambiguous");
 }
 
 static const char *syscall_name(uint16_t syscall)
@@ -914,6 +1056,13 @@ void output_event(struct jsonw *w, enum output_format format, const struct event
 			text_dst(w, view->dst, view->naming);
 			text_repeat(w, view);
 			break;
+		case VIEW_PACKET:
+			text_dst(w, view->dst, view->naming);
+			textw_printf(w, " packet of %u bytes", view->packet->payload_len);
+			break;
+		case VIEW_SOCKET:
+			text_socket(w, view->socket);
+			break;
 		}
 		return;
 	}
@@ -941,6 +1090,13 @@ void output_event(struct jsonw *w, enum output_format format, const struct event
 	case VIEW_REPEAT:
 		json_dst(w, view->dst, view->naming);
 		json_repeat(w, view);
+		break;
+	case VIEW_PACKET:
+		json_dst(w, view->dst, view->naming);
+		json_packet(w, view->packet);
+		break;
+	case VIEW_SOCKET:
+		json_socket(w, view->socket);
 		break;
 	}
 	jsonw_object_end(w);

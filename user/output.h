@@ -32,6 +32,8 @@ enum view_kind {
 	VIEW_HTTP, /* a request to IMDS or WireServer */
 	VIEW_DNS,  /* an answer a process received */
 	VIEW_REPEAT, /* connects or sends the kernel counted: connect-repeat, send-repeat */
+	VIEW_PACKET, /* a packet to IMDS or WireServer outside the connect hooks' sockets */
+	VIEW_SOCKET, /* a raw or packet socket was made */
 };
 
 /* A decoded record with everything the pipeline learnt about it. */
@@ -42,7 +44,11 @@ struct event_view {
 	const struct am_open_record *open;
 	const struct http_request *http; /* NULL with http_error set: unreadable */
 	int http_status;		 /* -1: no answer seen */
-	const char *http_error;
+	const char *http_error;		 /* with http NULL: why none could be read */
+	bool http_none;			 /* with http NULL: the connection asked nothing */
+	int http_outcome;		 /* enum flow_outcome */
+	const struct am_payload_record *packet;
+	const struct am_socket_record *socket;
 	const struct dns_message *dns; /* NULL with dns_error set: unreadable */
 	const char *dns_error;
 	const struct am_connect_repeat_record *repeat; /* count and times of a repeat */
@@ -115,5 +121,8 @@ void format_rfc3339(uint64_t time_ns, char out[RFC3339_LEN]);
 /* Dotted IPv4 or RFC 5952 IPv6. */
 void format_ip(uint8_t family, const uint8_t addr[16], char out[48]);
 const char *protocol_name(uint8_t protocol);
+/* A socket's family and type as records name them: inet, packet; stream, raw. */
+const char *socket_family_name(uint16_t family);
+const char *socket_type_name(uint16_t type);
 
 #endif /* ACCESSMON_OUTPUT_H */

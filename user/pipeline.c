@@ -20,6 +20,21 @@
 #include "service_tags.h"
 #include "watch.h"
 
+/*
+ * A DNS answer over UDP larger than one record comes as several, each with its
+ * offset in seq; other CPUs' records may come between. Put back together here.
+ */
+#define DNS_UDP_SLOTS 8
+
+struct dns_datagram {
+	uint64_t cookie;
+	uint64_t time_ns;
+	uint32_t len, total; /* bytes here; bytes the datagram has (as far as captured) */
+	struct am_task task;
+	bool used;
+	uint8_t data[AM_DNS_UDP_CAPTURE];
+};
+
 struct pipeline {
 	struct pipeline_config config;
 	struct pipeline_state state;
@@ -32,18 +47,27 @@ struct pipeline {
 	struct jsonw event_json; /* an event's JSON record, for alerts' evidence */
 	struct output_cache *subjects; /* records' proc, cgroup and pod members, as written */
 	struct dns_message *dns_message; /* scratch: large */
+	struct dns_datagram *datagrams;	 /* DNS_UDP_SLOTS of them */
 	uint64_t last_expire_ns;
 	uint64_t last_advance_ns;
 	struct pipeline_stats stats;
+	/*
+	 * Connections older than the monitor whose bytes are captured from their next
+	 * packet (bpf/existing.bpf.c): who holds each, until its bytes come. The
+	 * oldest gives way when full: its bytes then come without their process.
+	 */
+	struct am_connect_record existing[PIPELINE_EXISTING_MAX];
+	size_t n_existing, next_existing;
 };
 
-static void on_flow_http(void *ctx, const struct flow *flow, const struct http_request *request,
-			 int status, const char *error, uint64_t time_ns);
+static void on_flow_http(void *ctx, const struct flow *flow, const struct flow_request *request,
+			 uint64_t time_ns);
 static void write_alert(void *ctx, struct jsonw *line, enum severity severity);
 static void on_flow_released(void *ctx, struct flow *flow);
 static void on_flow_fallback(void *ctx, struct flow *flow);
 static void on_flow_dns(void *ctx, const struct flow *flow, const uint8_t *message, size_t len,
 			uint64_t time_ns);
+static void on_flow_late(void *ctx, struct am_connect_record *connect, struct naming *naming);
 
 struct pipeline *pipeline_new(const struct pipeline_config *config,
 			      const struct pipeline_state *state, FILE *out)
@@ -57,6 +81,7 @@ struct pipeline *pipeline_new(const struct pipeline_config *config,
 		.released = on_flow_released,
 		.dns = on_flow_dns,
 		.fallback = on_flow_fallback,
+		.late = on_flow_late,
 		.ctx = pipeline,
 	};
 
@@ -70,13 +95,14 @@ struct pipeline *pipeline_new(const struct pipeline_config *config,
 
 	pipeline->flows = flow_table_new(PIPELINE_MAX_FLOWS, &callbacks);
 	pipeline->dns_message = malloc(sizeof(*pipeline->dns_message));
+	pipeline->datagrams = calloc(DNS_UDP_SLOTS, sizeof(*pipeline->datagrams));
 	jsonw_init(&pipeline->event_json);
 	pipeline->subjects = output_cache_new();
 	if (config->rules)
 		pipeline->rules = rules_new(config->rules, config->format, &sink);
 	if (pipeline->rules)
 		rules_set_filter(pipeline->rules, config->filter);
-	if (!pipeline->flows || !pipeline->dns_message || !pipeline->subjects ||
+	if (!pipeline->flows || !pipeline->dns_message || !pipeline->datagrams || !pipeline->subjects ||
 	    (config->rules && !pipeline->rules)) {
 		pipeline_free(pipeline);
 		return NULL;
@@ -91,6 +117,7 @@ void pipeline_free(struct pipeline *pipeline)
 	flow_table_free(pipeline->flows);
 	rules_free(pipeline->rules);
 	free(pipeline->dns_message);
+	free(pipeline->datagrams);
 	output_cache_free(pipeline->subjects);
 	jsonw_release(&pipeline->event_json);
 	jsonw_release(&pipeline->line);
@@ -125,6 +152,10 @@ static size_t record_size_of(uint16_t type)
 		return sizeof(struct am_flow_close_record);
 	case AM_REC_CONNECT_REPEAT:
 		return sizeof(struct am_connect_repeat_record);
+	case AM_REC_FLOW_STATE:
+		return sizeof(struct am_flow_state_record);
+	case AM_REC_SOCKET:
+		return sizeof(struct am_socket_record);
 	default:
 		return 0;
 	}
@@ -338,7 +369,7 @@ static void name_destination(struct pipeline *pipeline, const struct am_connect_
 	const char *host;
 
 	memset(naming, 0, sizeof(*naming));
-	naming->cls.service = destination_fixed(record->family, record->addr, record->port);
+	naming->cls.service = destination_fixed(record->family, record->addr);
 	if (naming->cls.service != SERVICE_NONE) {
 		naming->source = NAME_FIXED;
 		return;
@@ -375,9 +406,19 @@ static void handle_connect(struct pipeline *pipeline, const struct am_connect_re
 	bool hold = (record->capture & AM_CAPTURE_TLS) != 0;
 	struct naming naming;
 
+	/*
+	 * TLS: the connect waits for the server name in the ClientHello, named or not
+	 * by DNS: the server name is what the client asks the server for, and a name
+	 * from DNS that differs from it is evidence, not the answer.
+	 */
 	name_destination(pipeline, record, !hold, &naming);
-	/* Unnamed TLS: its connect waits for the server name in the ClientHello. */
-	hold = hold && naming.source == NAME_NONE;
+	if ((record->flags & AM_CONNECT_EXISTING) && !record->cookie &&
+	    (record->capture & AM_CAPTURE_HTTP)) {
+		pipeline->existing[pipeline->next_existing] = *record;
+		pipeline->next_existing = (pipeline->next_existing + 1) % PIPELINE_EXISTING_MAX;
+		if (pipeline->n_existing < PIPELINE_EXISTING_MAX)
+			pipeline->n_existing++;
+	}
 	if ((record->capture & (AM_CAPTURE_HTTP | AM_CAPTURE_TLS | AM_CAPTURE_DNS_TCP)) &&
 	    record->cookie && flow_table_open(pipeline->flows, record, &naming, hold) && hold)
 		return;
@@ -472,26 +513,118 @@ static void task_of_packet(struct pipeline *pipeline, uint32_t pid, uint64_t cgr
 	}
 }
 
+static void datagram_done(struct pipeline *pipeline, struct dns_datagram *d)
+{
+	d->used = false;
+	handle_dns(pipeline, &d->task, d->data, d->len, d->time_ns);
+}
+
+/* One record of a DNS answer over UDP: parsed once its datagram is all there. */
+static void dns_udp_payload(struct pipeline *pipeline, const struct am_payload_record *record)
+{
+	struct dns_datagram *d = NULL, *free_slot = NULL, *oldest = NULL;
+	size_t i;
+
+	for (i = 0; i < DNS_UDP_SLOTS; i++) {
+		struct dns_datagram *slot = &pipeline->datagrams[i];
+
+		if (!slot->used) {
+			free_slot = free_slot ? free_slot : slot;
+			continue;
+		}
+		if (slot->cookie == record->cookie && record->seq != 0)
+			d = slot;
+		if (!oldest || slot->time_ns < oldest->time_ns)
+			oldest = slot;
+	}
+	if (record->seq == 0) {
+		for (i = 0; i < DNS_UDP_SLOTS; i++)
+			if (pipeline->datagrams[i].used && pipeline->datagrams[i].cookie == record->cookie)
+				datagram_done(pipeline, &pipeline->datagrams[i]);
+		if (record->captured >= record->payload_len) {
+			struct am_task task;
+
+			task_of_packet(pipeline, record->pid, record->cgroup_id, &task);
+			handle_dns(pipeline, &task, record->data, record->captured,
+				   record->header.time_ns);
+			return;
+		}
+		if (!free_slot) {
+			datagram_done(pipeline, oldest);
+			free_slot = oldest;
+		}
+		d = free_slot;
+		d->used = true;
+		d->cookie = record->cookie;
+		d->time_ns = record->header.time_ns;
+		d->len = 0;
+		d->total = record->payload_len < AM_DNS_UDP_CAPTURE ? record->payload_len
+								     : AM_DNS_UDP_CAPTURE;
+		task_of_packet(pipeline, record->pid, record->cgroup_id, &d->task);
+	}
+	if (!d || record->seq != d->len || d->len + record->captured > sizeof(d->data))
+		return; /* a part whose start was not seen: nothing to put it after */
+	memcpy(d->data + d->len, record->data, record->captured);
+	d->len += record->captured;
+	if (d->len >= d->total)
+		datagram_done(pipeline, d);
+}
+
+/*
+ * A packet to IMDS or WireServer outside a socket the connect hooks marked (raw,
+ * ICMP, UDP, a port nothing captures): reported as a contact of its own.
+ */
+static void handle_packet(struct pipeline *pipeline, const struct am_payload_record *record)
+{
+	struct am_connect_record dst = {0};
+	struct event_view view = {0};
+	struct naming naming;
+
+	dst.header = record->header;
+	task_of_packet(pipeline, record->pid, record->cgroup_id, &dst.task);
+	dst.family = record->family;
+	dst.protocol = record->protocol;
+	dst.port = record->dport;
+	dst.cookie = record->cookie;
+	memcpy(dst.addr, record->daddr, sizeof(dst.addr));
+	name_destination(pipeline, &dst, false, &naming);
+	view.kind = VIEW_PACKET;
+	view.dst = &dst;
+	view.naming = &naming;
+	view.packet = record;
+	emit_view(pipeline, &view, &dst.task, record->header.time_ns);
+}
+
 static void handle_payload(struct pipeline *pipeline, const struct am_payload_record *record)
 {
-	size_t captured = record->captured;
-
-	if (captured > AM_PAYLOAD_LEN) {
+	if (record->captured > AM_PAYLOAD_LEN) {
 		pipeline->stats.malformed++;
 		return;
 	}
-	if (record->kind == AM_PAYLOAD_DNS_UDP) {
-		struct am_task task;
-
-		task_of_packet(pipeline, record->pid, record->cgroup_id, &task);
-		handle_dns(pipeline, &task, record->data, captured, record->header.time_ns);
-		return;
+	switch (record->kind) {
+	case AM_PAYLOAD_DNS_UDP:
+		dns_udp_payload(pipeline, record);
+		break;
+	case AM_PAYLOAD_PACKET:
+		handle_packet(pipeline, record);
+		break;
+	default:
+		flow_table_payload(pipeline->flows, record);
 	}
-	flow_table_payload(pipeline->flows, record);
 }
 
-static void on_flow_http(void *ctx, const struct flow *flow, const struct http_request *request,
-			 int status, const char *error, uint64_t time_ns)
+/* A raw or packet socket a process made. */
+static void handle_socket(struct pipeline *pipeline, const struct am_socket_record *record)
+{
+	struct event_view view = {0};
+
+	view.kind = VIEW_SOCKET;
+	view.socket = record;
+	emit_view(pipeline, &view, &record->task, record->header.time_ns);
+}
+
+static void on_flow_http(void *ctx, const struct flow *flow, const struct flow_request *request,
+			 uint64_t time_ns)
 {
 	struct pipeline *pipeline = ctx;
 	struct event_view view = {0};
@@ -499,10 +632,40 @@ static void on_flow_http(void *ctx, const struct flow *flow, const struct http_r
 	view.kind = VIEW_HTTP;
 	view.dst = &flow->connect;
 	view.naming = &flow->naming;
-	view.http = request;
-	view.http_status = status;
-	view.http_error = error;
+	view.http = request->request;
+	view.http_status = request->status;
+	view.http_error = request->error;
+	view.http_outcome = request->outcome;
+	view.http_none = !request->request && !request->error;
 	emit_view(pipeline, &view, &flow->connect.task, time_ns);
+}
+
+/*
+ * Request bytes of a connection never seen connecting: its holder, as found at
+ * start, names the process (and the connection was reported then); without one it
+ * is reported now, with its pod and no process.
+ */
+static void on_flow_late(void *ctx, struct am_connect_record *connect, struct naming *naming)
+{
+	struct pipeline *pipeline = ctx;
+	size_t i;
+
+	for (i = 0; i < pipeline->n_existing; i++) {
+		struct am_connect_record *held = &pipeline->existing[i];
+
+		if (held->task.cgroup_id != connect->task.cgroup_id ||
+		    held->sport != connect->sport || held->port != connect->port ||
+		    memcmp(held->addr, connect->addr, 4))
+			continue;
+		connect->task = held->task;
+		/* Forgotten: the last entry takes its place. */
+		*held = pipeline->existing[--pipeline->n_existing];
+		pipeline->next_existing = pipeline->n_existing % PIPELINE_EXISTING_MAX;
+		name_destination(pipeline, connect, true, naming);
+		return;
+	}
+	name_destination(pipeline, connect, true, naming);
+	emit_connect(pipeline, connect, naming);
 }
 
 static void on_flow_released(void *ctx, struct flow *flow)
@@ -559,6 +722,12 @@ int pipeline_record(struct pipeline *pipeline, const void *data, size_t size)
 	case AM_REC_FLOW_CLOSE:
 		flow_table_close(pipeline->flows, ((const struct am_flow_close_record *)data)->cookie,
 				 header->time_ns);
+		break;
+	case AM_REC_FLOW_STATE:
+		flow_table_state(pipeline->flows, data);
+		break;
+	case AM_REC_SOCKET:
+		handle_socket(pipeline, data);
 		break;
 	case AM_REC_CGROUP_MKDIR:
 	case AM_REC_CGROUP_RMDIR:

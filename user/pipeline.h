@@ -30,6 +30,8 @@ struct service_tags;
 #define FLOW_ADVANCE_INTERVAL_NS (100ull * 1000000ull)
 
 /* How long an exited process stays in the cache. */
+/* Connections older than the monitor remembered until their bytes come (pipeline.c). */
+#define PIPELINE_EXISTING_MAX 256
 #define PIPELINE_PROCESS_GRACE_NS (5ull * 1000000000ull)
 /* Seconds a removed cgroup keeps attributing events that arrive late. */
 #define PIPELINE_CGROUP_GRACE_NS (60ull * 1000000000ull)

@@ -34,7 +34,10 @@ const char POLICY_DEFAULT_JSON[] =
 	"     \"pod_name_prefix\": [\"ama-logs-\", \"ama-metrics-\"], \"identity_kind\": [\"addon\"]},\n"
 	"    {\"comment\": \"the cloud node manager reads the instance's own metadata\",\n"
 	"     \"rules\": [\"imds-access\"], \"namespace\": [\"kube-system\"],\n"
-	"     \"pod_name_prefix\": [\"cloud-node-manager-\"]}\n"
+	"     \"pod_name_prefix\": [\"cloud-node-manager-\"]},\n"
+	"    {\"comment\": \"AKS network agents: Cilium (ICMP health probes), Retina (capture)\",\n"
+	"     \"rules\": [\"raw-socket\"], \"namespace\": [\"kube-system\"],\n"
+	"     \"pod_name_prefix\": [\"cilium-\", \"retina-agent-\"]}\n"
 	"  ]\n"
 	"}\n";
 
@@ -74,7 +77,7 @@ struct policy {
 static const char *const known_rules[] = {
 	"imds-token-request", "imds-access",	  "wireserver-access",	  "keyvault-unexpected",
 	"acr-unexpected",     "entra-login-unexpected", "node-credential-read", "foreign-token-read",
-	"identity-theft-chain", "events-lost", NULL,
+	"identity-theft-chain", "events-lost", "raw-socket", "tls-name-mismatch", NULL,
 };
 
 static bool known_rule(const char *name)
@@ -378,6 +381,11 @@ struct policy *policy_default(void)
 	struct policy *policy = root ? policy_parse(root, "default policy", &err) : NULL;
 
 	cJSON_Delete(root);
+	if (!policy && root) {
+		/* A built-in text that does not parse is the build's fault, never the user's. */
+		fprintf(stderr, "accessmon: the built-in policy is wrong: %s\n", err.msg);
+		abort();
+	}
 	return policy;
 }
 

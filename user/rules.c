@@ -4,8 +4,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "accessmon.h"
 #include "cgroups.h"
@@ -36,6 +39,8 @@ enum rule_id {
 	RULE_CHAIN,
 	RULE_EVENTS_LOST,
 	RULE_MONITOR_DEGRADED,
+	RULE_RAW_SOCKET,
+	RULE_TLS_MISMATCH,
 	RULE_COUNT,
 };
 
@@ -54,6 +59,8 @@ static const struct {
 	[RULE_CHAIN] = {"identity-theft-chain", {"MS-TA9028", "MS-TA9020", "MS-TA9037"}},
 	[RULE_EVENTS_LOST] = {"events-lost", {NULL}},
 	[RULE_MONITOR_DEGRADED] = {"monitor-degraded", {NULL}},
+	[RULE_RAW_SOCKET] = {"raw-socket", {"MS-TA9033"}},
+	[RULE_TLS_MISMATCH] = {"tls-name-mismatch", {"MS-TA9020", "MS-TA9037"}},
 };
 
 #define FOLD_MAX 4096
@@ -208,6 +215,7 @@ struct identity_view {
 	const char *principal_id;
 	bool node; /* reachable through IMDS on this node */
 	bool own;  /* the pod's own workload identity */
+	const char *selector; /* the request's value that named it */
 };
 
 static const struct managed_identity *node_entry(const struct node_identity *node,
@@ -268,28 +276,59 @@ static void own_identity(const struct rules *rules, const struct event_view *vie
 	out->principal_id = info ? info->principal_id : NULL;
 }
 
-/* The identity an IMDS token request selects. */
-static void selected_identity(const struct rules *rules, const struct event_view *view,
-			      const struct http_request *request, struct identity_view *out)
+/*
+ * A managed identity's id as IMDS may read it: a GUID in any case, with or without
+ * its hyphens, braces or parentheses; a resource id in any case, without a
+ * trailing slash. Anything else is kept as it is, in lower case.
+ */
+static void id_canonical(const char *id, char *out, size_t len)
 {
-	const char *client = request->has_client_id ? request->client_id : NULL;
-	const char *object = request->has_object_id ? request->object_id : NULL;
-	const char *resource = request->has_msi_res_id ? request->msi_res_id
-			       : request->has_mi_res_id ? request->mi_res_id
-							: NULL;
+	char hex[33];
+	size_t n = 0, o = 0;
+	const char *p;
+
+	for (p = id; *p && n < 33; p++) {
+		if (isxdigit((unsigned char)*p))
+			hex[n++] = (char)tolower((unsigned char)*p);
+		else if (!strchr("-{}() ", *p))
+			break;
+	}
+	if (!*p && n == 32) {
+		snprintf(out, len, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+			 hex + 20);
+		return;
+	}
+	for (p = id; *p && o + 1 < len; p++)
+		out[o++] = (char)tolower((unsigned char)*p);
+	while (o > 1 && out[o - 1] == '/')
+		o--;
+	out[o] = '\0';
+}
+
+/* What one selector value names. */
+static void identity_of_selector(const struct rules *rules, const struct event_view *view,
+				 const struct http_selector *selector, struct identity_view *out)
+{
 	const struct identity_data *data = rules->context.identities;
 	const struct managed_identity_info *info = NULL;
 	const struct managed_identity *node;
+	const char *client = NULL, *object = NULL, *resource = NULL;
+	char id[HTTP_ID_MAX];
 	struct identity_view own;
 
-	memset(out, 0, sizeof(*out));
-	if (!client && !object && !resource) {
-		/* No selector: IMDS answers with the VM's own (system or sole) identity. */
-		out->kind = "node-system";
-		out->name = "the node's default identity";
-		out->node = true;
-		return;
+	id_canonical(selector->value, id, sizeof(id));
+	switch (selector->kind) {
+	case IMDS_CLIENT_ID:
+		client = id;
+		break;
+	case IMDS_OBJECT_ID:
+	case IMDS_PRINCIPAL_ID:
+		object = id;
+		break;
+	default:
+		resource = id;
 	}
+	memset(out, 0, sizeof(*out));
 	node = node_identity_match(rules, client, object, resource);
 	if (client)
 		info = identity_data_by_client_id(data, client);
@@ -297,9 +336,10 @@ static void selected_identity(const struct rules *rules, const struct event_view
 		info = identity_data_by_principal(data, object);
 	if (!info && resource)
 		info = identity_data_by_resource_id(data, resource);
-	out->client_id = client ? client : (info ? info->client_id : (node ? node->client_id : NULL));
-	out->principal_id = info ? info->principal_id : (node ? node->object_id : object);
+	out->client_id = info ? info->client_id : (node ? node->client_id : NULL);
+	out->principal_id = info ? info->principal_id : (node ? node->object_id : NULL);
 	out->name = info ? info->name : (node ? node->name : NULL);
+	out->selector = selector->value;
 	if (node) {
 		out->kind = node->kind;
 		out->node = true;
@@ -314,6 +354,39 @@ static void selected_identity(const struct rules *rules, const struct event_view
 		return;
 	}
 	out->kind = "unknown";
+}
+
+/* How much an identity may do from a pod: the node's most, the pod's own least. */
+static int privilege(const struct identity_view *identity)
+{
+	return identity->node ? 2 : identity->own ? 0 : 1;
+}
+
+/*
+ * The identity an IMDS token request selects, at its worst: of every value of
+ * every selector, the most privileged; none, or a request not read whole (or not
+ * at all), may select the node's default identity.
+ */
+static void selected_identity(const struct rules *rules, const struct event_view *view,
+			      const struct http_request *request, struct identity_view *out)
+{
+	struct identity_view candidate;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (!request || !request->n_selectors || request->incomplete) {
+		/* No selector: IMDS answers with the VM's own (system or sole) identity. */
+		out->kind = "node-system";
+		out->name = "the node's default identity";
+		out->node = true;
+		if (!request || !request->n_selectors)
+			return;
+	}
+	for (i = 0; i < request->n_selectors; i++) {
+		identity_of_selector(rules, view, &request->selectors[i], &candidate);
+		if (!out->kind || privilege(&candidate) > privilege(out))
+			*out = candidate;
+	}
 }
 
 static void identity_json(struct jsonw *w, const struct rules *rules,
@@ -397,6 +470,17 @@ struct alert {
 	const char *earlier_evidence; /* a chain's first half, before the event */
 	struct evidence *evidence;    /* NULL: about no one event */
 };
+
+/* An alert about one event: when, who, its evidence, and how its target is written. */
+static void alert_about(struct alert *alert, struct evidence *evidence,
+			void (*target)(struct jsonw *w, const void *arg), const void *target_arg)
+{
+	alert->time_ns = evidence->view->time_ns;
+	alert->view = evidence->view;
+	alert->evidence = evidence;
+	alert->target = target;
+	alert->target_arg = target_arg;
+}
 
 static void finish_line(struct rules *rules, const char *prefix, const struct fold *fold)
 {
@@ -737,98 +821,203 @@ static void note_use(struct rules *rules, struct evidence *evidence)
 	theft->reported = true;
 	alert.rule = RULE_CHAIN;
 	alert.severity = SEVERITY_CRITICAL;
-	alert.time_ns = view->time_ns;
-	alert.view = view;
+	alert_about(&alert, evidence, target_chain, view);
 	snprintf(alert.summary, sizeof(alert.summary), "%s %s, then reached %s %s",
 		 pod_label(view, who, sizeof(who)), theft->summary,
 		 destination_service_name(view->naming->cls.service),
 		 view->naming->host[0] ? view->naming->host : "(unnamed)");
 	snprintf(alert.key, sizeof(alert.key), "chain|%s|%llu", theft->pod_uid,
 		 (unsigned long long)theft->time_ns);
-	alert.target = target_chain;
-	alert.target_arg = view;
 	alert.earlier_evidence = theft->evidence;
-	alert.evidence = evidence;
 	raise_alert(rules, &alert, NULL);
 }
 
 struct imds_target {
 	const struct http_request *request;
 	const struct event_view *view;
+	const char *category;
+	bool incomplete;
+	const char *unread; /* why the bytes could not be read: the HTTP error, or this */
 };
+
+/* What IMDS made of a request: "answered", "connected", "not-connected" or "unknown". */
+static const char *outcome_of(const struct event_view *view)
+{
+	return flow_outcome_name((enum flow_outcome)view->http_outcome);
+}
 
 static void target_imds(struct jsonw *w, const void *arg)
 {
 	const struct imds_target *t = arg;
+	const struct http_request *request = t->request;
+	size_t i;
 
 	jsonw_member_string(w, "service", "imds");
-	jsonw_member_string(w, "category", t->request ? imds_category_name(imds_classify(
-								  t->request->path))
-						      : "other");
-	jsonw_member_string(w, "path", t->request ? t->request->path : NULL);
-	jsonw_member_string(w, "resource",
-			    t->request && t->request->has_resource ? t->request->resource : NULL);
-	jsonw_member_string(w, "parse_error", t->view->http_error);
+	jsonw_member_string(w, "category", t->category);
+	jsonw_member_string(w, "path", request ? request->path : NULL);
+	jsonw_member_string(w, "canonical_path", request ? request->canonical_path : NULL);
+	jsonw_member_string(w, "resource", request ? http_resource(request) : NULL);
+	if (request && request->n_resources > 1) {
+		jsonw_key(w, "resources");
+		jsonw_array_begin(w);
+		for (i = 0; i < request->n_resources; i++)
+			jsonw_string(w, request->resources[i]);
+		jsonw_array_end(w);
+	}
+	jsonw_key(w, "ambiguous");
+	jsonw_bool(w, request && (request->ambiguous || request->selectors_cut));
+	jsonw_key(w, "incomplete");
+	jsonw_bool(w, t->incomplete);
+	jsonw_member_string(w, "outcome", outcome_of(t->view));
+	jsonw_key(w, "status");
+	if (t->view->http_status > 0)
+		jsonw_uint(w, (uint64_t)t->view->http_status);
+	else
+		jsonw_null(w);
+	jsonw_member_string(w, "parse_error", t->unread ? t->unread : t->view->http_error);
+}
+
+/*
+ * What came of an access, for summaries: "IMDS answered 200", "refused or
+ * dropped", and so on.
+ */
+static void outcome_text(const struct event_view *view, char *buf, size_t len)
+{
+	switch ((enum flow_outcome)view->http_outcome) {
+	case OUTCOME_ANSWERED:
+		snprintf(buf, len, "answered %d", view->http_status);
+		break;
+	case OUTCOME_CONNECTED:
+		snprintf(buf, len, "connected, no answer seen");
+		break;
+	case OUTCOME_NOT_CONNECTED:
+		snprintf(buf, len, "never connected: refused or dropped");
+		break;
+	default:
+		snprintf(buf, len, "outcome unknown");
+	}
+}
+
+/* One step less: an access that did not get what it asked for is an attempt. */
+static enum severity attempt_of(enum severity severity)
+{
+	return severity > SEVERITY_LOW ? severity - 1 : severity;
+}
+
+/* Whether IMDS refused the request or never got it: no token came of it. */
+static bool imds_refused(const struct event_view *view)
+{
+	return view->http_outcome == OUTCOME_NOT_CONNECTED ||
+	       (view->http_status >= 400 && view->http_outcome == OUTCOME_ANSWERED);
 }
 
 static void describe_imds_access(struct alert *alert)
 {
 	const struct event_view *view = alert->view;
-	char who[320];
+	const struct imds_target *target = alert->target_arg;
+	char who[320], outcome[64];
 
-	snprintf(alert->summary, sizeof(alert->summary), "%s (%s) read IMDS %s",
-		 pod_label(view, who, sizeof(who)), program(view),
-		 view->http ? view->http->path : "with a request that could not be read");
+	outcome_text(view, outcome, sizeof(outcome));
+	if (view->http)
+		snprintf(alert->summary, sizeof(alert->summary), "%s (%s) read IMDS %s (%s): %s",
+			 pod_label(view, who, sizeof(who)), program(view), view->http->path,
+			 target->category, outcome);
+	else
+		snprintf(alert->summary, sizeof(alert->summary),
+			 "%s (%s) opened a connection to IMDS and asked nothing: %s",
+			 pod_label(view, who, sizeof(who)), program(view), outcome);
+}
+
+/*
+ * A request for a token, or one judged so: one whose path no category names, or
+ * whose bytes could not all be read (request NULL). The identity is the most
+ * privileged it may select; severity follows the identity and what IMDS did.
+ */
+static void imds_token_rule(struct rules *rules, struct evidence *evidence, struct alert *alert,
+			    struct imds_target *target, const char *subject)
+{
+	const struct event_view *view = evidence->view;
+	const struct http_request *request = view->http;
+	const char *resource = request ? http_resource(request) : NULL;
+	struct identity_view identity;
+	char theft[384], who[320], outcome[64], severity[8];
+	bool refused = imds_refused(view);
+
+	selected_identity(rules, view, request, &identity);
+	alert->rule = RULE_IMDS_TOKEN;
+	alert->identity = &identity;
+	alert->severity = identity.node ? SEVERITY_CRITICAL
+			  : identity.own ? SEVERITY_LOW
+					 : SEVERITY_HIGH;
+	if (refused)
+		alert->severity = attempt_of(alert->severity);
+	outcome_text(view, outcome, sizeof(outcome));
+	pod_label(view, who, sizeof(who));
+	if (!request)
+		snprintf(theft, sizeof(theft),
+			 "sent IMDS bytes that could not be read (%s), judged a token request for "
+			 "the node's default identity",
+			 target->unread ? target->unread
+				 : view->http_error ? view->http_error : "unread");
+	else
+		snprintf(theft, sizeof(theft), "asked IMDS for a token for %s with %s%s identity %s%s%s",
+			 resource ? resource : "(no resource)",
+			 identity.node ? "the node's " : (identity.own ? "its own " : "the "),
+			 identity.kind,
+			 identity.name ? identity.name
+				       : (identity.client_id ? identity.client_id : "(unspecified)"),
+			 target->category && strcmp(target->category, "identity-token") != 0
+				 ? " (an unclassified path, judged a token request)"
+				 : "",
+			 request->ambiguous || request->selectors_cut ? " (ambiguous selectors)"
+									: "");
+	snprintf(alert->summary, sizeof(alert->summary), "%s (%s) %s%s: %s", who, program(view),
+		 theft, target->incomplete && request ? " (incomplete)" : "", outcome);
+	snprintf(severity, sizeof(severity), "%d", (int)alert->severity);
+	key_join(alert->key, sizeof(alert->key),
+		 (const char *const[]){rule_table[alert->rule].name, subject,
+				       identity.client_id ? identity.client_id : identity.kind,
+				       resource ? resource : "", program(view), severity},
+		 6);
+	/* A refused request took nothing: no chain starts from it. */
+	if (raise_alert(rules, alert, identity.own ? "workload" : identity.kind) && identity.node &&
+	    !refused)
+		note_theft(rules, evidence, theft);
 }
 
 static void imds_rules(struct rules *rules, struct evidence *evidence)
 {
 	const struct event_view *view = evidence->view;
 	const struct http_request *request = view->http;
-	struct imds_target target = {request, view};
-	struct identity_view identity = {0};
+	struct imds_target target = {request, view, NULL, false, NULL};
 	struct alert alert = {0};
-	char key[96];
+	char key[96], severity[8];
 	const char *subject = subject_key_of(view, key, sizeof(key));
 
-	alert.time_ns = view->time_ns;
-	alert.view = view;
-	alert.target = target_imds;
-	alert.target_arg = &target;
-	alert.evidence = evidence;
-	if (request && imds_classify(request->path) == IMDS_IDENTITY_TOKEN) {
-		char theft[384], who[320];
-
-		pod_label(view, who, sizeof(who));
-		selected_identity(rules, view, request, &identity);
-		alert.rule = RULE_IMDS_TOKEN;
-		alert.identity = &identity;
-		alert.severity = identity.node ? SEVERITY_CRITICAL
-				 : identity.own ? SEVERITY_LOW
-						: SEVERITY_HIGH;
-		snprintf(theft, sizeof(theft), "asked IMDS for a token for %s with %s%s identity %s",
-			 request->has_resource ? request->resource : "(no resource)",
-			 identity.node ? "the node's " : (identity.own ? "its own " : "the "),
-			 identity.kind,
-			 identity.name ? identity.name
-				       : (identity.client_id ? identity.client_id : "(unspecified)"));
-		snprintf(alert.summary, sizeof(alert.summary), "%s (%s) %s", who, program(view), theft);
-		snprintf(alert.key, sizeof(alert.key), "%s|%s|%s|%s|%s", rule_table[alert.rule].name,
-			 subject, identity.client_id ? identity.client_id : identity.kind,
-			 request->resource, program(view));
-		if (raise_alert(rules, &alert, identity.own ? "workload" : identity.kind) &&
-		    identity.node)
-			note_theft(rules, evidence, theft);
+	alert_about(&alert, evidence, target_imds, &target);
+	if (request) {
+		target.incomplete = request->incomplete;
+		target.category = request->incomplete
+					  ? "unclassified"
+					  : imds_category_name(imds_classify(request->canonical_path));
+	} else {
+		target.incomplete = !view->http_none;
+		target.category = view->http_none ? "none" : "unclassified";
+	}
+	if (target.incomplete || (request && imds_is_token_request(request))) {
+		imds_token_rule(rules, evidence, &alert, &target, subject);
 		return;
 	}
 	alert.rule = RULE_IMDS_ACCESS;
-	alert.severity = SEVERITY_MEDIUM;
+	alert.severity = request ? SEVERITY_MEDIUM : SEVERITY_LOW;
+	if (imds_refused(view))
+		alert.severity = attempt_of(alert.severity);
 	alert.describe = describe_imds_access;
+	snprintf(severity, sizeof(severity), "%d", (int)alert.severity);
 	key_join(alert.key, sizeof(alert.key),
-		 (const char *const[]){rule_table[alert.rule].name, subject,
-				       request ? imds_category_name(imds_classify(request->path))
-					       : "unreadable"},
-		 3);
+		 (const char *const[]){rule_table[alert.rule].name, subject, target.category,
+				       severity},
+		 4);
 	raise_alert(rules, &alert, NULL);
 }
 
@@ -973,12 +1162,138 @@ static bool connect_alert(const struct rules *rules, const struct event_view *vi
 	return true;
 }
 
+/* --- contacts outside a connection whose requests are read ------------------ */
+
+static void target_contact(struct jsonw *w, const void *arg)
+{
+	const struct event_view *view = arg;
+	char ip[48];
+
+	format_ip(view->dst->family, view->dst->addr, ip);
+	jsonw_member_string(w, "service", destination_service_name(view->naming->cls.service));
+	jsonw_member_string(w, "ip", ip);
+	jsonw_member_string(w, "protocol", protocol_name(view->dst->protocol));
+	jsonw_member_uint(w, "port", view->dst->port);
+	jsonw_member_string(w, "via", view->kind == VIEW_PACKET ? "packet" : "socket");
+	jsonw_key(w, "incomplete");
+	jsonw_bool(w, true);
+}
+
+/*
+ * A contact with IMDS whose requests cannot be read: a connection to a port
+ * nothing captures, a UDP datagram, or a packet from a socket the connect hooks
+ * did not see (raw, ICMP, NAT in the pod's namespace, a socket older than the
+ * monitor). TCP to IMDS's own port is judged at its worst, a token request for the
+ * node's identity; anything else cannot carry one to IMDS, and is a probe.
+ */
+static void imds_contact_rules(struct rules *rules, struct evidence *evidence)
+{
+	const struct event_view *view = evidence->view;
+	const struct am_connect_record *dst = view->dst;
+	struct imds_target target = {
+		NULL, view, "unclassified", true,
+		"a TCP packet to IMDS's port from a socket whose connection the monitor did not see"};
+	struct alert alert = {0};
+	char key[96], who[320], port[16];
+	const char *subject = subject_key_of(view, key, sizeof(key));
+
+	if (dst->capture & AM_CAPTURE_HTTP)
+		return; /* its requests are read: the HTTP rules judge them */
+	if (view->kind == VIEW_PACKET && dst->protocol == IPPROTO_TCP && dst->port == 80) {
+		alert_about(&alert, evidence, target_imds, &target);
+		imds_token_rule(rules, evidence, &alert, &target, subject);
+		return;
+	}
+	alert.rule = RULE_IMDS_ACCESS;
+	alert.severity = SEVERITY_MEDIUM;
+	alert_about(&alert, evidence, target_contact, view);
+	snprintf(alert.summary, sizeof(alert.summary),
+		 "%s (%s) sent %s to IMDS %s port %u, which carries no request the monitor "
+		 "reads: a probe, or a way around the connect hooks",
+		 pod_label(view, who, sizeof(who)), program(view),
+		 view->kind == VIEW_PACKET ? "a packet" : "traffic", protocol_name(dst->protocol),
+		 dst->port);
+	snprintf(port, sizeof(port), "%s/%u", protocol_name(dst->protocol), dst->port);
+	key_join(alert.key, sizeof(alert.key),
+		 (const char *const[]){rule_table[alert.rule].name, subject, port, program(view)},
+		 4);
+	raise_alert(rules, &alert, NULL);
+}
+
+/* The services a credential is used on, in families: a registry and its data host are one. */
+static int service_family(enum destination_service service)
+{
+	switch (service) {
+	case SERVICE_KEYVAULT:
+	case SERVICE_MANAGED_HSM:
+		return 1;
+	case SERVICE_ACR:
+	case SERVICE_ACR_DATA:
+		return 2;
+	case SERVICE_ENTRA_LOGIN:
+		return 3;
+	default:
+		return 0;
+	}
+}
+
+static void target_mismatch(struct jsonw *w, const void *arg)
+{
+	const struct event_view *view = arg;
+
+	target_destination(w, view);
+	jsonw_member_string(w, "sni", view->naming->host);
+	jsonw_member_string(w, "dns_host", view->naming->dns_host);
+}
+
+/*
+ * The TLS server name names a vault, registry or login host, and the name the
+ * pod's DNS gave for the address is another service's (curl --connect-to, a
+ * hosts-file entry, an address from elsewhere): the pod hides where it goes from
+ * a monitor that trusts DNS. Names of one family differ innocently (vaults share
+ * front-end addresses), and then the server name is judged by the service's rule.
+ */
+static void mismatch_rules(struct rules *rules, struct evidence *evidence)
+{
+	const struct event_view *view = evidence->view;
+	const struct naming *naming = view->naming;
+	struct destination_class dns;
+	struct alert alert = {0};
+	char key[96], who[320];
+	int family = service_family(naming->cls.service);
+
+	if (!naming->mismatch || !family)
+		return;
+	destination_classify_host(naming->dns_host, &dns);
+	if (service_family(dns.service) == family)
+		return;
+	alert.rule = RULE_TLS_MISMATCH;
+	alert.severity = SEVERITY_HIGH;
+	alert_about(&alert, evidence, target_mismatch, view);
+	snprintf(alert.summary, sizeof(alert.summary),
+		 "%s (%s) reached %s %s under the DNS name %s: the TLS server name and the "
+		 "pod's DNS disagree",
+		 pod_label(view, who, sizeof(who)), program(view),
+		 destination_service_name(naming->cls.service), naming->host, naming->dns_host);
+	key_join(alert.key, sizeof(alert.key),
+		 (const char *const[]){rule_table[alert.rule].name,
+				       subject_key_of(view, key, sizeof(key)), naming->host,
+				       naming->dns_host, program(view)},
+		 5);
+	raise_alert(rules, &alert, NULL);
+}
+
 static void connect_rules(struct rules *rules, struct evidence *evidence)
 {
 	struct identity_view own;
 	struct alert alert = {0};
 	bool use, raise;
 
+	if (evidence->view->naming->cls.service == SERVICE_IMDS) {
+		imds_contact_rules(rules, evidence);
+		return;
+	}
+	mismatch_rules(rules, evidence);
 	raise = connect_alert(rules, evidence->view, &own, &alert, &use);
 	if (use)
 		note_use(rules, evidence);
@@ -1014,6 +1329,56 @@ void rules_on_repeat(struct rules *rules, const struct event_view *view)
 	rules->stats.folded += repeat->count;
 }
 
+/* --- raw and packet sockets ---------------------------------------------------- */
+
+static void target_socket(struct jsonw *w, const void *arg)
+{
+	const struct am_socket_record *socket = arg;
+
+	jsonw_member_string(w, "family", socket_family_name(socket->family));
+	jsonw_member_string(w, "type", socket_type_name(socket->type));
+	jsonw_member_uint(w, "protocol", socket->protocol);
+	jsonw_member_int(w, "result", socket->result);
+}
+
+/*
+ * A pod made a packet socket, whose frames pass below every cgroup hook and carry
+ * no cgroup (what it sends to IMDS cannot be seen), or a raw IP socket, whose
+ * packets are seen but can be crafted to anything. Pods hold CAP_NET_RAW by
+ * default, so this is what an attacker who has read the hooks would use.
+ */
+static void socket_rules(struct rules *rules, struct evidence *evidence)
+{
+	const struct event_view *view = evidence->view;
+	const struct am_socket_record *socket = view->socket;
+	bool packet = socket->family == AF_PACKET || socket->type == SOCK_PACKET;
+	bool failed = socket->result < 0;
+	struct alert alert = {0};
+	char key[96], who[320], kind[48];
+
+	alert.rule = RULE_RAW_SOCKET;
+	alert.severity = packet ? SEVERITY_HIGH : SEVERITY_MEDIUM;
+	if (failed)
+		alert.severity = attempt_of(alert.severity);
+	alert_about(&alert, evidence, target_socket, socket);
+	snprintf(kind, sizeof(kind), "%s %s", socket_family_name(socket->family),
+		 socket_type_name(socket->type));
+	snprintf(alert.summary, sizeof(alert.summary), "%s (%s) %s a %s socket%s",
+		 pod_label(view, who, sizeof(who)), program(view),
+		 socket->syscall == AM_SOCKET_EXISTING ? "holds (made before the monitor started)"
+		 : failed			      ? "tried to make"
+						      : "made",
+		 kind,
+		 packet ? ": its frames pass below every hook, to IMDS or anywhere, unseen"
+			: ": it can craft any IP packet");
+	key_join(alert.key, sizeof(alert.key),
+		 (const char *const[]){rule_table[alert.rule].name,
+				       subject_key_of(view, key, sizeof(key)), kind, program(view),
+				       failed ? "failed" : "made"},
+		 5);
+	raise_alert(rules, &alert, NULL);
+}
+
 static void target_file(struct jsonw *w, const void *arg)
 {
 	const struct event_view *view = arg;
@@ -1045,11 +1410,7 @@ static void open_rules(struct rules *rules, struct evidence *evidence)
 	struct alert alert = {0};
 	char who[320], key[96], theft[384];
 
-	alert.time_ns = view->time_ns;
-	alert.view = view;
-	alert.target = target_file;
-	alert.target_arg = view;
-	alert.evidence = evidence;
+	alert_about(&alert, evidence, target_file, view);
 	switch (kind) {
 	case WATCH_NODE_CLOUD_CONFIG:
 	case WATCH_KUBELET_CREDENTIALS:
@@ -1096,12 +1457,20 @@ static void open_rules(struct rules *rules, struct evidence *evidence)
 bool rules_judge(const struct event_view *view)
 {
 	bool pod = view->cgroup && view->cgroup->ref.is_pod;
+	bool node_service = view->naming && (view->naming->cls.service == SERVICE_IMDS ||
+					     view->naming->cls.service == SERVICE_WIRESERVER);
 
 	switch (view->kind) {
 	case VIEW_HTTP:
 		return pod && view->naming && view->naming->cls.service == SERVICE_IMDS;
 	case VIEW_CONNECT:
-		return pod && view->naming && view->dst->protocol == 6;
+		return pod && view->naming && (view->dst->protocol == IPPROTO_TCP || node_service);
+	case VIEW_SEND:
+	case VIEW_PACKET:
+		/* Any packet to IMDS or WireServer, whatever its protocol and port. */
+		return pod && node_service;
+	case VIEW_SOCKET:
+		return pod;
 	case VIEW_OPEN:
 		return view->watch != NULL;
 	default:
@@ -1120,7 +1489,12 @@ void rules_on_event(struct rules *rules, const struct event_view *view, const ch
 		imds_rules(rules, &evidence);
 		break;
 	case VIEW_CONNECT:
+	case VIEW_SEND:
+	case VIEW_PACKET:
 		connect_rules(rules, &evidence);
+		break;
+	case VIEW_SOCKET:
+		socket_rules(rules, &evidence);
 		break;
 	case VIEW_OPEN:
 		open_rules(rules, &evidence);

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <string.h>
 
 #define TLS_HANDSHAKE 22
 #define TLS_CLIENT_HELLO 1
@@ -80,33 +81,19 @@ static int server_name(struct cursor *c, size_t ext_len, char *out, size_t out_l
 	return -ENOENT;
 }
 
-int tls_client_hello_sni(const uint8_t *data, size_t len, char *out, size_t out_len)
+/* The ClientHello's body, from its version on: its server name, if any. */
+static int hello_sni(struct cursor c, char *out, size_t out_len)
 {
-	struct cursor c = {data, len, 0};
 	size_t value, ext_total, type, ext_len, end;
 	int rc;
 
-	if (len < 1)
-		return -EAGAIN;
-	if (data[0] != TLS_HANDSHAKE)
-		return -EINVAL;
-	/* Record header: type, version, length. */
-	if ((rc = skip(&c, 3)) || (rc = read16(&c, &value)))
-		return rc;
-	/* Handshake header: ClientHello, 24-bit length. */
-	if ((rc = read8(&c, &type)))
-		return rc;
-	if (type != TLS_CLIENT_HELLO)
-		return -EINVAL;
-	if ((rc = read24(&c, &value)))
-		return rc;
 	/* Version, random, session id, cipher suites, compression methods. */
 	if ((rc = skip(&c, 2 + 32)) || (rc = read8(&c, &value)) || (rc = skip(&c, value)) ||
 	    (rc = read16(&c, &value)) || (rc = skip(&c, value)) || (rc = read8(&c, &value)) ||
 	    (rc = skip(&c, value)))
 		return rc;
 	if (c.pos == c.len)
-		return -EAGAIN;
+		return -ENOENT; /* no extensions at all */
 	if ((rc = read16(&c, &ext_total)))
 		return rc;
 	end = c.pos + ext_total;
@@ -119,4 +106,63 @@ int tls_client_hello_sni(const uint8_t *data, size_t len, char *out, size_t out_
 			return rc;
 	}
 	return -ENOENT;
+}
+
+/*
+ * The handshake bytes of the records at the start of a connection, put together:
+ * a ClientHello may be split over several TLS records (each with its own header),
+ * as over several segments. Returns the handshake bytes collected, or -EINVAL when
+ * the bytes are not TLS handshake records.
+ */
+static long collect_handshake(const uint8_t *data, size_t len, uint8_t *out, size_t out_cap)
+{
+	size_t pos = 0, n = 0;
+
+	while (pos < len) {
+		size_t record_len, take;
+
+		if (data[pos] != TLS_HANDSHAKE)
+			return n ? (long)n : -EINVAL;
+		if (len - pos < 5)
+			break;
+		record_len = (size_t)data[pos + 3] << 8 | data[pos + 4];
+		take = len - pos - 5 < record_len ? len - pos - 5 : record_len;
+		if (take > out_cap - n)
+			take = out_cap - n;
+		memcpy(out + n, data + pos + 5, take);
+		n += take;
+		if (take < record_len)
+			break; /* this record is not all there yet */
+		pos += 5 + record_len;
+	}
+	return (long)n;
+}
+
+int tls_client_hello_sni(const uint8_t *data, size_t len, char *out, size_t out_len)
+{
+	uint8_t handshake[TLS_HELLO_MAX];
+	size_t type, body;
+	long n;
+	struct cursor c;
+	int rc;
+
+	if (len < 1)
+		return -EAGAIN;
+	n = collect_handshake(data, len, handshake, sizeof(handshake));
+	if (n < 0)
+		return (int)n;
+	c = (struct cursor){handshake, (size_t)n, 0};
+	/* Handshake header: ClientHello, 24-bit length; then the hello must be all there. */
+	if ((rc = read8(&c, &type)))
+		return rc;
+	if (type != TLS_CLIENT_HELLO)
+		return -EINVAL;
+	if ((rc = read24(&c, &body)))
+		return rc;
+	if (body > sizeof(handshake) - 4)
+		return -E2BIG;
+	if (c.len - c.pos < body)
+		return -EAGAIN;
+	c.len = c.pos + body;
+	return hello_sni(c, out, out_len);
 }

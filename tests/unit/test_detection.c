@@ -152,6 +152,19 @@ static void default_policy_allows_what_aks_does_and_nothing_broader(void **state
 	assert_non_null(policy_allows(policy, &s));
 	s.identity_kind = "node-system";
 	assert_null(policy_allows(policy, &s));
+	/* Raw and packet sockets: AKS's network agents in kube-system, and only raw-socket. */
+	memset(&s, 0, sizeof(s));
+	s.rule = "raw-socket";
+	s.namespace = "kube-system";
+	s.pod_name = "retina-agent-4kq2x";
+	assert_non_null(policy_allows(policy, &s));
+	s.pod_name = "cilium-9xw7d";
+	assert_non_null(policy_allows(policy, &s));
+	s.rule = "imds-access";
+	assert_null(policy_allows(policy, &s));
+	s.rule = "raw-socket";
+	s.namespace = "default";
+	assert_null(policy_allows(policy, &s));
 	policy_free(policy);
 }
 
