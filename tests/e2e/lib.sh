@@ -505,9 +505,13 @@ expect_restored() {
 		fail "the blind metric of $2 stays 1"
 }
 
-# rss_kb, fd_count: the running monitor's resident memory (kB) and open descriptors.
+# rss_kb, fd_count: the running monitor's resident memory of its own (kB) and open
+# descriptors. RssAnon: the heap and stacks, where a leak would be. Not VmRSS,
+# which also counts the pages of the kernel's ring buffer and maps mapped into
+# the monitor (RssFile): they are touched as records pass, up to the ring's
+# fixed size, and that is no growth of the monitor's own.
 rss_kb() {
-	awk '$1 == "VmRSS:" { print $2 }' "/proc/$MONITOR_PID/status"
+	awk '$1 == "RssAnon:" { print $2 }' "/proc/$MONITOR_PID/status"
 }
 fd_count() {
 	ls "/proc/$MONITOR_PID/fd" | wc -l

@@ -106,7 +106,7 @@ test_workload_identity_from_container_env() {
 	expect_eq "$(field "$match" .pod.workload_identity.client_id)" "$WI_CLIENT_ID" "client id"
 	expect_eq "$(field "$match" .pod.workload_identity.tenant_id)" "$WI_TENANT_ID" "tenant id"
 	expect_eq "$(field "$match" .pod.workload_identity.token_file)" "$WI_TOKEN" "token file"
-	expect_records 1 ".proc.pid == $LAST_PID and .pod.name == \"wi-pod\" and .host == null" "pod, not host"
+	expect_records 1 ".type == \"connect\" and .proc.pid == $LAST_PID and .pod.name == \"wi-pod\" and .host == null" "pod, not host"
 }
 
 test_short_lived_process_keeps_its_own_name() {
@@ -144,8 +144,8 @@ test_pod_deleted_before_its_last_event_is_read() {
 	kill -CONT "$MONITOR_PID"
 	sleep 0.5
 	monitor_stop
-	expect_records 1 ".proc.pid == $first and .pod.name == \"doomed-pod\"" "event while the pod lived"
-	expect_records 1 ".proc.pid == $last and .pod.name == \"doomed-pod\" and .pod.namespace == \"batch\" and .pod.container == \"app\"" \
+	expect_records 1 ".type == \"connect\" and .proc.pid == $first and .pod.name == \"doomed-pod\"" "event while the pod lived"
+	expect_records 1 ".type == \"connect\" and .proc.pid == $last and .pod.name == \"doomed-pod\" and .pod.namespace == \"batch\" and .pod.container == \"app\"" \
 		"event read after the pod was deleted"
 }
 
@@ -223,7 +223,7 @@ test_kubelet_failures_are_reported_and_survived() {
 	expect_true grep -Eq "kubelet $KUBELET_URL/pods:1:[0-9]+: invalid JSON" "$ERR"
 	expect_eq "$(grep -c "HTTP 401" "$ERR")" 1 "a repeated failure is said once"
 	# Without a kubelet, containerd still names the pod, and events still flow.
-	expect_records 1 ".proc.pid == $LAST_PID and .pod.name == \"shell-pod\"" "events after kubelet failures"
+	expect_records 1 ".type == \"connect\" and .proc.pid == $LAST_PID and .pod.name == \"shell-pod\"" "events after kubelet failures"
 }
 
 test_host_process_named_by_systemd_unit() {

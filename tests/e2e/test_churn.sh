@@ -36,7 +36,7 @@ SECRET_VOLUME=db-credentials
 GRACE_S=2
 # Watch set entries a pod adds: each volume's directory, and its token or key file.
 WATCHED_PER_POD=4
-# VmRSS growth allowed from after the warm-up to after the whole churn. A pod
+# RssAnon growth allowed from after the warm-up to after the whole churn. A pod
 # brings an inventory entry (names, a container, a label), its containerd
 # bundle, two cgroup entries with their paths, a dozen processes (the workload,
 # ip, ln, subshells) with their arguments and four watch entries with theirs:
@@ -259,7 +259,7 @@ churn() {
 			wait "$running" || fail "workloads of ${batch[0]}.."
 			previous=("${batch[@]}")
 			batch=()
-			echo "    $((i + 1)) pods: VmRSS $(rss_kb) kB, $(fd_count) fds, $((SECONDS - STARTED)) s"
+			echo "    $((i + 1)) pods: RssAnon $(rss_kb) kB, $(fd_count) fds, $((SECONDS - STARTED)) s"
 		fi
 	done
 	churn_down "${previous[@]}"
@@ -286,14 +286,14 @@ test_500_pods_come_and_go() {
 	BASE_HOST_CGROUPS=$(host_cgroups)
 	BASE_FDS=$(fd_count)
 	STARTED=$SECONDS
-	echo "    base: $BASE_PODS pods, $BASE_WATCHED watched secrets, $BASE_CGROUPS cgroups, $BASE_FDS fds, VmRSS $(rss_kb) kB"
+	echo "    base: $BASE_PODS pods, $BASE_WATCHED watched secrets, $BASE_CGROUPS cgroups, $BASE_FDS fds, RssAnon $(rss_kb) kB"
 
 	churn 0 "$CHURN_WARMUP" || return
 	wait_until 15 at_base || fail "after the warm-up, not back to base: $WHY"
 	processes_expired
 	rss_warm=$(rss_kb)
 	fds_warm=$(fd_count)
-	echo "    after the warm-up ($CHURN_WARMUP pods, $((SECONDS - STARTED)) s): VmRSS $rss_warm kB, $fds_warm fds"
+	echo "    after the warm-up ($CHURN_WARMUP pods, $((SECONDS - STARTED)) s): RssAnon $rss_warm kB, $fds_warm fds"
 
 	churn "$CHURN_WARMUP" "$CHURN_PODS" || return
 	churned=$SECONDS
@@ -301,9 +301,9 @@ test_500_pods_come_and_go() {
 	echo "    $((SECONDS - churned)) s after the churn: $WHY"
 	processes_expired
 	rss_end=$(rss_kb)
-	echo "    after $CHURN_PODS pods ($((churned - STARTED)) s of churn): VmRSS $rss_end kB, $((rss_end - rss_warm)) kB more than after the warm-up; $(fd_count) fds"
+	echo "    after $CHURN_PODS pods ($((churned - STARTED)) s of churn): RssAnon $rss_end kB, $((rss_end - rss_warm)) kB more than after the warm-up; $(fd_count) fds"
 	expect_true test $((rss_end - rss_warm)) -le "$RSS_GROWTH_MAX_KB" ||
-		fail "VmRSS grew by $((rss_end - rss_warm)) kB after the warm-up, more than $RSS_GROWTH_MAX_KB"
+		fail "RssAnon grew by $((rss_end - rss_warm)) kB after the warm-up, more than $RSS_GROWTH_MAX_KB"
 	expect_eq "$(fd_count)" "$fds_warm" "file descriptors after the churn"
 	# The monitor sees the whole host: a burst elsewhere may overflow its ring
 	# buffer. What matters here is that no record of the churn is missing, which

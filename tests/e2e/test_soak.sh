@@ -18,10 +18,10 @@ SOAK_RATE=${SOAK_RATE:-1000}
 # the load, are the warm-up.
 SAMPLE_SECONDS=5
 WARMUP_SECONDS=15
-# VmRSS growth allowed from the end of the warm-up to the end. The load repeats
+# RssAnon growth allowed from the end of the warm-up to the end. The load repeats
 # the same work, so the monitor's caches are as full after the warm-up as they
 # get, and the heap in use stays flat (glibc's malloc_stats, read with gdb in a
-# 40 s run: 13.06 MB after 5 s, 12.15 MB at the end). VmRSS still follows the
+# 40 s run: 13.06 MB after 5 s, 12.15 MB at the end). RssAnon still follows the
 # allocator's high-water mark: the monitor sees the whole node, and a burst of
 # other processes' records (other tests here) fills a queue for a moment and
 # leaves its pages behind; 0.1 to 3.3 MB was seen while other tests ran. The
@@ -109,7 +109,7 @@ test_mixed_load_for_a_while() {
 		fds+=("$(fd_count)")
 		times+=("$elapsed")
 		[ "$elapsed" -le "$WARMUP_SECONDS" ] && warm=$((${#rss[@]} - 1))
-		echo "    ${elapsed} s: VmRSS ${rss[-1]} kB, ${fds[-1]} fds"
+		echo "    ${elapsed} s: RssAnon ${rss[-1]} kB, ${fds[-1]} fds"
 	done
 	for i in "${!pods[@]}"; do
 		wait "${pods[$i]}" || fail "load$i's load exited $?"
@@ -164,9 +164,9 @@ test_mixed_load_for_a_while() {
 		fail "too few samples after the warm-up: SOAK_SECONDS must exceed $((WARMUP_SECONDS + 2 * SAMPLE_SECONDS))"
 		return
 	fi
-	echo "    VmRSS ${rss[0]} kB at ${times[0]} s, ${rss[$warm]} kB after the warm-up (${times[$warm]} s), ${rss[-1]} kB at the end (${times[-1]} s): $((rss[-1] - rss[warm])) kB since the warm-up; fds ${fds[0]} .. ${fds[-1]}, $settled_fds once the load ended"
+	echo "    RssAnon ${rss[0]} kB at ${times[0]} s, ${rss[$warm]} kB after the warm-up (${times[$warm]} s), ${rss[-1]} kB at the end (${times[-1]} s): $((rss[-1] - rss[warm])) kB since the warm-up; fds ${fds[0]} .. ${fds[-1]}, $settled_fds once the load ended"
 	expect_true test $((rss[-1] - rss[warm])) -le "$RSS_GROWTH_MAX_KB" ||
-		fail "VmRSS grew by $((rss[-1] - rss[warm])) kB after the warm-up, more than $RSS_GROWTH_MAX_KB"
+		fail "RssAnon grew by $((rss[-1] - rss[warm])) kB after the warm-up, more than $RSS_GROWTH_MAX_KB"
 	expect_eq "$settled_fds" "${fds[$warm]}" "file descriptors once the load ended (${fds[$warm]} after the warm-up)"
 	for i in "${!fds[@]}"; do
 		[ "${fds[$i]}" -le $((fds[warm] + FD_TRANSIENT_MAX)) ] ||

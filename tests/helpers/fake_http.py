@@ -4,8 +4,11 @@
 fake_http.py ADDRESS PORT READY_FILE [CERT KEY]
 Answers every GET or POST with 200 and a small JSON body, and touches READY_FILE
 once it listens, so tests never race the bind. With CERT and KEY it speaks HTTPS.
+With FAKE_HTTP_KEEPALIVE=1 in its environment it speaks HTTP/1.1 and keeps
+connections open between requests, as IMDS does.
 """
 import http.server
+import os
 import socket
 import sys
 
@@ -39,6 +42,8 @@ class Server(QuietServer):
 
 def main():
     address, port, ready = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    if os.environ.get("FAKE_HTTP_KEEPALIVE") == "1":
+        Handler.protocol_version = "HTTP/1.1"
     Server.address_family = socket.AF_INET6 if ":" in address else socket.AF_INET
     server = Server((address, port), Handler)
     if len(sys.argv) == 6:
