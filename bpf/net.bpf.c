@@ -531,6 +531,13 @@ int BPF_PROG(am_sock_set_state, struct sock *sk, int oldstate, int newstate)
 	if (newstate != TCP_CLOSE && newstate != TCP_SYN_SENT &&
 	    !(newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT))
 		return 0;
+	/*
+	 * Only HTTP connections (IMDS, WireServer) have an outcome: every other
+	 * connection's steps pass on its address, without a storage lookup.
+	 */
+	if (newstate != TCP_CLOSE && sk->__sk_common.skc_daddr != bpf_htonl(IMDS_IP4) &&
+	    sk->__sk_common.skc_daddr != bpf_htonl(WIRESERVER_IP4))
+		return 0;
 	state = bpf_sk_storage_get(&flows, sk, 0, 0);
 	if (!state || !state->capture)
 		return 0;
