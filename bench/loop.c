@@ -15,6 +15,11 @@
  *   loop udp N                      sendto(127.0.0.1:9), one event each for the monitor
  *   loop connect ADDR PORT N        TCP connect to a listener this process holds on
  *                                   ADDR:PORT, accept, close both (RST: no TIME_WAIT)
+ *   loop rr ADDR PORT N             request/response on one established TCP connection
+ *                                   to a listener this process holds: 100 bytes out,
+ *                                   read, 100 bytes back, read
+ *   loop bulk ADDR PORT N           64 KiB written and read on one established TCP
+ *                                   connection, N times (ns per 64 KiB)
  *   loop open-rate PATH RATE SECS   openat+close at RATE per second for SECS; prints
  *                                   "sent N seconds S"
  *   loop mix PATH N                 N rounds of a pod's traffic (needs 169.254.169.254
@@ -32,7 +37,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,6 +196,82 @@ static int run_connect(const char *ip, int port, long iterations)
 	struct connect_args args = {.listen_fd = listener(ip, port), .to = address(ip, port)};
 
 	timed(connect_step, &args, iterations);
+	return 0;
+}
+
+/* One established connection to a listener this process holds: the client and server ends. */
+struct stream_args {
+	int client, server;
+	char buffer[65536];
+	size_t size;
+};
+
+static void stream_open(struct stream_args *args, const char *ip, int port, size_t size)
+{
+	struct sockaddr_in to = address(ip, port);
+	int listen_fd = listener(ip, port), one = 1;
+
+	args->client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (args->client < 0 || connect(args->client, (const struct sockaddr *)&to, sizeof(to)))
+		die("connect");
+	args->server = accept(listen_fd, NULL, NULL);
+	if (args->server < 0)
+		die("accept");
+	setsockopt(args->client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(args->server, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	memset(args->buffer, 'a', sizeof(args->buffer));
+	args->size = size;
+}
+
+/* Reads exactly n bytes. */
+static void read_all(int fd, char *buffer, size_t n)
+{
+	while (n) {
+		ssize_t got = read(fd, buffer, n);
+
+		if (got <= 0)
+			die("read");
+		n -= (size_t)got;
+	}
+}
+
+/* Writes n bytes from one end and reads them at the other, a socket buffer at a time. */
+static void transfer(int from, int to, char *buffer, size_t n)
+{
+	while (n) {
+		size_t step = n < 16384 ? n : 16384;
+		ssize_t put = write(from, buffer, step);
+
+		if (put <= 0)
+			die("write");
+		read_all(to, buffer, (size_t)put);
+		n -= (size_t)put;
+	}
+}
+
+static void rr_step(void *arg)
+{
+	struct stream_args *args = arg;
+
+	transfer(args->client, args->server, args->buffer, args->size);
+	transfer(args->server, args->client, args->buffer, args->size);
+}
+
+static void bulk_step(void *arg)
+{
+	struct stream_args *args = arg;
+
+	transfer(args->client, args->server, args->buffer, args->size);
+}
+
+static int run_stream(const char *ip, int port, long iterations, bool bulk)
+{
+	static struct stream_args args;
+
+	stream_open(&args, ip, port, bulk ? sizeof(args.buffer) : 100);
+	timed(bulk ? bulk_step : rr_step, &args, iterations);
+	close_reset(args.client);
+	close_reset(args.server);
 	return 0;
 }
 
@@ -442,6 +525,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 5 && strcmp(argv[1], "connect") == 0)
 		return run_connect(argv[2], (int)count_arg(argv[3]), count_arg(argv[4]));
+	if (argc == 5 && (strcmp(argv[1], "rr") == 0 || strcmp(argv[1], "bulk") == 0))
+		return run_stream(argv[2], atoi(argv[3]), atol(argv[4]), argv[1][0] == 'b');
 	if (argc == 5 && strcmp(argv[1], "open-rate") == 0)
 		return run_open_rate(argv[2], count_arg(argv[3]), count_arg(argv[4]));
 	if (argc == 4 && strcmp(argv[1], "mix") == 0)

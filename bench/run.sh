@@ -13,7 +13,8 @@
 #   REPS=7 bench/run.sh
 #   BENCH_ONLY=overhead bench/run.sh      one section: overhead (1-3: getppid,
 #                                         unwatched and watched opens), connect (4),
-#                                         throughput (5), replay (6), memory (7), loss (8)
+#                                         throughput (5), replay (6), memory (7), loss (8),
+#                                         stream (9: established connections in a pod)
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -22,6 +23,8 @@ GETPPID_N=${GETPPID_N:-2000000}
 OPEN_N=${OPEN_N:-200000}
 WATCHED_N=${WATCHED_N:-200000}
 CONNECT_N=${CONNECT_N:-40000}
+RR_N=${RR_N:-20000}
+BULK_N=${BULK_N:-2000}
 PODS_N=${PODS_N:-200}
 MIX_ROUNDS=${MIX_ROUNDS:-100}
 REPLAY_N=${REPLAY_N:-200000}
@@ -74,8 +77,8 @@ trap 'exit 130' INT TERM
 [ "$(id -u)" = 0 ] || { echo "bench: run as root (it loads BPF programs)" >&2; exit 1; }
 [ "$(nproc)" -ge 2 ] || { echo "bench: needs two CPUs (workload and monitor apart)" >&2; exit 1; }
 case "$ONLY" in
-"" | overhead | connect | throughput | replay | memory | loss) ;;
-*) echo "bench: BENCH_ONLY is one of overhead connect throughput replay memory loss" >&2; exit 2 ;;
+"" | overhead | connect | throughput | replay | memory | loss | stream) ;;
+*) echo "bench: BENCH_ONLY is one of overhead connect throughput replay memory loss stream" >&2; exit 2 ;;
 esac
 want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 # What `loop` runs for N: a tenth as warm-up, then 21 equal chunks.
@@ -816,6 +819,67 @@ loss_section() {
 		"monitor ${samples[loss,alerts,best]}/s (alerts only), ${samples[loss,events,best]}/s (--events); bpftrace ${samples[loss,bpftrace,best]}/s"
 }
 want loss && run_section loss_section
+
+# === 9: established connections in a pod: request/response and bulk ===================
+# What reading every byte sent to IMDS costs, and that other connections do not pay it.
+stream_section() {
+	local rep config out dest kind ip port
+	local configs=(baseline floor-connect+skb monitor)
+	netns_up
+	pods_up
+	for rep in $(seq "$REPS"); do
+		for config in "${configs[@]}"; do
+			out="$WORK/out.$config"
+			case "$config" in
+			baseline) ;;
+			floor-connect+skb) start_floor connect skb ;;
+			monitor) start_monitor "$out" --events --ringbuf-size 268435456 ;;
+			esac
+			for dest in other imds; do
+				if [ "$dest" = imds ]; then ip=169.254.169.254 port=80; else ip=127.0.0.1 port=18090; fi
+				samples[$config,rr,$dest]+=" $(in_pod 0 taskset -c 0 "$LOOP" rr "$ip" "$port" "$RR_N")"
+				samples[$config,bulk,$dest]+=" $(in_pod 0 taskset -c 0 "$LOOP" bulk "$ip" "$port" "$BULK_N")"
+			done
+			stop_tool
+			rm -f "$out"
+		done
+		log "stream: repetition $rep of $REPS done"
+	done
+	local base d dmin dmax
+	echo
+	echo "## 9. Established connections in a pod: request/response and bulk"
+	echo
+	echo "One TCP connection, established before timing, from a process in a pod's cgroup inside"
+	echo "namespace $NETNS to a listener the same process holds: rr, 100 bytes each way and read"
+	echo "($RR_N round trips, ns each); bulk, 64 KiB written and read ($BULK_N times, ns per 64 KiB)."
+	echo "To 127.0.0.1 the monitor captures nothing; to IMDS (169.254.169.254:80, on lo here) it"
+	echo "captures every byte sent, within the pod's budget (512 KiB, then 128 KiB/s: a bulk"
+	echo "stream spends it at once, and the rest is counted, not captured)."
+	echo
+	echo "| configuration | measure | 127.0.0.1 ns | x baseline | IMDS ns | x baseline |"
+	echo "|---|---|---|---|---|---|"
+	for config in "${configs[@]}"; do
+		for kind in rr bulk; do
+			printf '| %s | %s ' "$config" "$kind"
+			for dest in other imds; do
+				read -r d dmin dmax <<< "$(stats "${samples[$config,$kind,$dest]}")"
+				base=$(median "${samples[baseline,$kind,$dest]}")
+				printf '| %s [%s-%s] | %s ' "$d" "$dmin" "$dmax" "$(ratio "$d / $base")"
+				echo "$kind-$dest:$config $(ratio "$d / $base")" >> "$RATIOS"
+			done
+			echo "|"
+		done
+	done
+	local m f
+	for kind in rr bulk; do
+		base=$(median "${samples[baseline,$kind,other]}")
+		m=$(calc "$(median "${samples[monitor,$kind,other]}") - $base")
+		f=$(calc "$(median "${samples[floor-connect+skb,$kind,other]}") - $base")
+		target 9 "$kind on a connection not to IMDS: the monitor costs no more than its hooks' floor (+10%)" \
+			"$(le "$m" "$f * 1.1 + 1")" "monitor $(printf '%+.1f' "$m") ns, floor $(printf '%+.1f' "$f") ns"
+	done
+}
+want stream && run_section stream_section
 
 # === summary and plot ===================================================================
 {
