@@ -38,8 +38,7 @@ static const char *const kernel_counter_help[AM_CNT_MAX] = {
 	[AM_CNT_PAYLOAD_CUT] = "Payload bytes past a record's or a connection's capture limit.",
 	[AM_CNT_FLOW_STORAGE] = "Sockets that could not get capture state.",
 	[AM_CNT_REPEAT_FULL] = "Connects and sends reported one by one: the repeat map was full.",
-	[AM_CNT_CAPTURE_BUDGET] = "Payload bytes not captured: their pod had spent its capture budget "
-				  "(each is also said in a payload-lost record and judged at its worst).",
+	[AM_CNT_CAPTURE_BUDGET] = "Payload bytes not captured: their pod's budget was spent.",
 };
 
 const char *record_type_name(unsigned int type)
