@@ -276,6 +276,17 @@ static void parse_target(struct http_request *req, const char *target, size_t le
 	percent_decode(path, (size_t)(target + path_len - path), req->path, sizeof(req->path));
 	if (!query)
 		return;
+	/*
+	 * A fragment is never sent by a client that means well; a server may take it
+	 * off the query or leave it on the last value. Judged at worst: taken off, so
+	 * that "client_id=<kubelet>#x" selects the kubelet identity.
+	 */
+	{
+		const char *fragment = memchr(query, '#', (size_t)(end - query));
+
+		if (fragment)
+			end = fragment;
+	}
 	/* '&' separates parameters, and ';' too where a framework takes it so. */
 	for (p = query + 1; p < end;) {
 		const char *sep = p;

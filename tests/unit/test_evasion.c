@@ -286,6 +286,16 @@ static const char *const targets[] = {
 	"http://169.254.169.254/metadata/identity/oauth2/token?resource=" VAULT
 	"&client_id=" KUBELET,
 	"/metadata/identity/../identity/oauth2/./token?resource=" VAULT "&client_id=" KUBELET,
+	"/metadata/identity/x/%2e%2e/oauth2/%2E/token?resource=" VAULT "&client_id=" KUBELET,
+	"/metadata/identity/oauth2/token%2F?resource=" VAULT "&client_id=" KUBELET,
+	"/metadata\\identity\\oauth2\\token?resource=" VAULT "&client_id=" KUBELET,
+	"/metadata/identity/oauth2/token%252F?resource=" VAULT "&client_id=" KUBELET,
+	"/metadata/identity/oauth2/token?resource=" VAULT "&&client_id=" KUBELET "&",
+	"/metadata/identity/oauth2/token?resource=" VAULT ";client_id=" KUBELET,
+	"/metadata/identity/oauth2/token?resource=" VAULT "&client_id=%35a1c2b3d-1111-2222-3333-444455556666",
+	"/metadata/identity/oauth2/token?resource=" VAULT "&client_id=5A1C2B3D-1111-2222-3333-444455556666",
+	"/metadata/identity/oauth2/token?resource=" VAULT "&client_id=+" KUBELET,
+	"/metadata/identity/oauth2/token?resource=" VAULT "&client_id=" KUBELET "#x",
 };
 
 static void expect_kubelet(const struct verdict *v, const char *what)

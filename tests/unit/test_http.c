@@ -175,6 +175,7 @@ static void parameters_read_as_imds_reads_them(void **state)
 		"/t?client-id=C&resource=R",
 		"/t?clientid=C&&resource=R&",
 		"/t?x=1&resource=+R+&client_id=C&y",
+		"/t?resource=R&client_id=C#fragment",
 	};
 	size_t i;
 
