@@ -117,6 +117,22 @@ enum destination_service destination_fixed(uint8_t family, const uint8_t addr[16
 	return SERVICE_NONE;
 }
 
+int destination_family(enum destination_service service)
+{
+	switch (service) {
+	case SERVICE_KEYVAULT:
+	case SERVICE_MANAGED_HSM:
+		return 1;
+	case SERVICE_ACR:
+	case SERVICE_ACR_DATA:
+		return 2;
+	case SERVICE_ENTRA_LOGIN:
+		return 3;
+	default:
+		return 0;
+	}
+}
+
 const char *destination_service_name(enum destination_service service)
 {
 	switch (service) {

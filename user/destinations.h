@@ -44,6 +44,11 @@ void destination_classify_host(const char *host, struct destination_class *out);
 enum destination_service destination_fixed(uint8_t family, const uint8_t addr[16]);
 
 const char *destination_service_name(enum destination_service service);
+/*
+ * The services a credential is used on, in families (a vault and a managed HSM;
+ * a registry and its data host; the login host): 1, 2, 3; 0 for any other.
+ */
+int destination_family(enum destination_service service);
 const char *destination_cloud_name(enum destination_cloud cloud);
 
 #endif /* ACCESSMON_DESTINATIONS_H */

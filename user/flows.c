@@ -473,10 +473,19 @@ static void name_from_sni(struct flow *flow, const char *sni)
 	if (flow->naming.source == NAME_DNS && strcasecmp(flow->naming.host, sni) == 0)
 		return;
 	if (flow->naming.source == NAME_DNS) {
+		struct destination_class by_sni;
+
+		flow->naming.mismatch = true;
+		destination_classify_host(sni, &by_sni);
+		if (destination_family(flow->naming.cls.service) &&
+		    !destination_family(by_sni.service)) {
+			/* A vault's address asked for some other site: still the vault. */
+			snprintf(flow->naming.sni, sizeof(flow->naming.sni), "%s", sni);
+			return;
+		}
 		/* The server name wins; what DNS said stays, as evidence. */
 		snprintf(flow->naming.dns_host, sizeof(flow->naming.dns_host), "%s",
 			 flow->naming.host);
-		flow->naming.mismatch = true;
 	}
 	snprintf(flow->naming.host, sizeof(flow->naming.host), "%s", sni);
 	flow->naming.source = NAME_SNI;

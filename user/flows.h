@@ -40,8 +40,15 @@ struct naming {
 	enum name_source source;
 	struct destination_class cls;
 	const struct service_tag *tag;
-	/* The TLS server name and the name the pod's DNS gave differ: the latter. */
+	/*
+	 * The TLS server name and the name the pod's DNS gave differ (mismatch). The
+	 * server name names the destination, and dns_host keeps the DNS name; unless
+	 * the DNS name is of a vault, registry or login host and the server name of
+	 * none: then the DNS name stays the destination (judged at worst), and sni
+	 * keeps the server name.
+	 */
 	char dns_host[256];
+	char sni[256];
 	bool mismatch;
 	bool hello_unread; /* a ClientHello was sent but could not be read whole */
 };

@@ -499,8 +499,10 @@ static void json_dst(struct jsonw *w, const struct am_connect_record *record,
 		jsonw_member_string(w, "service_tag", naming->tag->name);
 		jsonw_member_string(w, "region", naming->tag->region);
 	}
-	if (naming && naming->mismatch)
+	if (naming && naming->mismatch && naming->dns_host[0])
 		jsonw_member_string(w, "dns_host", naming->dns_host);
+	if (naming && naming->mismatch && naming->sni[0])
+		jsonw_member_string(w, "sni", naming->sni);
 	if (naming && naming->hello_unread) {
 		jsonw_key(w, "hello_unread");
 		jsonw_bool(w, true);

@@ -1220,65 +1220,52 @@ static void imds_contact_rules(struct rules *rules, struct evidence *evidence)
 	raise_alert(rules, &alert, NULL);
 }
 
-/* The services a credential is used on, in families: a registry and its data host are one. */
-static int service_family(enum destination_service service)
-{
-	switch (service) {
-	case SERVICE_KEYVAULT:
-	case SERVICE_MANAGED_HSM:
-		return 1;
-	case SERVICE_ACR:
-	case SERVICE_ACR_DATA:
-		return 2;
-	case SERVICE_ENTRA_LOGIN:
-		return 3;
-	default:
-		return 0;
-	}
-}
-
 static void target_mismatch(struct jsonw *w, const void *arg)
 {
 	const struct event_view *view = arg;
+	const struct naming *naming = view->naming;
 
 	target_destination(w, view);
-	jsonw_member_string(w, "sni", view->naming->host);
-	jsonw_member_string(w, "dns_host", view->naming->dns_host);
+	jsonw_member_string(w, "sni", naming->sni[0] ? naming->sni : naming->host);
+	jsonw_member_string(w, "dns_host", naming->sni[0] ? naming->host : naming->dns_host);
 }
 
 /*
- * The TLS server name names a vault, registry or login host, and the name the
- * pod's DNS gave for the address is another service's (curl --connect-to, a
- * hosts-file entry, an address from elsewhere): the pod hides where it goes from
- * a monitor that trusts DNS. Names of one family differ innocently (vaults share
- * front-end addresses), and then the server name is judged by the service's rule.
+ * The TLS server name and the name the pod's DNS gave for the address are of
+ * different families, one of them a vault, registry or login host: the pod hides
+ * where it goes from a monitor that trusts one of them (curl --connect-to, a
+ * hosts-file entry, a server name of some other site sent to a vault's address).
+ * Names of one family differ innocently (vaults share front-end addresses), and
+ * then the destination is judged by the service's rule.
  */
 static void mismatch_rules(struct rules *rules, struct evidence *evidence)
 {
 	const struct event_view *view = evidence->view;
 	const struct naming *naming = view->naming;
-	struct destination_class dns;
+	const char *sni = naming->sni[0] ? naming->sni : naming->host;
+	const char *dns_host = naming->sni[0] ? naming->host : naming->dns_host;
+	struct destination_class sni_class, dns_class;
 	struct alert alert = {0};
 	char key[96], who[320];
-	int family = service_family(naming->cls.service);
 
-	if (!naming->mismatch || !family)
+	if (!naming->mismatch)
 		return;
-	destination_classify_host(naming->dns_host, &dns);
-	if (service_family(dns.service) == family)
+	destination_classify_host(sni, &sni_class);
+	destination_classify_host(dns_host, &dns_class);
+	if (destination_family(sni_class.service) == destination_family(dns_class.service))
 		return;
 	alert.rule = RULE_TLS_MISMATCH;
 	alert.severity = SEVERITY_HIGH;
 	alert_about(&alert, evidence, target_mismatch, view);
 	snprintf(alert.summary, sizeof(alert.summary),
-		 "%s (%s) reached %s %s under the DNS name %s: the TLS server name and the "
-		 "pod's DNS disagree",
+		 "%s (%s) reached %s %s while asking the server for %s: the TLS server name "
+		 "and the pod's DNS name (%s) disagree",
 		 pod_label(view, who, sizeof(who)), program(view),
-		 destination_service_name(naming->cls.service), naming->host, naming->dns_host);
+		 destination_service_name(naming->cls.service), naming->host, sni, dns_host);
 	key_join(alert.key, sizeof(alert.key),
 		 (const char *const[]){rule_table[alert.rule].name,
-				       subject_key_of(view, key, sizeof(key)), naming->host,
-				       naming->dns_host, program(view)},
+				       subject_key_of(view, key, sizeof(key)), sni, dns_host,
+				       program(view)},
 		 5);
 	raise_alert(rules, &alert, NULL);
 }
