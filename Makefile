@@ -218,7 +218,8 @@ $(BUILD)/fuzz/fuzz_identities: FUZZ_KIND := -DFUZZ_JSON_KIND=6
 $(BUILD)/fuzz/fuzz_config: FUZZ_KIND := -DFUZZ_JSON_KIND=7
 $(BUILD)/fuzz/fuzz_podlist $(BUILD)/fuzz/fuzz_bundle $(BUILD)/fuzz/fuzz_azure_json $(BUILD)/fuzz/fuzz_service_tags $(BUILD)/fuzz/fuzz_policy $(BUILD)/fuzz/fuzz_identities $(BUILD)/fuzz/fuzz_config: fuzz/fuzz_json_inputs.c $(FUZZ_OBJECTS)
 
-$(FUZZ_BINS):
+# The targets' own sources include the modules' headers: a changed header rebuilds them.
+$(FUZZ_BINS): $(wildcard user/*.h) include/accessmon.h
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(FUZZ_KIND) -Iinclude -Iuser -D_GNU_SOURCE $(filter %.c %.o,$^) -lcjson -lz -o $@
 
@@ -280,4 +281,4 @@ install: $(BUILD)/accessmon
 clean:
 	rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/san/obj/*.d $(BUILD)/tests/*.d $(BUILD)/san/tests/*.d $(BUILD)/tests/helpers/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/san/obj/*.d $(BUILD)/tests/*.d $(BUILD)/san/tests/*.d $(BUILD)/tests/helpers/*.d $(BUILD)/fuzz/obj/*.d)
