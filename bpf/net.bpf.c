@@ -415,7 +415,11 @@ int am_egress(struct __sk_buff *skb)
 		 * before 6.x, and the monitor sends nothing to IMDS or WireServer.)
 		 */
 		if (to_node_service(skb) && !read_ip(skb, &l4)) {
-			if (!state && sk)
+			/*
+			 * Also a socket marked only as said (a connect to IMDS on another
+			 * port): a NAT rule in the pod may send it on to port 80.
+			 */
+			if ((!state || !state->capture) && sk)
 				state = mark_late(skb, sk, &l4);
 			if (!state || !(state->capture & AM_CAPTURE_HTTP))
 				report_packet(skb, &l4);
