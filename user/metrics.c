@@ -183,6 +183,8 @@ void metrics_render(const struct metrics_snapshot *s, struct jsonw *out)
 	gauge(out, "accessmon_pods", "Pods the inventory knows.", s->pods);
 	gauge(out, "accessmon_processes", "Processes in the process cache.", s->processes);
 	gauge(out, "accessmon_cgroups", "Cgroups in the cgroup cache.", s->cgroups);
+	gauge(out, "accessmon_heap_bytes",
+	      "Bytes the monitor's allocator has handed out and not taken back.", s->heap_bytes);
 	gauge(out, "accessmon_watched_secrets", "Files and directories in the watch set.",
 	      s->watches);
 	if (s->recording)

@@ -40,6 +40,7 @@ struct metrics_snapshot {
 	struct sink_stats sinks[METRICS_MAX_SINKS];
 	size_t n_sinks;
 	size_t pods, processes, cgroups, watches;
+	uint64_t heap_bytes; /* malloc's bytes in use */
 	bool program_stats_enabled;
 	struct metrics_program programs[METRICS_MAX_PROGRAMS];
 	size_t n_programs;

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <linux/capability.h>
 #include <linux/magic.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -927,6 +928,15 @@ static void add_program(void *ctx, const char *name, uint64_t run_count, uint64_
 	program->run_time_ns = run_time_ns;
 }
 
+/* What malloc has handed out and not had back: a leak grows it, while a page
+ * kept by the allocator after a burst does not. */
+static uint64_t heap_in_use(void)
+{
+	struct mallinfo2 info = mallinfo2();
+
+	return (uint64_t)info.uordblks + (uint64_t)info.hblkhd;
+}
+
 static void publish_metrics(struct monitor *monitor)
 {
 	const struct pipeline_stats *stats = pipeline_stats(monitor->pipeline);
@@ -956,6 +966,7 @@ static void publish_metrics(struct monitor *monitor)
 	s->processes = process_cache_count(monitor->processes);
 	s->cgroups = cgroup_cache_count(monitor->cgroups);
 	s->watches = watch_list_count(monitor->watches);
+	s->heap_bytes = heap_in_use();
 	s->program_stats_enabled = probes_stats_enabled(monitor->probes);
 	probes_program_stats(monitor->probes, add_program, s);
 	if (monitor->recorder) {
