@@ -58,7 +58,7 @@ BPF_OBJECTS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SOURCES))
 SKELETON := $(BUILD)/accessmon.skel.h
 
 # Modules with no kernel or libbpf dependency: unit-tested on their own.
-PURE_MODULES := jsonw sink_spec metrics cgroup_path cgroups pods json_input error options watch output pipeline repeats \
+PURE_MODULES := jsonw sink_spec metrics cgroup_path cgroups pods pod_volumes json_input error options watch output pipeline repeats \
 	processes containerd node_identity hostfs secrets dns dns_cache http tls destinations \
 	service_tags flows identities policy rules trace state redact recorder degraded
 # What unit tests link: everything but the kernel-facing and command modules.

@@ -10,8 +10,9 @@
  * watched_dirs    struct am_file_key -> struct am_watch_value: directories whose
  *                 files are watched whatever they are replaced with (token rotation)
  * watched_dir_devs
- *                 device -> how many watched directories it holds: a file's
- *                 parents share its device, so only there can they match
+ *                 device -> struct am_dev_value: the watched directories it
+ *                 holds (a file's parents share its device, so only there can
+ *                 they match), and the volume that is the whole device
  * watched_paths   struct am_path_key -> struct am_watch_value: absolute paths whose
  *                 failed opens are reported
  * path_scratch    one per-CPU struct am_path_key, to build a lookup key in
@@ -122,8 +123,8 @@ AM_MAP struct {
 AM_MAP struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, AM_WATCH_MAX_DIRS);
-	__type(key, __u32);   /* a device (the kernel's dev_t) */
-	__type(value, __u32); /* watched directories on it */
+	__type(key, __u32); /* a device (the kernel's dev_t) */
+	__type(value, struct am_dev_value);
 } watched_dir_devs SEC(".maps");
 
 AM_MAP struct {

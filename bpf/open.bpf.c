@@ -2,12 +2,18 @@
 /*
  * Opens of watched files. The probe runs when an open returns: the new fd leads
  * to the struct file the kernel really opened, and its (device, inode) is looked
- * up in the watch set; then, up to AM_DIR_WALK_DEPTH parents, in the watched
- * directories, so a token the kubelet has just rotated in (a new timestamped
- * directory, new inodes) is caught before user space has seen it. Matching on
- * identity means a relative path, a symlink, a hard link, a bind mount, another
- * mount namespace or /proc/<pid>/root cannot hide the file. A failed open is
- * reported when the absolute path it named is watched: probing is a signal too.
+ * up in the watch set. Every credential file user space has found is there by
+ * its own identity, so no name can hide it: not a relative path, a symlink, a
+ * bind mount, another mount namespace, /proc/<pid>/root, open_by_handle_at, nor
+ * a hard link anywhere on its filesystem, made before or after the monitor
+ * started (a hard link is the same inode; its dentry is another name, which is
+ * why the file's parents can never be what identifies it).
+ * A file user space has not seen yet (a token the kubelet has just rotated in: a
+ * new timestamped directory, new inodes) is matched by where it is: a volume on
+ * its own tmpfs by the device, at any depth; a volume that is a plain directory
+ * by walking up to AM_DIR_WALK_DEPTH parents; a flat credential directory by the
+ * file's one parent. A failed open is reported when the absolute path it named
+ * is watched: probing is a signal too.
  *
  * Two hook sets do the same job; user space loads one:
  *  - the classic syscalls/sys_exit_* tracepoints of open, openat, openat2, creat
@@ -86,11 +92,14 @@ static __always_inline bool name_is(const char *name, const char *want, int len)
 	return true;
 }
 
-/* Projected volumes hold ca.crt and namespace next to the token: only tokens count. */
-static __always_inline bool is_token_name(const char name[AM_NAME_LEN])
+/*
+ * A service account volume's public parts, beside its token: the cluster's CA and
+ * the namespace. Skipped only when not watched by their own identity.
+ */
+static __always_inline bool is_public_name(const char name[AM_NAME_LEN])
 {
-	return name_is(name, "token", sizeof("token")) ||
-	       name_is(name, "azure-identity-token", sizeof("azure-identity-token"));
+	return name_is(name, "ca.crt", sizeof("ca.crt")) ||
+	       name_is(name, "namespace", sizeof("namespace"));
 }
 
 struct open_call {
@@ -159,53 +168,80 @@ static __always_inline void open_call_read(struct pt_regs *regs, __u16 syscall,
 }
 
 /*
- * A successful open: the file, then its parents, against the watch set. The
- * parents share the file's device, so they are walked only when that device
- * holds a watched directory; the syscall's arguments are read only for a match.
+ * Where an unwatched file's device holds watched directories, they are looked
+ * for among its parents: one parent where only flat credential directories are
+ * (the node's certificate stores), up to AM_DIR_WALK_DEPTH where a watched
+ * volume is a plain directory. A flat directory matches only its own entries.
+ */
+static __always_inline struct am_watch_value *match_parents(struct dentry *dentry,
+							    const struct am_dev_value *dev,
+							    struct am_file_key *key)
+{
+	struct am_watch_value *watch;
+	struct dentry *parent;
+	int i, depth = dev->subtrees ? AM_DIR_WALK_DEPTH : 1;
+
+	for (i = 0; i < AM_DIR_WALK_DEPTH && i < depth; i++) {
+		parent = BPF_CORE_READ(dentry, d_parent);
+		if (!parent || parent == dentry)
+			return NULL; /* the root of the file's mount */
+		dentry = parent;
+		key->inode = BPF_CORE_READ(dentry, d_inode, i_ino);
+		watch = bpf_map_lookup_elem(&watched_dirs, key);
+		if (watch && (i == 0 || (watch->flags & AM_WATCH_SUBTREE)))
+			return watch;
+	}
+	return NULL;
+}
+
+/*
+ * A successful open: the file's own identity first, which no name or link can
+ * change; then, for a file user space has not seen yet (a token the kubelet has
+ * just rotated in), its device (a volume on its own tmpfs) or its parents. The
+ * syscall's arguments are read only for a match.
  */
 static __always_inline void match_file(struct file *file, long fd, struct pt_regs *regs,
 				       __u16 syscall, const struct am_task *opener)
 {
-	struct am_watch_value *watch;
+	struct am_watch_value *watch, found;
 	struct am_open_record *record;
 	struct am_file_key key = {};
-	struct dentry *dentry, *parent;
+	struct am_dev_value *dev;
 	char name[AM_NAME_LEN] = {};
+	struct dentry *dentry;
 	struct open_call call;
 	struct inode *inode;
 	__u8 match = AM_MATCH_FILE;
 	__u64 file_inode;
 	__u32 file_dev;
-	int i;
 
 	inode = BPF_CORE_READ(file, f_inode);
 	key.inode = file_inode = BPF_CORE_READ(inode, i_ino);
 	key.dev = file_dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	dentry = BPF_CORE_READ(file, f_path.dentry);
 	watch = bpf_map_lookup_elem(&watched_files, &key);
-	if (!watch) {
-		if (!watch_state_on(0) || !bpf_map_lookup_elem(&watched_dir_devs, &file_dev))
+	if (watch) {
+		found = *watch;
+	} else {
+		dev = bpf_map_lookup_elem(&watched_dir_devs, &file_dev);
+		if (!dev)
 			return;
 		/* A directory is listed, not read (ls, find, rm -r, the kubelet's own writer). */
 		if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) == S_IFDIR)
 			return;
-		match = AM_MATCH_DIR;
-		dentry = BPF_CORE_READ(file, f_path.dentry);
-		for (i = 0; i < AM_DIR_WALK_DEPTH; i++) {
-			parent = BPF_CORE_READ(dentry, d_parent);
-			if (!parent || parent == dentry)
-				return; /* the root of the file's mount */
-			if (i == 0)
-				bpf_probe_read_kernel_str(name, sizeof(name),
-							  BPF_CORE_READ(dentry, d_name.name));
-			dentry = parent;
-			key.inode = BPF_CORE_READ(dentry, d_inode, i_ino);
-			watch = bpf_map_lookup_elem(&watched_dirs, &key);
-			if (watch)
-				break;
+		if (dev->volume_flags & AM_WATCH_DEVICE) {
+			match = AM_MATCH_DEVICE;
+			found.watch_id = dev->volume_id;
+			found.flags = dev->volume_flags;
+		} else {
+			watch = match_parents(dentry, dev, &key);
+			if (!watch)
+				return;
+			match = AM_MATCH_DIR;
+			found = *watch;
 		}
-		if (!watch)
-			return;
-		if ((watch->flags & AM_WATCH_TOKENS_ONLY) && !is_token_name(name))
+		bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(dentry, d_name.name));
+		if ((found.flags & AM_WATCH_SKIP_PUBLIC) && is_public_name(name))
 			return;
 	}
 	if (from_self())
@@ -224,15 +260,15 @@ static __always_inline void match_file(struct file *file, long fd, struct pt_reg
 	record->result = fd;
 	record->inode = file_inode;
 	record->dev = file_dev;
-	record->watch_id = watch->watch_id;
+	record->watch_id = found.watch_id;
 	record->flags = call.flags;
 	record->syscall = call.syscall;
 	record->match = match;
-	if (match == AM_MATCH_DIR)
+	if (match != AM_MATCH_FILE)
 		__builtin_memcpy(record->name, name, sizeof(name));
 	else
 		bpf_probe_read_kernel_str(record->name, sizeof(record->name),
-					  BPF_CORE_READ(file, f_path.dentry, d_name.name));
+					  BPF_CORE_READ(dentry, d_name.name));
 	record_fill_path(record, &call);
 	record_submit(record);
 }

@@ -31,8 +31,13 @@
 #define AM_WATCH_PATH_LEN 256
 /* Bytes of the opened file's own name, sent with directory matches. */
 #define AM_NAME_LEN 64
-/* How many parents of an opened file are looked up in the watched directories. */
-#define AM_DIR_WALK_DEPTH 4
+/*
+ * How many parents of an opened file are looked up in the watched directories,
+ * on a device where a watched volume is a plain directory (not its own mount).
+ * Elsewhere one parent is looked up (flat credential directories) or none (a
+ * volume that is its own tmpfs is matched by its device, at any depth).
+ */
+#define AM_DIR_WALK_DEPTH 16
 
 /* Sizes of the maps user space fills. */
 #define AM_WATCH_MAX_FILES 16384
@@ -71,6 +76,7 @@ enum am_match {
 	AM_MATCH_FILE = 1, /* the opened file is watched */
 	AM_MATCH_DIR = 2,  /* a parent directory of the opened file is watched */
 	AM_MATCH_PATH = 3, /* a failed open named a watched path */
+	AM_MATCH_DEVICE = 4, /* the opened file is on a watched volume's own filesystem */
 };
 
 /* Set in am_open_record.path_flags. */
@@ -352,11 +358,25 @@ struct am_file_key {
 };
 
 /* Set in am_watch_value.flags of a watched directory. */
-#define AM_WATCH_TOKENS_ONLY 0x1 /* only files named "token" or "azure-identity-token" */
+#define AM_WATCH_SKIP_PUBLIC 0x1 /* not ca.crt or namespace, unless watched by identity */
+#define AM_WATCH_SUBTREE 0x2	 /* every file below counts (a volume), not only its own */
+#define AM_WATCH_DEVICE 0x4	 /* the directory is its filesystem's root: match the device */
 
 struct am_watch_value {
 	__u32 watch_id; /* user space's id of the watch entry */
 	__u32 flags;	/* AM_WATCH_* */
+};
+
+/*
+ * Value of the watched_dir_devs map, per device: the watched directories on it,
+ * how many of them are subtrees, and the volume whose filesystem it is (when
+ * volume_flags has AM_WATCH_DEVICE).
+ */
+struct am_dev_value {
+	__u32 dirs;
+	__u32 subtrees;
+	__u32 volume_id;
+	__u32 volume_flags;
 };
 
 /* Key of the watched_paths map: a NUL-padded absolute path. */

@@ -345,7 +345,7 @@ static void refresh_watch_set(struct monitor *monitor, uint64_t now_ns)
 
 	monitor->watch_refused = 0;
 	watch_list_begin(monitor->watches);
-	secrets_discover(monitor->watches, monitor->options.sources.host_root,
+	secrets_discover(monitor->watches, monitor->options.sources.host_root, monitor->pods,
 			 monitor->options.watch_paths, monitor->options.n_watch_paths,
 			 report_discovery, monitor);
 	watch_list_end(monitor->watches, &sink, now_ns,

@@ -834,7 +834,7 @@ static void host_path_of(const struct am_open_record *record, const struct watch
 {
 	size_t name_len = strnlen(record->name, sizeof(record->name));
 
-	if (record->match == AM_MATCH_DIR && name_len)
+	if ((record->match == AM_MATCH_DIR || record->match == AM_MATCH_DEVICE) && name_len)
 		snprintf(out, len, "%s/%.*s", watch->path, (int)name_len, record->name);
 	else
 		snprintf(out, len, "%s", watch->path);

@@ -125,6 +125,7 @@ static void pod_free(struct pod_info *pod)
 	free(pod->service_account);
 	labels_release(pod);
 	free(pod->labels);
+	pod_volumes_release(&pod->volumes);
 	for (i = 0; i < pod->n_containers; i++)
 		container_release(&pod->containers[i]);
 	free(pod->containers);
@@ -381,6 +382,11 @@ static int pod_parse(struct pod_info **out, const cJSON *item, const char *sourc
 			pod->service_account = bounded_strdup(
 				json_member_string(spec, "serviceAccountName"), POD_NAME_MAX_BYTES);
 		pod->host_network = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(spec, "hostNetwork"));
+		pod->has_spec = true;
+		rc = pod_volumes_parse(&pod->volumes, cJSON_GetObjectItemCaseSensitive(spec, "volumes"),
+				       source, index, err);
+		if (rc)
+			return rc;
 		for (i = 0; i < 3; i++) {
 			char field[64];
 
@@ -474,6 +480,13 @@ static void merge_podlist_pod(struct pod_inventory *inventory, struct pod_info *
 	pod->host_network = parsed->host_network;
 	pod->workload_identity_label = parsed->workload_identity_label;
 	pod->proxy_sidecar = parsed->proxy_sidecar;
+	if (parsed->has_spec) {
+		struct pod_volumes volumes = pod->volumes;
+
+		pod->volumes = parsed->volumes;
+		parsed->volumes = volumes; /* freed with parsed */
+		pod->has_spec = true;
+	}
 	labels_release(pod);
 	for (i = 0; i < parsed->n_labels; i++)
 		pod->labels[i] = parsed->labels[i];

@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "error.h"
+#include "pod_volumes.h"
 
 /*
  * Bounds on what one pod may bring in: pods are controlled by whoever can create
@@ -75,6 +76,8 @@ struct pod_info {
 	bool labels_truncated; /* a label was left out or its value cut */
 	struct container_info *containers;
 	size_t n_containers;
+	bool has_spec;		    /* a PodList (kubelet or file) gave its spec */
+	struct pod_volumes volumes; /* the spec's, for which files are credentials */
 	unsigned int sources;	/* enum pod_source bits that report it now */
 	uint64_t deleted_at_ns; /* when the last source stopped reporting it; 0 while live */
 };

@@ -34,6 +34,11 @@ struct policy_subject {
 	const char *exe;
 	bool proxy_sidecar;
 	const char *identity_kind; /* the identity an IMDS token request selected, or NULL */
+	/* A secret file's access: its watch kind's name (watch_kind_name), the
+	 * path the node names it by, and whether the open could write it. */
+	const char *secret_kind;
+	const char *secret_path;
+	bool secret_write;
 };
 
 struct policy;

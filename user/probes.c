@@ -396,31 +396,54 @@ int probes_watch_file(struct probes *probes, uint32_t kdev, uint64_t inode, uint
 	return watch_identity(probes->skel->maps.watched_files, kdev, inode, watch_id, 0, add);
 }
 
+/* What one directory adds to (add) or takes from its device's entry. */
+static void dev_value_apply(struct am_dev_value *dev, uint32_t watch_id, uint32_t flags, bool add)
+{
+	int step = add ? 1 : -1;
+
+	dev->dirs += step;
+	if (flags & AM_WATCH_SUBTREE)
+		dev->subtrees += step;
+	if (flags & AM_WATCH_DEVICE) {
+		dev->volume_id = add ? watch_id : 0;
+		dev->volume_flags = add ? flags : 0;
+	}
+}
+
 /*
- * A watched directory, and the count of watched directories on its device
- * (watched_dir_devs): the open probes walk a file's parents only on a device
- * that has one.
+ * A watched directory, and its device's entry (watched_dir_devs): the open
+ * probes look at an unwatched file's parents only on a device that holds a
+ * watched directory, deeply only where one is a subtree; a directory that is
+ * its filesystem's root (AM_WATCH_DEVICE) makes the device itself the match.
  */
 int probes_watch_dir(struct probes *probes, uint32_t kdev, uint64_t inode, uint32_t watch_id,
 		     uint32_t flags, bool add)
 {
 	struct bpf_map *devs = probes->skel->maps.watched_dir_devs;
 	struct am_file_key key = {.inode = inode, .dev = kdev};
+	struct am_dev_value dev = {0};
 	struct am_watch_value old;
-	uint32_t count = 0;
 	bool existed;
 	int rc;
 
 	existed = bpf_map__lookup_elem(probes->skel->maps.watched_dirs, &key, sizeof(key), &old,
 				       sizeof(old), 0) == 0;
+	/* The device's entry goes first on add and last on remove: the walk needs it. */
+	bpf_map__lookup_elem(devs, &kdev, sizeof(kdev), &dev, sizeof(dev), 0);
+	if (existed)
+		dev_value_apply(&dev, old.watch_id, old.flags, false);
+	if (add)
+		dev_value_apply(&dev, watch_id, flags, true);
+	if (add || dev.dirs) {
+		rc = bpf_map__update_elem(devs, &kdev, sizeof(kdev), &dev, sizeof(dev), BPF_ANY);
+		if (rc)
+			return rc;
+	}
 	rc = watch_identity(probes->skel->maps.watched_dirs, kdev, inode, watch_id, flags, add);
-	if (rc || existed == add)
+	if (rc || add || dev.dirs)
 		return rc;
-	bpf_map__lookup_elem(devs, &kdev, sizeof(kdev), &count, sizeof(count), 0);
-	count = add ? count + 1 : count - 1;
-	if (count == 0)
-		return bpf_map__delete_elem(devs, &kdev, sizeof(kdev), 0);
-	return bpf_map__update_elem(devs, &kdev, sizeof(kdev), &count, sizeof(count), BPF_ANY);
+	rc = bpf_map__delete_elem(devs, &kdev, sizeof(kdev), 0);
+	return rc == -ENOENT ? 0 : rc;
 }
 
 int probes_watch_path(struct probes *probes, const char *path, uint32_t watch_id, bool add)

@@ -12,12 +12,14 @@
 #include "accessmon.h"
 #include "hostfs.h"
 #include "json_input.h"
+#include "pods.h"
 
 #define CSI_SECRETS_STORE_DRIVER "secrets-store.csi.k8s.io"
 
 struct round {
 	struct watch_list *list;
 	const char *host_root;
+	const struct pod_inventory *pods;
 	secrets_report_fn report;
 	void *ctx;
 	int declared;
@@ -74,50 +76,148 @@ static void each_entry(struct round *round, const char *dir_path,
 	closedir(dir);
 }
 
-struct volume_args {
-	enum watch_kind kind;
+/* --- pod volumes ----------------------------------------------------------- */
+
+struct volume_walk {
+	struct round *round;
+	const struct pod_info *pod;	/* NULL: no spec known */
+	const struct pod_volume *spec; /* NULL: no spec known, or not in it */
+	enum watch_kind kind;		/* the volume's */
 	const char *owner;
-	bool tokens_only;
+	const char *dir; /* node path of the volume */
+	size_t files;
 };
 
-static void want_file_path(struct round *round, const char *path, const char *name,
-			   unsigned char type, void *arg)
+/* What the spec makes of a file the kubelet wrote into a projected volume. */
+static bool projected_kind(const struct volume_walk *walk, const char *rel, const char *name,
+			   enum watch_kind *kind)
 {
-	struct volume_args *volume = arg;
+	enum volume_file_kind file;
 
-	if (type == DT_DIR)
-		return;
-	if (volume->tokens_only && strcmp(name, "token") != 0 &&
-	    strcmp(name, "azure-identity-token") != 0)
-		return;
-	want(round, volume->kind, path, volume->owner, WATCH_NO_IDENTITY, true, 0);
+	if (walk->spec && pod_volume_file_kind(walk->spec, rel, &file)) {
+		if (file == VOLUME_FILE_PUBLIC)
+			return false;
+		*kind = file == VOLUME_FILE_WI_TOKEN ? WATCH_WORKLOAD_IDENTITY_TOKEN
+		      : file == VOLUME_FILE_TOKEN    ? WATCH_SERVICE_ACCOUNT_TOKEN
+						     : WATCH_SECRET_VOLUME;
+		return true;
+	}
+	if (walk->spec && !walk->spec->unnamed_secrets && !walk->pod->volumes.truncated)
+		return false; /* a configMap's or downwardAPI's key */
+	/* No spec says: at worst every file but the public parts of a token volume. */
+	if (strcmp(name, "ca.crt") == 0 || strcmp(name, "namespace") == 0)
+		return false;
+	if (walk->spec) {
+		*kind = WATCH_SECRET_VOLUME;
+		return true;
+	}
+	*kind = strcmp(name, "azure-identity-token") == 0 ? WATCH_WORKLOAD_IDENTITY_TOKEN
+							   : WATCH_SERVICE_ACCOUNT_TOKEN;
+	return true;
 }
 
-/* A volume: its directory by identity (rotation-proof), its visible files by path. */
-static void want_volume(struct round *round, const char *dir, enum watch_kind kind,
-			const char *owner, bool tokens_only)
+/* A Secret volume: the items the spec names, or every file when it names none. */
+static bool secret_kind(const struct volume_walk *walk, const char *rel)
 {
-	struct volume_args volume = {kind, owner, tokens_only};
+	enum volume_file_kind file;
 
+	if (!walk->spec || walk->spec->unnamed_secrets || walk->pod->volumes.truncated)
+		return true;
+	return pod_volume_file_kind(walk->spec, rel, &file) && file != VOLUME_FILE_PUBLIC;
+}
+
+static void volume_file(struct volume_walk *walk, const char *rel, const char *name)
+{
+	char path[AM_WATCH_PATH_LEN + 64];
+	enum watch_kind kind = walk->kind;
+
+	if (walk->kind == WATCH_PROJECTED_TOKENS && !projected_kind(walk, rel, name, &kind))
+		return;
+	if (walk->kind == WATCH_SECRET_VOLUME && !secret_kind(walk, rel))
+		return;
+	if (walk->files >= SECRETS_MAX_FILES_PER_VOLUME ||
+	    (size_t)snprintf(path, sizeof(path), "%s/%s", walk->dir, rel) >= AM_WATCH_PATH_LEN)
+		return; /* the volume's own entry still matches it */
+	walk->files++;
+	want(walk->round, kind, path, walk->owner, WATCH_FILE_IDENTITY, true, 0);
+}
+
+/*
+ * Every file of a volume at any depth, by the names the pod sees: the visible
+ * names lead through ..data into the current timestamped directory, so each file
+ * is found once. Names starting with a dot are the kubelet's own.
+ */
+static void volume_walk_dir(struct volume_walk *walk, const char *rel, int depth)
+{
+	char node_dir[AM_WATCH_PATH_LEN + 64], *full;
+	struct dirent *dent;
+	DIR *dir;
+
+	if (depth > SECRETS_MAX_VOLUME_DEPTH ||
+	    (size_t)snprintf(node_dir, sizeof(node_dir), "%s%s%s", walk->dir, *rel ? "/" : "",
+			     rel) >= sizeof(node_dir))
+		return;
+	full = host_path(walk->round->host_root, node_dir);
+	dir = full ? opendir(full) : NULL;
+	while (dir && (dent = readdir(dir)) && walk->files < SECRETS_MAX_FILES_PER_VOLUME) {
+		char child[AM_WATCH_PATH_LEN + 64], *child_full;
+		struct stat st;
+
+		if (dent->d_name[0] == '.')
+			continue;
+		if ((size_t)snprintf(child, sizeof(child), "%s%s%s", rel, *rel ? "/" : "",
+				     dent->d_name) >= AM_WATCH_PATH_LEN)
+			continue;
+		child_full = malloc(strlen(full) + strlen(dent->d_name) + 2);
+		if (!child_full)
+			break;
+		sprintf(child_full, "%s/%s", full, dent->d_name);
+		if (stat(child_full, &st) == 0) {
+			if (S_ISDIR(st.st_mode))
+				volume_walk_dir(walk, child, depth + 1);
+			else if (S_ISREG(st.st_mode))
+				volume_file(walk, child, dent->d_name);
+		}
+		free(child_full);
+	}
+	if (dir)
+		closedir(dir);
+	free(full);
+}
+
+/*
+ * A volume: its directory by identity, so a file the kubelet swaps in is matched
+ * before this round sees it (by the device when the volume is its own tmpfs, as
+ * the kubelet mounts them, else by walking parents), and each credential file by
+ * its own identity, which no link or name can hide.
+ */
+static void want_volume(struct round *round, const char *dir, enum watch_kind kind,
+			const char *owner, const char *volume_name)
+{
+	struct volume_walk walk = {round, NULL, NULL, kind, owner, dir, 0};
+
+	walk.pod = round->pods ? pod_inventory_find(round->pods, owner) : NULL;
+	if (walk.pod && !walk.pod->has_spec)
+		walk.pod = NULL;
+	if (walk.pod)
+		walk.spec = pod_volumes_find(&walk.pod->volumes, volume_name);
 	want(round, kind, dir, owner, WATCH_DIR_IDENTITY, false,
-	     tokens_only ? AM_WATCH_TOKENS_ONLY : 0);
-	each_entry(round, dir, want_file_path, &volume, SECRETS_MAX_FILES_PER_VOLUME);
+	     AM_WATCH_SUBTREE | (kind == WATCH_PROJECTED_TOKENS ? AM_WATCH_SKIP_PUBLIC : 0));
+	volume_walk_dir(&walk, "", 0);
 }
 
 static void want_projected(struct round *round, const char *path, const char *name,
 			   unsigned char type, void *owner)
 {
-	(void)name;
 	(void)type;
-	want_volume(round, path, WATCH_PROJECTED_TOKENS, owner, true);
+	want_volume(round, path, WATCH_PROJECTED_TOKENS, owner, name);
 }
 
 static void want_secret(struct round *round, const char *path, const char *name,
 			unsigned char type, void *owner)
 {
-	(void)name;
 	(void)type;
-	want_volume(round, path, WATCH_SECRET_VOLUME, owner, false);
+	want_volume(round, path, WATCH_SECRET_VOLUME, owner, name);
 }
 
 /* A CSI volume counts when its driver is the Secrets Store (vol_data.json says). */
@@ -130,7 +230,6 @@ static void want_csi(struct round *round, const char *path, const char *name, un
 	char *full;
 	cJSON *data;
 
-	(void)name;
 	(void)type;
 	snprintf(data_path, sizeof(data_path), "%s/vol_data.json", path);
 	full = host_path(round->host_root, data_path);
@@ -141,7 +240,7 @@ static void want_csi(struct round *round, const char *path, const char *name, un
 	driver = data ? json_member_string(data, "driverName") : NULL;
 	if (driver && strcmp(driver, CSI_SECRETS_STORE_DRIVER) == 0 &&
 	    (size_t)snprintf(mount, sizeof(mount), "%s/mount", path) < AM_WATCH_PATH_LEN)
-		want_volume(round, mount, WATCH_CSI_SECRET, owner, false);
+		want_volume(round, mount, WATCH_CSI_SECRET, owner, name);
 	cJSON_Delete(data);
 }
 
@@ -190,8 +289,9 @@ static bool is_directory(const char *host_root, const char *path)
 	return dir;
 }
 
-int secrets_discover(struct watch_list *list, const char *host_root, const char *const *extra_paths,
-		     size_t n_extra, secrets_report_fn report, void *ctx)
+int secrets_discover(struct watch_list *list, const char *host_root,
+		     const struct pod_inventory *pods, const char *const *extra_paths, size_t n_extra,
+		     secrets_report_fn report, void *ctx)
 {
 	static const struct {
 		const char *path;
@@ -200,15 +300,17 @@ int secrets_discover(struct watch_list *list, const char *host_root, const char 
 		{"/etc/kubernetes/azure.json", WATCH_NODE_CLOUD_CONFIG},
 		{"/var/lib/kubelet/kubeconfig", WATCH_KUBELET_CREDENTIALS},
 		{"/var/lib/kubelet/bootstrap-kubeconfig", WATCH_KUBELET_CREDENTIALS},
+		{"/var/lib/waagent/ManagedIdentity-Settings", WATCH_MANAGED_IDENTITY_SETTINGS},
 	};
 	static const char *const tls_dirs[] = {"/etc/kubernetes/certs", "/var/lib/kubelet/pki"};
-	struct round round = {list, host_root ? host_root : "/", report, ctx, 0};
+	struct round round = {list, host_root ? host_root : "/", pods, report, ctx, 0};
 	size_t i;
 
 	/* Node credentials are watched by path even while absent: probing them counts. */
 	for (i = 0; i < sizeof(node_files) / sizeof(node_files[0]); i++)
 		want(&round, node_files[i].kind, node_files[i].path, NULL, WATCH_FILE_IDENTITY, true,
 		     0);
+	/* Flat directories: a new file is matched by its one parent until seen here. */
 	for (i = 0; i < sizeof(tls_dirs) / sizeof(tls_dirs[0]); i++) {
 		want(&round, WATCH_NODE_TLS_KEY, tls_dirs[i], NULL, WATCH_DIR_IDENTITY, false, 0);
 		each_entry(&round, tls_dirs[i], want_tls_file, NULL, SECRETS_MAX_FILES_PER_VOLUME);

@@ -121,6 +121,21 @@ void watch_list_begin(struct watch_list *list)
 		list->entries[i].wanted = false;
 }
 
+/* Whether a directory is the root of a filesystem of its own (a volume's tmpfs). */
+static bool is_mount_root(const char *full, const struct stat *st)
+{
+	char *parent = malloc(strlen(full) + 4);
+	struct stat up;
+	bool root;
+
+	if (!parent)
+		return false;
+	sprintf(parent, "%s/..", full);
+	root = stat(parent, &up) == 0 && up.st_dev != st->st_dev;
+	free(parent);
+	return root;
+}
+
 static void stat_identity(struct watch_list *list, struct watch_entry *entry)
 {
 	char *full = host_path(list->host_root, entry->path);
@@ -134,6 +149,10 @@ static void stat_identity(struct watch_list *list, struct watch_entry *entry)
 		entry->exists = true;
 		entry->kdev = AM_KDEV(major(st.st_dev), minor(st.st_dev));
 		entry->inode = st.st_ino;
+		/* A volume on its own filesystem is matched by the device, at any depth. */
+		if (entry->identity == WATCH_DIR_IDENTITY && (entry->flags & AM_WATCH_SUBTREE) &&
+		    is_mount_root(full, &st))
+			entry->flags |= AM_WATCH_DEVICE;
 	}
 	free(full);
 }
@@ -200,7 +219,8 @@ static int sink_identity(const struct watch_sink *sink, const struct watch_entry
 			 uint32_t kdev, uint64_t inode, bool add)
 {
 	if (entry->identity == WATCH_DIR_IDENTITY)
-		return sink->dir(sink->ctx, kdev, inode, entry->id, entry->flags, add);
+		return sink->dir(sink->ctx, kdev, inode, entry->id,
+				 add ? entry->flags : entry->installed_flags, add);
 	return sink->file(sink->ctx, kdev, inode, entry->id, add);
 }
 
@@ -275,7 +295,8 @@ size_t watch_list_end(struct watch_list *list, const struct watch_sink *sink, ui
 		}
 		/* The identity changed (a file replaced) or is gone: update the kernel. */
 		if (entry->installed && (!entry->exists || entry->kdev != entry->installed_kdev ||
-					 entry->inode != entry->installed_inode)) {
+					 entry->inode != entry->installed_inode ||
+					 entry->flags != entry->installed_flags)) {
 			if (sink_identity(sink, entry, entry->installed_kdev, entry->installed_inode,
 					  false) == 0) {
 				entry->installed = false;
@@ -290,6 +311,7 @@ size_t watch_list_end(struct watch_list *list, const struct watch_sink *sink, ui
 				entry->installed = true;
 				entry->installed_kdev = entry->kdev;
 				entry->installed_inode = entry->inode;
+				entry->installed_flags = entry->flags;
 				if (entry->identity == WATCH_DIR_IDENTITY)
 					list->dirs_installed++;
 			} else {
@@ -419,6 +441,8 @@ const char *watch_kind_name(enum watch_kind kind)
 		return "csi-secret";
 	case WATCH_CUSTOM:
 		return "custom";
+	case WATCH_MANAGED_IDENTITY_SETTINGS:
+		return "managed-identity-settings";
 	}
 	return "unknown";
 }

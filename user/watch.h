@@ -3,8 +3,11 @@
  * The watch set as user space keeps it: every secret on the node, by kind and
  * owner, and what the kernel must match for it:
  *   - a file's identity (device, inode): any open of that file, by any name;
- *   - a directory's identity: any open of a file up to AM_DIR_WALK_DEPTH below it,
- *     which survives the kubelet swapping in new files (token rotation);
+ *   - a directory's identity: a file user space has not seen yet within it (the
+ *     kubelet swapping in new files: token rotation); its own entries only, or
+ *     with AM_WATCH_SUBTREE any file below it: by its device when it is its
+ *     filesystem's root (AM_WATCH_DEVICE, found here), else up to
+ *     AM_DIR_WALK_DEPTH parents;
  *   - an absolute path: failed opens naming it (probing, or a deleted file).
  * The set is declared afresh in rounds (begin, want..., end); end() works out
  * what changed and tells the kernel through a sink. Entries that leave the set
@@ -29,6 +32,7 @@ enum watch_kind {
 	WATCH_SECRET_VOLUME,
 	WATCH_CSI_SECRET,
 	WATCH_CUSTOM, /* a --watch path */
+	WATCH_MANAGED_IDENTITY_SETTINGS, /* the VM agent's /var/lib/waagent/ManagedIdentity-Settings */
 };
 
 enum watch_identity {
@@ -63,6 +67,7 @@ struct watch_entry {
 	bool installed;
 	uint32_t installed_kdev;
 	uint64_t installed_inode;
+	uint32_t installed_flags;
 	bool path_installed;
 	bool wanted;
 	uint64_t removed_at_ns; /* 0 while in the set */

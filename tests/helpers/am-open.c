@@ -8,11 +8,15 @@
  *   am-open openat PATH          openat(AT_FDCWD, PATH)
  *   am-open dirfd DIR NAME       openat(open(DIR), NAME): relative to a directory fd
  *   am-open openat2 PATH         openat2(AT_FDCWD, PATH)
+ *   am-open handle DIR PATH      name_to_handle_at(PATH), then open_by_handle_at
+ *                                with a mount fd of DIR: no name reaches the open
+ *   am-open write PATH           openat(AT_FDCWD, PATH, O_WRONLY | O_APPEND)
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -26,6 +30,30 @@ static int report(int fd)
 	printf("fd %d\n", fd);
 	close(fd);
 	return 0;
+}
+
+/* The file's handle first, then an open by the handle alone. */
+static int open_by_handle(const char *mount_dir, const char *path)
+{
+	struct file_handle *handle = malloc(sizeof(*handle) + MAX_HANDLE_SZ);
+	int mount_id, mount_fd, rc;
+
+	if (!handle)
+		return 2;
+	handle->handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(AT_FDCWD, path, handle, &mount_id, 0) != 0) {
+		free(handle);
+		return report(-1);
+	}
+	mount_fd = open(mount_dir, O_RDONLY | O_DIRECTORY);
+	if (mount_fd < 0) {
+		free(handle);
+		return report(-1);
+	}
+	rc = report(open_by_handle_at(mount_fd, handle, O_RDONLY));
+	close(mount_fd);
+	free(handle);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -46,6 +74,11 @@ int main(int argc, char **argv)
 
 		return report((int)syscall(SYS_openat2, AT_FDCWD, argv[2], &how, sizeof(how)));
 	}
-	fprintf(stderr, "usage: am-open open|openat|openat2 PATH | am-open dirfd DIR NAME\n");
+	if (argc == 4 && strcmp(argv[1], "handle") == 0)
+		return open_by_handle(argv[2], argv[3]);
+	if (argc == 3 && strcmp(argv[1], "write") == 0)
+		return report(openat(AT_FDCWD, argv[2], O_WRONLY | O_APPEND));
+	fprintf(stderr, "usage: am-open open|openat|openat2|write PATH | am-open dirfd DIR NAME |"
+			" am-open handle DIR PATH\n");
 	return 2;
 }

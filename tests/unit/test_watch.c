@@ -17,6 +17,7 @@
 #include "tree.h"
 
 #include "accessmon.h"
+#include "pods.h"
 #include "secrets.h"
 #include "watch.h"
 
@@ -121,7 +122,7 @@ static size_t round_trip(struct watch_list *list, struct fake_kernel *kernel, ui
 	struct watch_sink sink = {fake_file, fake_dir, fake_path, kernel};
 
 	watch_list_begin(list);
-	secrets_discover(list, tree_root, NULL, 0, NULL, NULL);
+	secrets_discover(list, tree_root, NULL, NULL, 0, NULL, NULL);
 	return watch_list_end(list, &sink, now, 10);
 }
 
@@ -165,14 +166,23 @@ static void discovers_node_and_pod_secrets(void **state)
 	entry = find(list, VOLUMES "/kubernetes.io~projected/kube-api-access-abcde");
 	assert_non_null(entry);
 	assert_int_equal(entry->identity, WATCH_DIR_IDENTITY);
-	assert_int_equal(entry->flags, AM_WATCH_TOKENS_ONLY);
+	/* A plain directory here, not its own tmpfs: matched by walking, not by device. */
+	assert_int_equal(entry->flags, AM_WATCH_SUBTREE | AM_WATCH_SKIP_PUBLIC);
 	assert_string_equal(entry->owner_uid, POD);
 	assert_int_equal(watch_kind_of(entry, "token"), WATCH_SERVICE_ACCOUNT_TOKEN);
-	assert_non_null(find(list, VOLUMES "/kubernetes.io~projected/kube-api-access-abcde/token"));
+	entry = find(list, VOLUMES "/kubernetes.io~projected/kube-api-access-abcde/token");
+	assert_non_null(entry);
+	/* The token by its own identity: a hard link or a handle cannot hide it. */
+	assert_int_equal(entry->identity, WATCH_FILE_IDENTITY);
+	assert_int_equal(entry->kind, WATCH_SERVICE_ACCOUNT_TOKEN);
+	assert_true(entry->installed);
 	assert_null(find(list, VOLUMES "/kubernetes.io~projected/kube-api-access-abcde/ca.crt"));
 	assert_int_equal(find(list, VOLUMES "/kubernetes.io~secret/db-password")->kind,
 			 WATCH_SECRET_VOLUME);
-	assert_non_null(find(list, VOLUMES "/kubernetes.io~secret/db-password/password"));
+	assert_int_equal(find(list, VOLUMES "/kubernetes.io~secret/db-password/password")->identity,
+			 WATCH_FILE_IDENTITY);
+	/* The node's flat TLS directories match their own entries only. */
+	assert_int_equal(find(list, "/etc/kubernetes/certs")->flags, 0);
 	entry = find(list, VOLUMES "/kubernetes.io~csi/secrets-store-inline/mount");
 	assert_non_null(entry);
 	assert_int_equal(entry->kind, WATCH_CSI_SECRET);
@@ -190,9 +200,9 @@ static void rotation_keeps_the_directory_and_follows_the_file(void **state)
 {
 	struct watch_list *list = watch_list_new(tree_root, 1024);
 	struct fake_kernel kernel = {0};
-	const struct watch_entry *dir;
-	uint64_t inode;
-	int adds;
+	const struct watch_entry *dir, *token;
+	uint64_t inode, token_inode;
+	int adds, removes;
 
 	(void)state;
 	projected_volume("azure-identity-token", "..2026_11_28_10_00_00.1", "t1");
@@ -207,10 +217,17 @@ static void rotation_keeps_the_directory_and_follows_the_file(void **state)
 	projected_volume("azure-identity-token", "..2026_11_28_11_00_00.2", "t2");
 	run("rm -rf '%s" VOLUMES "/kubernetes.io~projected/azure-identity-token/..2026_11_28_10_00_00.1'",
 	    tree_root);
+	token = find(list, VOLUMES "/kubernetes.io~projected/azure-identity-token/token");
+	token_inode = token->installed_inode;
+	removes = kernel.removes;
 	assert_int_equal(round_trip(list, &kernel, 3), 0);
 	assert_int_equal(find(list, VOLUMES "/kubernetes.io~projected/azure-identity-token")->inode,
 			 inode);
-	assert_int_equal(kernel.adds, adds);
+	/* The directory stays as it was; the token's entry follows its new inode. */
+	assert_int_equal(kernel.adds, adds + 1);
+	assert_int_equal(kernel.removes, removes + 1);
+	assert_true(token->installed);
+	assert_int_not_equal(token->installed_inode, token_inode);
 	watch_list_free(list);
 }
 
@@ -283,6 +300,117 @@ static void bad_specs_and_full_set(void **state)
 	watch_list_free(list);
 }
 
+/* The pod's spec, as the kubelet's /pods answers it, for POD. */
+static struct pod_inventory *inventory_with_volumes(const char *volumes_json)
+{
+	char text[4096];
+	struct pod_inventory *pods = pod_inventory_new();
+	struct am_error err;
+	cJSON *root;
+
+	snprintf(text, sizeof(text),
+		 "{\"items\":[{\"metadata\":{\"uid\":\"" POD "\",\"name\":\"mesh\","
+		 "\"namespace\":\"shop\"},\"spec\":{\"serviceAccountName\":\"app\","
+		 "\"containers\":[{\"name\":\"app\"}],\"volumes\":%s}}]}",
+		 volumes_json);
+	root = cJSON_Parse(text);
+	assert_non_null(root);
+	assert_int_equal(pod_inventory_apply_podlist(pods, root, "pods.json", POD_SOURCE_KUBELET, 1,
+						     &err),
+			 0);
+	cJSON_Delete(root);
+	return pods;
+}
+
+static void discover_with(struct watch_list *list, const struct pod_inventory *pods)
+{
+	struct fake_kernel kernel = {0};
+	struct watch_sink sink = {fake_file, fake_dir, fake_path, &kernel};
+
+	watch_list_begin(list);
+	secrets_discover(list, tree_root, pods, NULL, 0, NULL, NULL);
+	assert_int_equal(watch_list_end(list, &sink, 1, 10), 0);
+}
+
+/* Kubelet-written volume files: DIR holds ..<stamp>/FILE..., the top names through ..data. */
+static void volume_files(const char *dir, const char *const *files, size_t n)
+{
+	char path[512], top[128];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/..2026_12_03_10_00_00.1/%s", dir, files[i]);
+		tree_write(path, "x");
+	}
+	run("cd '%s%s' && ln -sfn ..2026_12_03_10_00_00.1 ..data", tree_root, dir);
+	for (i = 0; i < n; i++) {
+		snprintf(top, sizeof(top), "%s", files[i]);
+		*strchrnul(top, '/') = '\0';
+		run("cd '%s%s' && ln -sfn ..data/%s %s", tree_root, dir, top, top);
+	}
+}
+
+static void the_spec_names_the_credentials(void **state)
+{
+	static const char *const projected[] = {"istio-token", "root-cert.pem", "ca.crt",
+						"namespace"};
+	static const char *const secret[] = {"a/b/c/d/e/f/item", "unlisted"};
+	struct pod_inventory *pods = inventory_with_volumes(
+		"[{\"name\":\"istio-token\",\"projected\":{\"sources\":["
+		" {\"serviceAccountToken\":{\"audience\":\"istio-ca\",\"path\":\"istio-token\"}},"
+		" {\"configMap\":{\"name\":\"istio-ca-root-cert\",\"items\":[{\"key\":\"root-cert.pem\","
+		"  \"path\":\"root-cert.pem\"}]}}]}},"
+		" {\"name\":\"deep\",\"secret\":{\"secretName\":\"db\",\"items\":[{\"key\":\"k\","
+		"  \"path\":\"a/b/c/d/e/f/item\"}]}},"
+		" {\"name\":\"wi\",\"projected\":{\"sources\":[{\"serviceAccountToken\":{"
+		"  \"audience\":\"api://AzureADTokenExchange\",\"path\":\"federated\"}}]}}]");
+	struct watch_list *list = watch_list_new(tree_root, 1024);
+	static const char *const wi[] = {"federated"};
+	const struct watch_entry *entry;
+
+	(void)state;
+	volume_files(VOLUMES "/kubernetes.io~projected/istio-token", projected, 4);
+	volume_files(VOLUMES "/kubernetes.io~secret/deep", secret, 2);
+	volume_files(VOLUMES "/kubernetes.io~projected/wi", wi, 1);
+	discover_with(list, pods);
+
+	/* A token under any name the spec gives it. */
+	entry = find(list, VOLUMES "/kubernetes.io~projected/istio-token/istio-token");
+	assert_non_null(entry);
+	assert_int_equal(entry->kind, WATCH_SERVICE_ACCOUNT_TOKEN);
+	assert_int_equal(entry->identity, WATCH_FILE_IDENTITY);
+	/* The configMap's item and the public parts are not credentials. */
+	assert_null(find(list, VOLUMES "/kubernetes.io~projected/istio-token/root-cert.pem"));
+	assert_null(find(list, VOLUMES "/kubernetes.io~projected/istio-token/ca.crt"));
+	/* An item six directories deep; the Secret's other file is not an item. */
+	entry = find(list, VOLUMES "/kubernetes.io~secret/deep/a/b/c/d/e/f/item");
+	assert_non_null(entry);
+	assert_int_equal(entry->kind, WATCH_SECRET_VOLUME);
+	assert_true(entry->installed);
+	assert_null(find(list, VOLUMES "/kubernetes.io~secret/deep/unlisted"));
+	/* The audience says workload identity, whatever the file's name. */
+	assert_int_equal(find(list, VOLUMES "/kubernetes.io~projected/wi/federated")->kind,
+			 WATCH_WORKLOAD_IDENTITY_TOKEN);
+	watch_list_free(list);
+	pod_inventory_free(pods);
+}
+
+/* Without a spec, every file of a projected volume but its public parts, at worst. */
+static void without_a_spec_every_file_counts(void **state)
+{
+	static const char *const projected[] = {"istio-token", "ca.crt", "x/y/z/deep-token"};
+	struct watch_list *list = watch_list_new(tree_root, 1024);
+
+	(void)state;
+	volume_files(VOLUMES "/kubernetes.io~projected/istio-token", projected, 3);
+	discover_with(list, NULL);
+	assert_int_equal(find(list, VOLUMES "/kubernetes.io~projected/istio-token/istio-token")->kind,
+			 WATCH_SERVICE_ACCOUNT_TOKEN);
+	assert_non_null(find(list, VOLUMES "/kubernetes.io~projected/istio-token/x/y/z/deep-token"));
+	assert_null(find(list, VOLUMES "/kubernetes.io~projected/istio-token/ca.crt"));
+	watch_list_free(list);
+}
+
 static void kinds_have_names(void **state)
 {
 	struct watch_entry entry = {.kind = WATCH_PROJECTED_TOKENS, .path = "/v/kube-api-access-x"};
@@ -305,6 +433,8 @@ int main(void)
 						setup, tree_remove),
 		cmocka_unit_test_setup_teardown(pods_leave_after_grace, setup, tree_remove),
 		cmocka_unit_test_setup_teardown(kernel_failures_are_retried, setup, tree_remove),
+		cmocka_unit_test_setup_teardown(the_spec_names_the_credentials, setup, tree_remove),
+		cmocka_unit_test_setup_teardown(without_a_spec_every_file_counts, setup, tree_remove),
 		cmocka_unit_test(bad_specs_and_full_set),
 		cmocka_unit_test(kinds_have_names),
 	};
