@@ -8,38 +8,9 @@
 #include <string.h>
 
 #include "json_input.h"
+#include "watch.h"
 
 #define POLICY_MAX_VALUES 16
-
-const char POLICY_DEFAULT_JSON[] =
-	"{\n"
-	"  \"version\": 1,\n"
-	"  \"allow\": [\n"
-	"    {\"comment\": \"the kubelet, containerd and the Azure VM agent on the host\",\n"
-	"     \"rules\": [\"*\"], \"host_unit\": [\"kubelet.service\", \"containerd.service\",\n"
-	"       \"walinuxagent.service\"]},\n"
-	"    {\"comment\": \"workload identity proxy sidecar: the app asks for its own identity\",\n"
-	"     \"rules\": [\"imds-token-request\"], \"proxy_sidecar\": true,\n"
-	"     \"identity_kind\": [\"workload\"]},\n"
-	"    {\"comment\": \"Key Vault CSI provider, with its add-on identity\",\n"
-	"     \"rules\": [\"imds-token-request\"], \"namespace\": [\"kube-system\"],\n"
-	"     \"pod_name_prefix\": [\"aks-secrets-store-provider-azure-\"],\n"
-	"     \"identity_kind\": [\"addon\"]},\n"
-	"    {\"comment\": \"Key Vault CSI provider reading the vaults it mounts\",\n"
-	"     \"rules\": [\"keyvault-unexpected\", \"entra-login-unexpected\"],\n"
-	"     \"namespace\": [\"kube-system\"],\n"
-	"     \"pod_name_prefix\": [\"aks-secrets-store-provider-azure-\"]},\n"
-	"    {\"comment\": \"Azure Monitor agents, with their add-on identity\",\n"
-	"     \"rules\": [\"imds-token-request\"], \"namespace\": [\"kube-system\"],\n"
-	"     \"pod_name_prefix\": [\"ama-logs-\", \"ama-metrics-\"], \"identity_kind\": [\"addon\"]},\n"
-	"    {\"comment\": \"the cloud node manager reads the instance's own metadata\",\n"
-	"     \"rules\": [\"imds-access\"], \"namespace\": [\"kube-system\"],\n"
-	"     \"pod_name_prefix\": [\"cloud-node-manager-\"]},\n"
-	"    {\"comment\": \"AKS network agents: Cilium (ICMP health probes), Retina (capture)\",\n"
-	"     \"rules\": [\"raw-socket\"], \"namespace\": [\"kube-system\"],\n"
-	"     \"pod_name_prefix\": [\"cilium-\", \"retina-agent-\"]}\n"
-	"  ]\n"
-	"}\n";
 
 struct values {
 	char *items[POLICY_MAX_VALUES];
@@ -57,8 +28,17 @@ struct allow_entry {
 	struct values exes;
 	struct values host_units;
 	struct values identity_kinds;
+	struct values secret_kinds;
+	struct values secret_path_prefixes;
+	int access;	   /* -1: any, else enum secret_access */
 	int proxy_sidecar; /* -1: any */
 	int host;	   /* -1: any */
+};
+
+/* What an open of a secret file could do, as `access` names it. */
+enum secret_access {
+	SECRET_READ = 0, /* the open could not write */
+	SECRET_WRITE,	 /* it could */
 };
 
 struct severity_override {
@@ -77,17 +57,64 @@ struct policy {
 static const char *const known_rules[] = {
 	"imds-token-request", "imds-access",	  "wireserver-access",	  "keyvault-unexpected",
 	"acr-unexpected",     "entra-login-unexpected", "node-credential-read", "foreign-token-read",
+	"secret-tampering",
 	"identity-theft-chain", "events-lost", "raw-socket", "tls-name-mismatch", NULL,
 };
 
-static bool known_rule(const char *name)
-{
-	const char *const *rule;
+/* The rules whose alerts are about an open of a secret file: what secret_* and access judge. */
+static const char *const secret_rules[] = {
+	"node-credential-read",
+	"foreign-token-read",
+	"secret-tampering",
+	NULL,
+};
 
-	for (rule = known_rules; *rule; rule++)
-		if (strcmp(*rule, name) == 0)
+static bool listed(const char *const *list, const char *name)
+{
+	for (; *list; list++)
+		if (strcmp(*list, name) == 0)
 			return true;
 	return false;
+}
+
+static bool known_rule(const char *name)
+{
+	return listed(known_rules, name);
+}
+
+/* The watch kinds' names are the secret kinds an entry can name. */
+#define SECRET_KIND_MAX 64
+
+static bool known_secret_kind(const char *name)
+{
+	int kind;
+
+	for (kind = 1; kind < SECRET_KIND_MAX; kind++) {
+		const char *known = watch_kind_name((enum watch_kind)kind);
+
+		if (strcmp(known, "unknown") != 0 && strcmp(known, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* "node-cloud-config, kubelet-credentials, ...": every kind once, for errors. */
+static void secret_kind_list(char *buf, size_t len)
+{
+	size_t used = 0;
+	int kind, earlier;
+
+	buf[0] = '\0';
+	for (kind = 1; kind < SECRET_KIND_MAX; kind++) {
+		const char *name = watch_kind_name((enum watch_kind)kind);
+
+		for (earlier = 1; earlier < kind; earlier++)
+			if (strcmp(watch_kind_name((enum watch_kind)earlier), name) == 0)
+				break;
+		if (earlier < kind || strcmp(name, "unknown") == 0 || used >= len)
+			continue;
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "", name);
+	}
 }
 
 const char *severity_name(enum severity severity)
@@ -137,6 +164,8 @@ static void entry_release(struct allow_entry *e)
 	values_release(&e->exes);
 	values_release(&e->host_units);
 	values_release(&e->identity_kinds);
+	values_release(&e->secret_kinds);
+	values_release(&e->secret_path_prefixes);
 }
 
 void policy_free(struct policy *policy)
@@ -207,10 +236,82 @@ static int flag_parse(const cJSON *entry, const char *key, int *out, const char 
 	return 0;
 }
 
+/* Free text: what the entry is for, and where the behaviour it allows is documented. */
+static int text_parse(const cJSON *entry, const char *key, const char *where, struct am_error *err)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(entry, key);
+
+	if (item && !cJSON_IsString(item)) {
+		am_error_set(err, "%s.%s: expected a string", where, key);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int access_parse(const cJSON *entry, int *out, const char *where, struct am_error *err)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(entry, "access");
+
+	*out = -1;
+	if (!item)
+		return 0;
+	if (cJSON_IsString(item) && strcmp(item->valuestring, "read") == 0)
+		*out = SECRET_READ;
+	else if (cJSON_IsString(item) && strcmp(item->valuestring, "write") == 0)
+		*out = SECRET_WRITE;
+	else {
+		am_error_set(err, "%s.access: expected \"read\" (opens that cannot write) or "
+				  "\"write\" (opens that can)",
+			     where);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Secret kinds are the watch's; path prefixes are absolute, as the node names its files. */
+static int secret_conditions_check(const struct allow_entry *e, const char *where,
+				   struct am_error *err)
+{
+	char kinds[512];
+	size_t i;
+
+	for (i = 0; i < e->secret_kinds.n; i++) {
+		if (!known_secret_kind(e->secret_kinds.items[i])) {
+			secret_kind_list(kinds, sizeof(kinds));
+			am_error_set(err, "%s.secret_kind[%zu]: unknown secret kind \"%s\"; known: %s",
+				     where, i, e->secret_kinds.items[i], kinds);
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < e->secret_path_prefixes.n; i++) {
+		if (e->secret_path_prefixes.items[i][0] != '/') {
+			am_error_set(err, "%s.secret_path_prefix[%zu]: expected an absolute path, "
+					  "not \"%s\"",
+				     where, i, e->secret_path_prefixes.items[i]);
+			return -EINVAL;
+		}
+	}
+	if (!e->secret_kinds.n && !e->secret_path_prefixes.n && e->access == -1)
+		return 0;
+	/* Other rules' alerts are about no file: such an entry would never match. */
+	for (i = 0; i < e->rules.n; i++) {
+		if (strcmp(e->rules.items[i], "*") != 0 &&
+		    !listed(secret_rules, e->rules.items[i])) {
+			am_error_set(err, "%s: secret_kind, secret_path_prefix and access match only "
+					  "node-credential-read, foreign-token-read and "
+					  "secret-tampering, not \"%s\"",
+				     where, e->rules.items[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static const char *const allow_keys[] = {
-	"comment",	  "rules",	"namespace", "pod_name_prefix", "service_account",
-	"container",	  "image_prefix", "exe",	     "host_unit",	     "identity_kind",
-	"proxy_sidecar", "host",	NULL,
+	"comment",	  "source",	"rules",	      "namespace",  "pod_name_prefix",
+	"service_account", "container", "image_prefix",      "exe",	    "host_unit",
+	"identity_kind",  "secret_kind", "secret_path_prefix", "access",	    "proxy_sidecar",
+	"host",		  NULL,
 };
 
 static int entry_parse(const cJSON *item, struct allow_entry *e, const char *where,
@@ -234,6 +335,8 @@ static int entry_parse(const cJSON *item, struct allow_entry *e, const char *whe
 			return -EINVAL;
 		}
 	}
+	if (text_parse(item, "comment", where, err) || text_parse(item, "source", where, err))
+		return -EINVAL;
 	e->comment = json_member_string(item, "comment") ? strdup(json_member_string(item, "comment"))
 							  : strdup(where);
 	if (values_parse(item, "rules", &e->rules, where, err) ||
@@ -245,6 +348,9 @@ static int entry_parse(const cJSON *item, struct allow_entry *e, const char *whe
 	    values_parse(item, "exe", &e->exes, where, err) ||
 	    values_parse(item, "host_unit", &e->host_units, where, err) ||
 	    values_parse(item, "identity_kind", &e->identity_kinds, where, err) ||
+	    values_parse(item, "secret_kind", &e->secret_kinds, where, err) ||
+	    values_parse(item, "secret_path_prefix", &e->secret_path_prefixes, where, err) ||
+	    access_parse(item, &e->access, where, err) ||
 	    flag_parse(item, "proxy_sidecar", &e->proxy_sidecar, where, err) ||
 	    flag_parse(item, "host", &e->host, where, err))
 		return -EINVAL;
@@ -259,7 +365,7 @@ static int entry_parse(const cJSON *item, struct allow_entry *e, const char *whe
 			return -EINVAL;
 		}
 	}
-	return 0;
+	return secret_conditions_check(e, where, err);
 }
 
 struct policy *policy_parse(const cJSON *root, const char *source, struct am_error *err)
@@ -389,7 +495,41 @@ struct policy *policy_default(void)
 	return policy;
 }
 
-static bool in(const struct values *values, const char *value, bool prefix)
+typedef bool (*match_fn)(const char *pattern, const char *value);
+
+static bool same(const char *pattern, const char *value)
+{
+	return strcmp(pattern, value) == 0;
+}
+
+static bool starts(const char *pattern, const char *value)
+{
+	return strncmp(value, pattern, strlen(pattern)) == 0;
+}
+
+/*
+ * An image repository prefix ends at a boundary: "mcr.microsoft.com/oss/x"
+ * matches "mcr.microsoft.com/oss/x:v1", "...x@sha256:..." and "...x/y", never
+ * "...x-debug", and "mcr.microsoft.com" never "mcr.microsoft.com.example.net/x".
+ */
+static bool image_starts(const char *pattern, const char *value)
+{
+	size_t len = strlen(pattern);
+
+	return starts(pattern, value) && (!len || strchr("/:@", pattern[len - 1]) ||
+					  value[len] == '\0' || strchr("/:@", value[len]));
+}
+
+/* A path prefix ends at a directory: "/etc/kubernetes/certs" never matches "/etc/kubernetes/certs2". */
+static bool path_starts(const char *pattern, const char *value)
+{
+	size_t len = strlen(pattern);
+
+	return starts(pattern, value) &&
+	       (value[len] == '\0' || value[len] == '/' || (len && pattern[len - 1] == '/'));
+}
+
+static bool in(const struct values *values, const char *value, match_fn match)
 {
 	size_t i;
 
@@ -397,14 +537,20 @@ static bool in(const struct values *values, const char *value, bool prefix)
 		return true; /* no condition */
 	if (!value)
 		return false;
-	for (i = 0; i < values->n; i++) {
-		size_t len = strlen(values->items[i]);
-
-		if (prefix ? strncmp(value, values->items[i], len) == 0
-			   : strcmp(value, values->items[i]) == 0)
+	for (i = 0; i < values->n; i++)
+		if (match(values->items[i], value))
 			return true;
-	}
 	return false;
+}
+
+/* `access` judges opens of secret files only; any other alert is about none. */
+static bool access_matches(int access, const struct policy_subject *s)
+{
+	if (access == -1)
+		return true;
+	if (!s->secret_kind && !s->secret_path)
+		return false;
+	return access == (s->secret_write ? SECRET_WRITE : SECRET_READ);
 }
 
 static bool rule_in(const struct values *rules, const char *rule)
@@ -436,13 +582,16 @@ const char *policy_allows(const struct policy *policy, const struct policy_subje
 			continue;
 		if (e->proxy_sidecar != -1 && e->proxy_sidecar != (int)s->proxy_sidecar)
 			continue;
-		if (in(&e->namespaces, s->namespace, false) &&
-		    in(&e->pod_name_prefixes, s->pod_name, true) &&
-		    in(&e->service_accounts, s->service_account, false) &&
-		    in(&e->containers, s->container, false) &&
-		    in(&e->image_prefixes, s->image, true) && in(&e->exes, s->exe, false) &&
-		    in(&e->host_units, s->host_unit, false) &&
-		    in(&e->identity_kinds, s->identity_kind, false))
+		if (in(&e->namespaces, s->namespace, same) &&
+		    in(&e->pod_name_prefixes, s->pod_name, starts) &&
+		    in(&e->service_accounts, s->service_account, same) &&
+		    in(&e->containers, s->container, same) &&
+		    in(&e->image_prefixes, s->image, image_starts) && in(&e->exes, s->exe, same) &&
+		    in(&e->host_units, s->host_unit, same) &&
+		    in(&e->identity_kinds, s->identity_kind, same) &&
+		    in(&e->secret_kinds, s->secret_kind, same) &&
+		    in(&e->secret_path_prefixes, s->secret_path, path_starts) &&
+		    access_matches(e->access, s))
 			return e->comment;
 	}
 	return NULL;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <ctype.h>
+#include <fcntl.h>
 #include <string.h>
 #include <strings.h>
 #include <netinet/in.h>
@@ -36,6 +37,7 @@ enum rule_id {
 	RULE_ENTRA_LOGIN,
 	RULE_NODE_CREDENTIAL,
 	RULE_FOREIGN_TOKEN,
+	RULE_SECRET_TAMPERING,
 	RULE_CHAIN,
 	RULE_EVENTS_LOST,
 	RULE_MONITOR_DEGRADED,
@@ -56,12 +58,17 @@ static const struct {
 	[RULE_ENTRA_LOGIN] = {"entra-login-unexpected", {"MS-TA9016"}},
 	[RULE_NODE_CREDENTIAL] = {"node-credential-read", {"MS-TA9026"}},
 	[RULE_FOREIGN_TOKEN] = {"foreign-token-read", {"MS-TA9016"}},
+	/* Writing the node's or another pod's files takes a writable hostPath mount. */
+	[RULE_SECRET_TAMPERING] = {"secret-tampering", {"MS-TA9013"}},
 	[RULE_CHAIN] = {"identity-theft-chain", {"MS-TA9028", "MS-TA9020", "MS-TA9037"}},
 	[RULE_EVENTS_LOST] = {"events-lost", {NULL}},
 	[RULE_MONITOR_DEGRADED] = {"monitor-degraded", {NULL}},
 	[RULE_RAW_SOCKET] = {"raw-socket", {"MS-TA9033"}},
 	[RULE_TLS_MISMATCH] = {"tls-name-mismatch", {"MS-TA9020", "MS-TA9037"}},
 };
+
+_Static_assert(RULE_COUNT <= sizeof(((struct rules_stats *)0)->alerts) / sizeof(uint64_t),
+	       "rules_stats counts fewer rules than there are");
 
 #define FOLD_MAX 4096
 #define CHAIN_MAX 4096
@@ -469,6 +476,10 @@ struct alert {
 	const void *target_arg;
 	const char *earlier_evidence; /* a chain's first half, before the event */
 	struct evidence *evidence;    /* NULL: about no one event */
+	/* An open of a secret file (NULL/false for other alerts), for the policy. */
+	const char *secret_kind;
+	const char *secret_path;
+	bool secret_write; /* the open could write the file */
 };
 
 /* An alert about one event: when, who, its evidence, and how its target is written. */
@@ -619,6 +630,9 @@ static bool raise_alert(struct rules *rules, struct alert *alert, const char *id
 		subject.exe = view->process ? view->process->exe : NULL;
 	}
 	subject.identity_kind = identity_kind;
+	subject.secret_kind = alert->secret_kind;
+	subject.secret_path = alert->secret_path;
+	subject.secret_write = alert->secret_write;
 	if (policy_allows(rules->context.policy, &subject)) {
 		rules->stats.allowed++;
 		return false;
@@ -1366,13 +1380,47 @@ static void socket_rules(struct rules *rules, struct evidence *evidence)
 	raise_alert(rules, &alert, NULL);
 }
 
+/* What an open of a watched file could do to it. */
+enum file_access {
+	FILE_READ = 1,
+	FILE_WRITE = 2,
+};
+
+/*
+ * What an open's flags, as the opener passed them, let it do. O_PATH reads and
+ * writes nothing: the kernel drops every other flag with it, and reopening the
+ * fd through /proc is an open of its own. The access mode 3 needs both
+ * permissions: judged both. O_TRUNC truncates even a read-only open; O_CREAT
+ * makes a file in a watched volume.
+ */
+static unsigned int open_access(uint32_t flags)
+{
+	unsigned int access = 0;
+
+	if (flags & O_PATH)
+		return 0;
+	if ((flags & O_ACCMODE) != O_WRONLY)
+		access |= FILE_READ;
+	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_APPEND)))
+		access |= FILE_WRITE;
+	return access;
+}
+
+/* A secret file's open, as one alert judges it: its read, or its write. */
+struct file_target {
+	const struct event_view *view;
+	const char *host_path; /* the file's, on the node */
+	bool write;
+};
+
 static void target_file(struct jsonw *w, const void *arg)
 {
-	const struct event_view *view = arg;
+	const struct file_target *target = arg;
+	const struct event_view *view = target->view;
 	const struct am_open_record *record = view->open;
 
 	jsonw_member_string(w, "kind", watch_kind_name(watch_kind_of(view->watch, record->name)));
-	jsonw_member_string(w, "host_path", view->watch->path);
+	jsonw_member_string(w, "host_path", target->host_path);
 	jsonw_key(w, "path");
 	jsonw_string_n(w, record->path, strnlen(record->path, sizeof(record->path)));
 	jsonw_key(w, "owner_pod");
@@ -1385,32 +1433,89 @@ static void target_file(struct jsonw *w, const void *arg)
 	} else {
 		jsonw_null(w);
 	}
+	jsonw_member_string(w, "access", target->write ? "write" : "read");
 	jsonw_member_int(w, "result", record->result);
 }
 
+/*
+ * One access of an open of someone else's secret, `what`: a read is theft
+ * (node-credential-read, foreign-token-read), a write is tampering
+ * (secret-tampering). A failed open is an attempt.
+ */
+static void open_alert(struct rules *rules, struct evidence *evidence, enum watch_kind kind,
+		       const char *what, bool write)
+{
+	const struct event_view *view = evidence->view;
+	bool node = !view->watch->owner_uid[0]; /* no pod's: the node's */
+	bool failed = view->open->result < 0;
+	struct file_target target = {view, NULL, write};
+	char who[320], key[96], act[384], host[AM_WATCH_PATH_LEN + AM_NAME_LEN + 2];
+	struct alert alert = {0};
+
+	watch_host_path(view->watch, view->open, host, sizeof(host));
+	target.host_path = host;
+	alert_about(&alert, evidence, target_file, &target);
+	if (write) {
+		alert.rule = RULE_SECRET_TAMPERING;
+		alert.severity = node ? SEVERITY_CRITICAL : SEVERITY_HIGH;
+	} else if (node) {
+		alert.rule = RULE_NODE_CREDENTIAL;
+		alert.severity = SEVERITY_HIGH;
+		if (kind == WATCH_NODE_CLOUD_CONFIG && rules->context.node &&
+		    rules->context.node->uses_service_principal)
+			alert.severity = SEVERITY_CRITICAL;
+	} else {
+		alert.rule = RULE_FOREIGN_TOKEN;
+		alert.severity = SEVERITY_HIGH;
+	}
+	if (failed)
+		alert.severity = SEVERITY_MEDIUM;
+	alert.secret_kind = watch_kind_name(kind);
+	alert.secret_path = host;
+	alert.secret_write = open_access(view->open->flags) & FILE_WRITE;
+	if (write)
+		snprintf(act, sizeof(act), "%s %s for writing", failed ? "tried to open" : "opened",
+			 what);
+	else
+		snprintf(act, sizeof(act), "%s %s", failed ? "tried to read" : "read", what);
+	snprintf(alert.summary, sizeof(alert.summary), "%s (%s) %s",
+		 pod_label(view, who, sizeof(who)), program(view), act);
+	key_join(alert.key, sizeof(alert.key),
+		 (const char *const[]){rule_table[alert.rule].name,
+				       subject_key_of(view, key, sizeof(key)), host,
+				       write ? "write" : "read", failed ? "failed" : "done"},
+		 5);
+	/* Only a read takes a credential away: the first half of a chain. */
+	if (raise_alert(rules, &alert, NULL) && !failed && !write)
+		note_theft(rules, evidence, act);
+}
+
+/*
+ * Opens of the node's credentials by pods, and of a pod's secrets by anyone but
+ * the pod: what an open could read is judged apart from what it could write.
+ * Host processes (the kubelet, the VM agent) keep the node's files; who else
+ * may keep a pod's (the kubelet, the CSI driver writing the mounts it serves)
+ * is the policy's to say.
+ */
 static void open_rules(struct rules *rules, struct evidence *evidence)
 {
 	const struct event_view *view = evidence->view;
 	enum watch_kind kind = watch_kind_of(view->watch, view->open->name);
+	unsigned int access = open_access(view->open->flags);
 	bool pod = view->cgroup && view->cgroup->ref.is_pod;
-	bool failed = view->open->result < 0;
-	struct alert alert = {0};
-	char who[320], key[96], theft[384];
+	const struct pod_info *owner =
+		view->owner_pod && view->owner_pod->name ? view->owner_pod : NULL;
+	char what[320], host[AM_WATCH_PATH_LEN + AM_NAME_LEN + 2];
 
-	alert_about(&alert, evidence, target_file, view);
 	switch (kind) {
 	case WATCH_NODE_CLOUD_CONFIG:
 	case WATCH_KUBELET_CREDENTIALS:
 	case WATCH_NODE_TLS_KEY:
+	case WATCH_MANAGED_IDENTITY_SETTINGS:
 		if (!pod)
 			return;
-		alert.rule = RULE_NODE_CREDENTIAL;
-		alert.severity = failed ? SEVERITY_MEDIUM : SEVERITY_HIGH;
-		if (!failed && kind == WATCH_NODE_CLOUD_CONFIG && rules->context.node &&
-		    rules->context.node->uses_service_principal)
-			alert.severity = SEVERITY_CRITICAL;
-		snprintf(theft, sizeof(theft), "%s the node's %s %s", failed ? "tried to read" : "read",
-			 watch_kind_name(kind), view->watch->path);
+		watch_host_path(view->watch, view->open, host, sizeof(host));
+		snprintf(what, sizeof(what), "the node's %s %s", watch_kind_name(kind), host);
 		break;
 	case WATCH_SERVICE_ACCOUNT_TOKEN:
 	case WATCH_WORKLOAD_IDENTITY_TOKEN:
@@ -1420,25 +1525,17 @@ static void open_rules(struct rules *rules, struct evidence *evidence)
 		if (!view->watch->owner_uid[0] ||
 		    (pod && strcmp(view->watch->owner_uid, view->cgroup->ref.pod_uid) == 0))
 			return; /* its own */
-		alert.rule = RULE_FOREIGN_TOKEN;
-		alert.severity = failed ? SEVERITY_MEDIUM : SEVERITY_HIGH;
-		snprintf(theft, sizeof(theft), "%s the %s of pod %s%s%s",
-			 failed ? "tried to read" : "read", watch_kind_name(kind),
-			 view->owner_pod && view->owner_pod->name ? view->owner_pod->namespace
-								  : view->watch->owner_uid,
-			 view->owner_pod && view->owner_pod->name ? "/" : "",
-			 view->owner_pod && view->owner_pod->name ? view->owner_pod->name : "");
+		snprintf(what, sizeof(what), "the %s of pod %s%s%s", watch_kind_name(kind),
+			 owner ? owner->namespace : view->watch->owner_uid, owner ? "/" : "",
+			 owner ? owner->name : "");
 		break;
 	default:
 		return;
 	}
-	subject_key(view, key, sizeof(key));
-	pod_label(view, who, sizeof(who));
-	snprintf(alert.summary, sizeof(alert.summary), "%s (%s) %s", who, program(view), theft);
-	snprintf(alert.key, sizeof(alert.key), "%s|%s|%s|%s", rule_table[alert.rule].name, key,
-		 view->watch->path, failed ? "failed" : "read");
-	if (raise_alert(rules, &alert, NULL) && !failed)
-		note_theft(rules, evidence, theft);
+	if (access & FILE_READ)
+		open_alert(rules, evidence, kind, what, false);
+	if (access & FILE_WRITE)
+		open_alert(rules, evidence, kind, what, true);
 }
 
 bool rules_judge(const struct event_view *view)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "alert_lines.h"
 #include "tree.h"
 
 #include "cgroups.h"
@@ -212,26 +213,6 @@ static void policy_files(void **state)
 	assert_non_null(strstr(err.msg, "/nonexistent/policy.json: cannot open"));
 	assert_int_equal(severity_parse("high"), SEVERITY_HIGH);
 	assert_int_equal(severity_parse("nope"), SEVERITY_NONE);
-}
-
-/* The alert lines a rules engine wrote, newline-separated. */
-static char written[8192];
-
-static void collect(void *ctx, struct jsonw *line, enum severity severity)
-{
-	(void)severity;
-	(void)ctx;
-	strncat(written, line->buf, sizeof(written) - strlen(written) - 2);
-	strcat(written, "\n");
-}
-
-static int lines(void)
-{
-	int n = 0;
-
-	for (const char *p = written; (p = strchr(p, '\n')); p++)
-		n++;
-	return n;
 }
 
 #define SEC 1000000000ull
