@@ -221,6 +221,8 @@ static __always_inline void match_file(struct file *file, long fd, struct pt_reg
 	dentry = BPF_CORE_READ(file, f_path.dentry);
 	watch = bpf_map_lookup_elem(&watched_files, &key);
 	if (watch) {
+		if (watch->flags & AM_WATCH_PUBLIC)
+			return; /* beside the credentials in their volume, and no secret */
 		found = *watch;
 	} else {
 		dev = bpf_map_lookup_elem(&watched_dir_devs, &file_dev);

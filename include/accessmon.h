@@ -361,6 +361,8 @@ struct am_file_key {
 #define AM_WATCH_SKIP_PUBLIC 0x1 /* not ca.crt or namespace, unless watched by identity */
 #define AM_WATCH_SUBTREE 0x2	 /* every file below counts (a volume), not only its own */
 #define AM_WATCH_DEVICE 0x4	 /* the directory is its filesystem's root: match the device */
+/* Set in am_watch_value.flags of a watched file. */
+#define AM_WATCH_PUBLIC 0x8 /* a volume's file the spec says is no credential: never report */
 
 struct am_watch_value {
 	__u32 watch_id; /* user space's id of the watch entry */

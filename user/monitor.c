@@ -281,11 +281,13 @@ static int watch_result(struct monitor *monitor, int rc)
 	return rc;
 }
 
-static int sink_file(void *ctx, uint32_t kdev, uint64_t inode, uint32_t id, bool add)
+static int sink_file(void *ctx, uint32_t kdev, uint64_t inode, uint32_t id, uint32_t flags,
+		     bool add)
 {
 	struct monitor *monitor = ctx;
 
-	return watch_result(monitor, probes_watch_file(monitor->probes, kdev, inode, id, add));
+	return watch_result(monitor,
+			    probes_watch_file(monitor->probes, kdev, inode, id, flags, add));
 }
 
 static int sink_dir(void *ctx, uint32_t kdev, uint64_t inode, uint32_t id, uint32_t flags,

@@ -828,18 +828,6 @@ static const char *syscall_name(uint16_t syscall)
 	}
 }
 
-/* The watched file's path on the node: a directory match names the file inside it. */
-static void host_path_of(const struct am_open_record *record, const struct watch_entry *watch,
-			 char *out, size_t len)
-{
-	size_t name_len = strnlen(record->name, sizeof(record->name));
-
-	if ((record->match == AM_MATCH_DIR || record->match == AM_MATCH_DEVICE) && name_len)
-		snprintf(out, len, "%s/%.*s", watch->path, (int)name_len, record->name);
-	else
-		snprintf(out, len, "%s", watch->path);
-}
-
 static void json_owner_pod(struct jsonw *w, const struct event_view *view)
 {
 	const struct pod_info *owner = view->owner_pod;
@@ -872,7 +860,7 @@ static void json_open(struct jsonw *w, const struct am_open_record *record,
 		jsonw_string_n(w, record->path, strnlen(record->path, sizeof(record->path)));
 	jsonw_key(w, "host_path");
 	if (watch) {
-		host_path_of(record, watch, host, sizeof(host));
+		watch_host_path(watch, record, host, sizeof(host));
 		jsonw_string(w, host);
 	} else {
 		jsonw_null(w);
@@ -948,7 +936,7 @@ static void text_open(struct jsonw *w, const struct event_view *view)
 	textw_raw(w, " file=");
 	textw_escaped(w, record->path, strnlen(record->path, sizeof(record->path)));
 	if (view->watch) {
-		host_path_of(record, view->watch, host, sizeof(host));
+		watch_host_path(view->watch, record, host, sizeof(host));
 		if (strcmp(host, record->path) != 0) {
 			textw_raw(w, " (");
 			textw_escaped(w, host, strlen(host));

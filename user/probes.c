@@ -391,9 +391,9 @@ static int watch_identity(struct bpf_map *map, uint32_t kdev, uint64_t inode, ui
 }
 
 int probes_watch_file(struct probes *probes, uint32_t kdev, uint64_t inode, uint32_t watch_id,
-		      bool add)
+		      uint32_t flags, bool add)
 {
-	return watch_identity(probes->skel->maps.watched_files, kdev, inode, watch_id, 0, add);
+	return watch_identity(probes->skel->maps.watched_files, kdev, inode, watch_id, flags, add);
 }
 
 /* What one directory adds to (add) or takes from its device's entry. */

@@ -49,7 +49,7 @@ void probes_close(struct probes *probes);
 
 /* Adds (add) or removes a watched file, directory or path in the kernel's maps. */
 int probes_watch_file(struct probes *probes, uint32_t kdev, uint64_t inode, uint32_t watch_id,
-		      bool add);
+		      uint32_t flags, bool add);
 int probes_watch_dir(struct probes *probes, uint32_t kdev, uint64_t inode, uint32_t watch_id,
 		     uint32_t flags, bool add);
 int probes_watch_path(struct probes *probes, const char *path, uint32_t watch_id, bool add);

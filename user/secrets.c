@@ -131,15 +131,20 @@ static void volume_file(struct volume_walk *walk, const char *rel, const char *n
 	char path[AM_WATCH_PATH_LEN + 64];
 	enum watch_kind kind = walk->kind;
 
-	if (walk->kind == WATCH_PROJECTED_TOKENS && !projected_kind(walk, rel, name, &kind))
-		return;
-	if (walk->kind == WATCH_SECRET_VOLUME && !secret_kind(walk, rel))
-		return;
+	bool credential = true;
+
+	if (walk->kind == WATCH_PROJECTED_TOKENS)
+		credential = projected_kind(walk, rel, name, &kind);
+	else if (walk->kind == WATCH_SECRET_VOLUME)
+		credential = secret_kind(walk, rel);
 	if (walk->files >= SECRETS_MAX_FILES_PER_VOLUME ||
 	    (size_t)snprintf(path, sizeof(path), "%s/%s", walk->dir, rel) >= AM_WATCH_PATH_LEN)
 		return; /* the volume's own entry still matches it */
 	walk->files++;
-	want(walk->round, kind, path, walk->owner, WATCH_FILE_IDENTITY, true, 0);
+	/* A file the spec says is public is still declared, so the kernel skips it
+	 * by its identity rather than judging it at worst through its volume. */
+	want(walk->round, kind, path, walk->owner, WATCH_FILE_IDENTITY, credential,
+	     credential ? 0 : AM_WATCH_PUBLIC);
 }
 
 /*

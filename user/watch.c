@@ -221,7 +221,7 @@ static int sink_identity(const struct watch_sink *sink, const struct watch_entry
 	if (entry->identity == WATCH_DIR_IDENTITY)
 		return sink->dir(sink->ctx, kdev, inode, entry->id,
 				 add ? entry->flags : entry->installed_flags, add);
-	return sink->file(sink->ctx, kdev, inode, entry->id, add);
+	return sink->file(sink->ctx, kdev, inode, entry->id, entry->flags, add);
 }
 
 /* The path, and the same path under the host root when that differs. */
@@ -405,6 +405,17 @@ bool watch_list_has_dirs(const struct watch_list *list)
 bool watch_list_has_paths(const struct watch_list *list)
 {
 	return list->paths_installed > 0;
+}
+
+void watch_host_path(const struct watch_entry *entry, const struct am_open_record *record,
+		     char *out, size_t len)
+{
+	size_t name_len = strnlen(record->name, sizeof(record->name));
+
+	if ((record->match == AM_MATCH_DIR || record->match == AM_MATCH_DEVICE) && name_len)
+		snprintf(out, len, "%s/%.*s", entry->path, (int)name_len, record->name);
+	else
+		snprintf(out, len, "%s", entry->path);
 }
 
 enum watch_kind watch_kind_of(const struct watch_entry *entry, const char *name)

@@ -75,7 +75,7 @@ struct watch_entry {
 
 /* How watch_list_end tells the kernel; each returns 0 or a negative errno. */
 struct watch_sink {
-	int (*file)(void *ctx, uint32_t kdev, uint64_t inode, uint32_t id, bool add);
+	int (*file)(void *ctx, uint32_t kdev, uint64_t inode, uint32_t id, uint32_t flags, bool add);
 	int (*dir)(void *ctx, uint32_t kdev, uint64_t inode, uint32_t id, uint32_t flags, bool add);
 	int (*path)(void *ctx, const char *path, uint32_t id, bool add);
 	void *ctx;
@@ -112,6 +112,13 @@ size_t watch_list_count(const struct watch_list *list);
 bool watch_list_has_dirs(const struct watch_list *list);
 bool watch_list_has_paths(const struct watch_list *list);
 
+/*
+ * The node path of the file an open record matched through `entry`: the entry's
+ * own, or for a directory or device match (a volume) the file's name inside it.
+ */
+struct am_open_record;
+void watch_host_path(const struct watch_entry *entry, const struct am_open_record *record,
+		     char *out, size_t len);
 /* The kind of a file matched through `entry`, named `name` (projected volumes). */
 enum watch_kind watch_kind_of(const struct watch_entry *entry, const char *name);
 const char *watch_kind_name(enum watch_kind kind);

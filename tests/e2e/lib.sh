@@ -239,6 +239,18 @@ pod_run() {
 	return $rc
 }
 
+# pod_cat NAME PATH...: a process of the pod reads each PATH (a cat each); their
+# pids, in order, in CAT_PIDS.
+pod_cat() {
+	local name=$1 path
+	shift
+	CAT_PIDS=()
+	for path in "$@"; do
+		pod_run "$name" cat "$path" >/dev/null
+		CAT_PIDS+=("$LAST_PID")
+	done
+}
+
 # pod_serve NAME ADDRESS PORT [CERT KEY]: a fake HTTP (or HTTPS) endpoint inside the
 # pod's network namespace; it keeps serving until the end of the file's tests.
 pod_serve() {

@@ -41,7 +41,7 @@ static int open_by_handle(const char *mount_dir, const char *path)
 	if (!handle)
 		return 2;
 	handle->handle_bytes = MAX_HANDLE_SZ;
-	if (name_to_handle_at(AT_FDCWD, path, handle, &mount_id, 0) != 0) {
+	if (name_to_handle_at(AT_FDCWD, path, handle, &mount_id, AT_SYMLINK_FOLLOW) != 0) {
 		free(handle);
 		return report(-1);
 	}

@@ -265,17 +265,12 @@ static void ipv6_send(void **state)
 	fixture_free(f);
 }
 
-static int sink_ok(void *ctx, uint32_t kdev, uint64_t inode, uint32_t id, bool add)
+/* Files and directories alike: the kernel takes everything. */
+static int sink_ok(void *ctx, uint32_t kdev, uint64_t inode, uint32_t id, uint32_t flags,
+		   bool add)
 {
-	(void)ctx, (void)kdev, (void)inode, (void)id, (void)add;
+	(void)ctx, (void)kdev, (void)inode, (void)id, (void)flags, (void)add;
 	return 0;
-}
-
-static int sink_dir_ok(void *ctx, uint32_t kdev, uint64_t inode, uint32_t id, uint32_t flags,
-		       bool add)
-{
-	(void)flags;
-	return sink_ok(ctx, kdev, inode, id, add);
 }
 
 static int sink_path_ok(void *ctx, const char *path, uint32_t id, bool add)
@@ -286,7 +281,7 @@ static int sink_path_ok(void *ctx, const char *path, uint32_t id, bool add)
 
 static const struct watch_entry *watch_one(struct fixture *f, const struct watch_spec *spec)
 {
-	struct watch_sink sink = {sink_ok, sink_dir_ok, sink_path_ok, NULL};
+	struct watch_sink sink = {sink_ok, sink_ok, sink_path_ok, NULL};
 	struct am_error err;
 	size_t i;
 

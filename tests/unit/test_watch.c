@@ -33,11 +33,12 @@ struct fake_kernel {
 	bool fail;
 };
 
-static int fake_file(void *ctx, uint32_t kdev, uint64_t inode, uint32_t id, bool add)
+static int fake_file(void *ctx, uint32_t kdev, uint64_t inode, uint32_t id, uint32_t flags,
+		     bool add)
 {
 	struct fake_kernel *k = ctx;
 
-	(void)kdev, (void)inode, (void)id;
+	(void)kdev, (void)inode, (void)id, (void)flags;
 	if (k->fail)
 		return -ENOMEM;
 	k->files += add ? 1 : -1;
@@ -117,6 +118,16 @@ static const struct watch_entry *find(struct watch_list *list, const char *path)
 	return NULL;
 }
 
+/* Declared so the kernel skips it by identity, and never reported, not even by path. */
+static void assert_public(struct watch_list *list, const char *path)
+{
+	const struct watch_entry *entry = find(list, path);
+
+	assert_non_null(entry);
+	assert_int_equal(entry->flags, AM_WATCH_PUBLIC);
+	assert_false(entry->by_path);
+}
+
 static size_t round_trip(struct watch_list *list, struct fake_kernel *kernel, uint64_t now)
 {
 	struct watch_sink sink = {fake_file, fake_dir, fake_path, kernel};
@@ -176,7 +187,7 @@ static void discovers_node_and_pod_secrets(void **state)
 	assert_int_equal(entry->identity, WATCH_FILE_IDENTITY);
 	assert_int_equal(entry->kind, WATCH_SERVICE_ACCOUNT_TOKEN);
 	assert_true(entry->installed);
-	assert_null(find(list, VOLUMES "/kubernetes.io~projected/kube-api-access-abcde/ca.crt"));
+	assert_public(list, VOLUMES "/kubernetes.io~projected/kube-api-access-abcde/ca.crt");
 	assert_int_equal(find(list, VOLUMES "/kubernetes.io~secret/db-password")->kind,
 			 WATCH_SECRET_VOLUME);
 	assert_int_equal(find(list, VOLUMES "/kubernetes.io~secret/db-password/password")->identity,
@@ -223,9 +234,9 @@ static void rotation_keeps_the_directory_and_follows_the_file(void **state)
 	assert_int_equal(round_trip(list, &kernel, 3), 0);
 	assert_int_equal(find(list, VOLUMES "/kubernetes.io~projected/azure-identity-token")->inode,
 			 inode);
-	/* The directory stays as it was; the token's entry follows its new inode. */
-	assert_int_equal(kernel.adds, adds + 1);
-	assert_int_equal(kernel.removes, removes + 1);
+	/* The directory stays as it was; the token's and ca.crt's entries follow their new inodes. */
+	assert_int_equal(kernel.adds, adds + 2);
+	assert_int_equal(kernel.removes, removes + 2);
 	assert_true(token->installed);
 	assert_int_not_equal(token->installed_inode, token_inode);
 	watch_list_free(list);
@@ -245,7 +256,8 @@ static void pods_leave_after_grace(void **state)
 	id = find(list, VOLUMES "/kubernetes.io~projected/kube-api-access-x")->id;
 	run("rm -rf '%s/var/lib/kubelet/pods/" POD "'", tree_root);
 	assert_int_equal(round_trip(list, &kernel, 105), 0);
-	assert_int_equal(watch_list_count(list), before - 2);
+	/* The volume, its token and its public ca.crt. */
+	assert_int_equal(watch_list_count(list), before - 3);
 	assert_int_equal(kernel.dirs, 0); /* and the node's TLS directories do not exist here */
 	/* Records in flight still resolve during the grace period... */
 	assert_non_null(watch_list_get(list, id));
@@ -380,14 +392,14 @@ static void the_spec_names_the_credentials(void **state)
 	assert_int_equal(entry->kind, WATCH_SERVICE_ACCOUNT_TOKEN);
 	assert_int_equal(entry->identity, WATCH_FILE_IDENTITY);
 	/* The configMap's item and the public parts are not credentials. */
-	assert_null(find(list, VOLUMES "/kubernetes.io~projected/istio-token/root-cert.pem"));
-	assert_null(find(list, VOLUMES "/kubernetes.io~projected/istio-token/ca.crt"));
+	assert_public(list, VOLUMES "/kubernetes.io~projected/istio-token/root-cert.pem");
+	assert_public(list, VOLUMES "/kubernetes.io~projected/istio-token/ca.crt");
 	/* An item six directories deep; the Secret's other file is not an item. */
 	entry = find(list, VOLUMES "/kubernetes.io~secret/deep/a/b/c/d/e/f/item");
 	assert_non_null(entry);
 	assert_int_equal(entry->kind, WATCH_SECRET_VOLUME);
 	assert_true(entry->installed);
-	assert_null(find(list, VOLUMES "/kubernetes.io~secret/deep/unlisted"));
+	assert_public(list, VOLUMES "/kubernetes.io~secret/deep/unlisted");
 	/* The audience says workload identity, whatever the file's name. */
 	assert_int_equal(find(list, VOLUMES "/kubernetes.io~projected/wi/federated")->kind,
 			 WATCH_WORKLOAD_IDENTITY_TOKEN);
@@ -407,7 +419,7 @@ static void without_a_spec_every_file_counts(void **state)
 	assert_int_equal(find(list, VOLUMES "/kubernetes.io~projected/istio-token/istio-token")->kind,
 			 WATCH_SERVICE_ACCOUNT_TOKEN);
 	assert_non_null(find(list, VOLUMES "/kubernetes.io~projected/istio-token/x/y/z/deep-token"));
-	assert_null(find(list, VOLUMES "/kubernetes.io~projected/istio-token/ca.crt"));
+	assert_public(list, VOLUMES "/kubernetes.io~projected/istio-token/ca.crt");
 	watch_list_free(list);
 }
 
