@@ -12,7 +12,8 @@
 #   bench/run.sh                          (root; `make bench` builds and runs it)
 #   REPS=7 bench/run.sh
 #   BENCH_ONLY=overhead bench/run.sh      one section: overhead (1-3: getppid,
-#                                         unwatched and watched opens), connect (4),
+#                                         unwatched and watched opens), nodelike (3b: unwatched
+#                                         opens beside watched directories), connect (4),
 #                                         throughput (5), replay (6), memory (7), loss (8),
 #                                         stream (9: established connections in a pod)
 set -u
@@ -52,6 +53,7 @@ TOOL_PID=""
 BACKGROUND_PIDS=()
 CREATED_CGROUPS=()
 NETNS_MADE=0
+MOUNTS=()
 
 cleanup() {
 	local pid cg i
@@ -68,6 +70,7 @@ cleanup() {
 		ip netns pids "$NETNS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 		ip netns del "$NETNS" 2>/dev/null
 	fi
+	for i in "${MOUNTS[@]}"; do umount "$i" 2>/dev/null; done
 	[ -n "${BENCH_KEEP:-}" ] && cp -r "$WORK" "$BENCH_KEEP"
 	rm -rf "$WORK"
 }
@@ -77,8 +80,8 @@ trap 'exit 130' INT TERM
 [ "$(id -u)" = 0 ] || { echo "bench: run as root (it loads BPF programs)" >&2; exit 1; }
 [ "$(nproc)" -ge 2 ] || { echo "bench: needs two CPUs (workload and monitor apart)" >&2; exit 1; }
 case "$ONLY" in
-"" | overhead | connect | throughput | replay | memory | loss | stream) ;;
-*) echo "bench: BENCH_ONLY is one of overhead connect throughput replay memory loss stream" >&2; exit 2 ;;
+"" | overhead | nodelike | connect | throughput | replay | memory | loss | stream) ;;
+*) echo "bench: BENCH_ONLY is one of overhead nodelike connect throughput replay memory loss stream" >&2; exit 2 ;;
 esac
 want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 # What `loop` runs for N: a tenth as warm-up, then 21 equal chunks.
@@ -109,13 +112,15 @@ wait_for_file() { # wait_for_file PATH SECONDS
 	return 1
 }
 
-# start_monitor OUTPUT ARGS...: the monitor, its records into OUTPUT.
+# start_monitor OUTPUT ARGS...: the monitor, its records into OUTPUT; it watches
+# MONITOR_WATCH's files besides the node's.
+MONITOR_WATCH=(--watch "$WORK/watched")
 start_monitor() {
 	local out=$1
 	shift
 	rm -f "$WORK/ready"
 	taskset -c 1 "$AM" monitor --ready-file "$WORK/ready" --no-containerd \
-		--watch "$WORK/watched" "$@" > "$out" 2> "$WORK/tool.err" &
+		"${MONITOR_WATCH[@]}" "$@" > "$out" 2> "$WORK/tool.err" &
 	TOOL_PID=$!
 	wait_for_file "$WORK/ready" 20 || { log "monitor did not start: $(cat "$WORK/tool.err")"; exit 1; }
 	case " $* " in
@@ -461,6 +466,73 @@ overhead_section() {
 		"monitor-tracepoint $(printf '%+.1f / %+.1f / %+.1f' "$m_g" "$m_o" "$m_w") ns, bpftrace $(printf '%+.1f / %+.1f / %+.1f' "$b_g" "$b_o" "$b_w") ns (bpftrace delivered $(median "${samples[bpftrace,delivered]}" | cut -d. -f1) of $(loop_ops "$WATCHED_N") watched opens)"
 }
 want overhead && run_section overhead_section
+
+# === 3b: unwatched opens on a node-like tree ===========================================
+# On an AKS node the watched directories (/etc/kubernetes/certs, /var/lib/kubelet/pki)
+# sit on the root filesystem beside most files opened, and pod volumes are tmpfs
+# mounts of their own. The file opened here is on the same device as those
+# directories, four levels down, as a shared library is.
+nodelike_tree() {
+	local node=$WORK/node pod=$WORK/node/var/lib/kubelet/pods/0c7d2f4a-1b3e-4c5d-9e8f-a1b2c3d4e5f6
+	mkdir -p "$node/etc/kubernetes/certs" "$node/var/lib/kubelet/pki" "$node/usr/lib/x86_64-linux-gnu" \
+		"$pod/volumes/kubernetes.io~projected/kube-api-access-bench"
+	echo '{}' > "$node/etc/kubernetes/azure.json"
+	for f in ca.crt client.crt client.key kubeletserver.crt kubeletserver.key; do echo x > "$node/etc/kubernetes/certs/$f"; done
+	for f in kubelet-client-current.pem kubelet.crt kubelet.key; do echo x > "$node/var/lib/kubelet/pki/$f"; done
+	echo x > "$node/var/lib/kubelet/bootstrap-kubeconfig"
+	echo x > "$node/usr/lib/x86_64-linux-gnu/libfake.so.6"
+	mount -t tmpfs -o size=1m tmpfs "$pod/volumes/kubernetes.io~projected/kube-api-access-bench" &&
+		MOUNTS+=("$pod/volumes/kubernetes.io~projected/kube-api-access-bench")
+	echo token > "$pod/volumes/kubernetes.io~projected/kube-api-access-bench/token"
+}
+
+nodelike_section() {
+	local rep config out file=$WORK/node/usr/lib/x86_64-linux-gnu/libfake.so.6
+	local configs=(baseline floor-lookup monitor-tracepoint bpftrace)
+	local -a MONITOR_WATCH=() # the node's own credentials only
+	nodelike_tree
+	for rep in $(seq "$REPS"); do
+		for config in "${configs[@]}"; do
+			out="$WORK/out.$config"
+			case "$config" in
+			baseline) ;;
+			floor-lookup) start_floor lookup ;;
+			monitor-tracepoint) start_monitor "$out" --events --host-root "$WORK/node" --open-hook tracepoint ;;
+			bpftrace) start_bpftrace "$WORK/open.bt" "$out" ;;
+			esac
+			samples[nodelike,$config]+=" $(taskset -c 0 "$LOOP" open "$file" "$OPEN_N")"
+			stop_tool
+			rm -f "$out"
+		done
+		log "nodelike: repetition $rep of $REPS done"
+	done
+	local base o omin omax m f b
+	base=$(median "${samples[nodelike,baseline]}")
+	echo
+	echo "## 3b. Unwatched opens on a node-like tree: openat+close loop ($OPEN_N pairs)"
+	echo
+	echo "The monitor runs with \`--host-root\` on a tree laid out as an AKS node's: azure.json, the"
+	echo "kubelet's kubeconfigs, /etc/kubernetes/certs and /var/lib/kubelet/pki with their files, and"
+	echo "a pod's token volume on a tmpfs of its own. The file opened, usr/lib/x86_64-linux-gnu/"
+	echo "libfake.so.6, is on the same device as the watched directories."
+	echo
+	echo "| configuration | ns per pair | added ns | added % | added / floor-lookup's added |"
+	echo "|---|---|---|---|---|"
+	for config in "${configs[@]}"; do
+		read -r o omin omax <<< "$(stats "${samples[nodelike,$config]}")"
+		printf '| %s | %s [%s-%s] | %+.1f | %+.1f%% | %s |\n' "$config" "$o" "$omin" "$omax" \
+			"$(calc "$o - $base")" "$(calc "($o - $base) * 100 / $base")" \
+			"$([ "$config" = baseline ] && echo - || ratio "($o - $base) / ($(median "${samples[nodelike,floor-lookup]}") - $base)")"
+		echo "nodelike-open:$config $(ratio "$o / $base")" >> "$RATIOS"
+	done
+	m=$(calc "$(median "${samples[nodelike,monitor-tracepoint]}") - $base")
+	f=$(calc "$(median "${samples[nodelike,floor-lookup]}") - $base")
+	b=$(calc "$(median "${samples[nodelike,bpftrace]}") - $base")
+	target 3b "unwatched open on a node-like tree: within 20% of floor-lookup, and below bpftrace" \
+		"$(awk "BEGIN { print ($m <= $f * 1.2 && $m < $b) ? 1 : 0 }")" \
+		"monitor-tracepoint $(printf '%+.1f' "$m") ns, floor-lookup $(printf '%+.1f' "$f") ns ($(ratio "$m / $f")x), bpftrace $(printf '%+.1f' "$b") ns"
+}
+want nodelike && run_section nodelike_section
 
 # === 4: outbound connections, inside the test network namespace =========================
 connect_section() {
