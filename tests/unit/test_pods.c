@@ -114,6 +114,11 @@ static void semantic_errors_name_the_field(void **state)
 		 "pods.json: items[0].metadata.labels.k: expected a string"},
 		{"{\"items\":[{\"metadata\":{\"uid\":\"u\",\"name\":\"a\"},\"spec\":{\"containers\":[{}]}}]}",
 		 "pods.json: items[0].spec.containers[0].name: missing or not a string"},
+		{"{\"items\":[{\"metadata\":{\"uid\":\"u\",\"name\":\"a\"},\"spec\":{\"volumes\":{}}}]}",
+		 "pods.json: items[0].spec.volumes: not an array"},
+		{"{\"items\":[{\"metadata\":{\"uid\":\"u\",\"name\":\"a\"},\"spec\":{\"volumes\":"
+		 "[{\"name\":\"v\"},{\"secret\":{}}]}}]}",
+		 "pods.json: items[0].spec.volumes[1].name: missing or not a string"},
 	};
 	struct pod_inventory *inventory = pod_inventory_new();
 	struct am_error err;
@@ -124,6 +129,51 @@ static void semantic_errors_name_the_field(void **state)
 		assert_int_not_equal(load(inventory, cases[i].text, &err), 0);
 		assert_string_equal(err.msg, cases[i].message);
 	}
+	pod_inventory_free(inventory);
+}
+
+/* Which files of a pod's volumes are credentials, as its spec says. */
+static void volumes_name_their_credentials(void **state)
+{
+	static const char text[] =
+		"{\"items\":[{\"metadata\":{\"uid\":\"u\",\"name\":\"a\"},\"spec\":{\"volumes\":["
+		"{\"name\":\"mesh\",\"projected\":{\"sources\":["
+		" {\"serviceAccountToken\":{\"audience\":\"istio-ca\",\"path\":\"./istio-token\"}},"
+		" {\"configMap\":{\"items\":[{\"key\":\"k\",\"path\":\"certs//root.pem\"}]}}]}},"
+		"{\"name\":\"wi\",\"projected\":{\"sources\":[{\"serviceAccountToken\":"
+		" {\"audience\":\"api://AzureADTokenExchange\",\"path\":\"t\"}},{\"secret\":{\"name\":\"s\"}}]}},"
+		"{\"name\":\"db\",\"secret\":{\"items\":[{\"key\":\"k\",\"path\":\"a/b/c/d/e/f/item\"}]}},"
+		"{\"name\":\"kv\",\"csi\":{\"driver\":\"secrets-store.csi.k8s.io\"}},"
+		"{\"name\":\"disk\",\"csi\":{\"driver\":\"disk.csi.azure.com\"}}]}}]}";
+	struct pod_inventory *inventory = pod_inventory_new();
+	const struct pod_volume *volume;
+	enum volume_file_kind kind;
+	const struct pod_info *pod;
+	struct am_error err;
+
+	(void)state;
+	assert_int_equal(load(inventory, text, &err), 0);
+	pod = pod_inventory_find(inventory, "u");
+	assert_true(pod->has_spec);
+	volume = pod_volumes_find(&pod->volumes, "mesh");
+	assert_int_equal(volume->type, VOLUME_PROJECTED);
+	assert_true(pod_volume_file_kind(volume, "istio-token", &kind)); /* "./" taken off */
+	assert_int_equal(kind, VOLUME_FILE_TOKEN);
+	assert_true(pod_volume_file_kind(volume, "certs/root.pem", &kind));
+	assert_int_equal(kind, VOLUME_FILE_PUBLIC);
+	assert_false(volume->unnamed_secrets);
+	volume = pod_volumes_find(&pod->volumes, "wi");
+	assert_true(pod_volume_file_kind(volume, "t", &kind));
+	assert_int_equal(kind, VOLUME_FILE_WI_TOKEN);
+	assert_true(volume->unnamed_secrets); /* a Secret projected without items */
+	volume = pod_volumes_find(&pod->volumes, "db");
+	assert_int_equal(volume->type, VOLUME_SECRET);
+	assert_true(pod_volume_file_kind(volume, "a/b/c/d/e/f/item", &kind));
+	assert_int_equal(kind, VOLUME_FILE_SECRET);
+	assert_false(pod_volume_file_kind(volume, "other", &kind));
+	assert_int_equal(pod_volumes_find(&pod->volumes, "kv")->type, VOLUME_CSI_SECRETS_STORE);
+	assert_int_equal(pod_volumes_find(&pod->volumes, "disk")->type, VOLUME_OTHER);
+	assert_null(pod_volumes_find(&pod->volumes, "none"));
 	pod_inventory_free(inventory);
 }
 
@@ -406,6 +456,7 @@ int main(void)
 		cmocka_unit_test(invalid_json_names_line_and_column),
 		cmocka_unit_test(semantic_errors_name_the_field),
 		cmocka_unit_test(failed_load_keeps_previous_pods),
+		cmocka_unit_test(volumes_name_their_credentials),
 		cmocka_unit_test(bounds_labels_and_containers),
 		cmocka_unit_test_teardown(load_file_errors, remove_file),
 		cmocka_unit_test(merges_containerd_and_podlist),
