@@ -52,6 +52,11 @@
  *                 set before load (--repeat-window); 0: every contact reported
  * am_repeat_slot  which connect_repeats map the probes use (0 or 1); user space
  *                 writes it through the skeleton's mapped .bss
+ * am_dirs_listed_s
+ *                 the wall-clock second at which the last complete discovery
+ *                 round began listing the watched directories (mapped .bss):
+ *                 every file of a flat watched directory changed before it was
+ *                 declared by its identity then; 0: none yet
  * am_wakeup_ns, am_wakeup_bytes
  *                 when a record wakes the collector (see record_submit in
  *                 common.bpf.h), set before load; am_wakeup_ns 0: every record
@@ -77,6 +82,7 @@
 const volatile __u32 am_self_tgid = 0;
 const volatile __u64 am_repeat_window_ns = 60ull * 1000000000ull;
 volatile __u32 am_repeat_slot = 0;
+volatile __u64 am_dirs_listed_s = 0;
 const volatile __u64 am_wakeup_ns = 0;
 const volatile __u64 am_wakeup_bytes = 0;
 volatile __u64 am_last_wakeup_ns = 0;
@@ -87,6 +93,7 @@ const volatile bool am_connect_marks = true;
 extern const volatile __u32 am_self_tgid;
 extern const volatile __u64 am_repeat_window_ns;
 extern volatile __u32 am_repeat_slot;
+extern volatile __u64 am_dirs_listed_s;
 extern const volatile __u64 am_wakeup_ns;
 extern const volatile __u64 am_wakeup_bytes;
 extern volatile __u64 am_last_wakeup_ns;

@@ -167,6 +167,39 @@ static __always_inline void open_call_read(struct pt_regs *regs, __u16 syscall,
 	}
 }
 
+/* An inode's change time in seconds, as each kernel keeps it. */
+struct inode___ctime_611 {
+	time64_t i_ctime_sec;
+} __attribute__((preserve_access_index));
+struct inode___ctime_66 {
+	struct timespec64 __i_ctime;
+} __attribute__((preserve_access_index));
+struct inode___ctime_old {
+	struct timespec64 i_ctime;
+} __attribute__((preserve_access_index));
+
+static __always_inline __s64 inode_ctime_s(struct inode *inode)
+{
+	if (bpf_core_field_exists(((struct inode___ctime_611 *)inode)->i_ctime_sec))
+		return BPF_CORE_READ((struct inode___ctime_611 *)inode, i_ctime_sec);
+	if (bpf_core_field_exists(((struct inode___ctime_66 *)inode)->__i_ctime))
+		return BPF_CORE_READ((struct inode___ctime_66 *)inode, __i_ctime.tv_sec);
+	return BPF_CORE_READ((struct inode___ctime_old *)inode, i_ctime.tv_sec);
+}
+
+/*
+ * Whether a file in a flat watched directory would have been declared by its
+ * identity: it was changed (created, linked, renamed: each sets the change
+ * time) at least 2 s before the last complete discovery round began listing.
+ * The margin covers the coarse clock the kernel stamps change times with.
+ */
+static __always_inline bool listed_before(struct inode *inode)
+{
+	__u64 listed = am_dirs_listed_s;
+
+	return listed && inode_ctime_s(inode) + 2 <= (__s64)listed;
+}
+
 /*
  * Where an unwatched file's device holds watched directories, they are looked
  * for among its parents: one parent where only flat credential directories are
@@ -218,19 +251,23 @@ static __always_inline void match_file(struct file *file, long fd, struct pt_reg
 	inode = BPF_CORE_READ(file, f_inode);
 	key.inode = file_inode = BPF_CORE_READ(inode, i_ino);
 	key.dev = file_dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	dentry = BPF_CORE_READ(file, f_path.dentry);
 	watch = bpf_map_lookup_elem(&watched_files, &key);
+	/* Only what a match needs is read after the lookups: most opens match nothing. */
 	if (watch) {
 		if (watch->flags & AM_WATCH_PUBLIC)
 			return; /* beside the credentials in their volume, and no secret */
 		found = *watch;
+		dentry = BPF_CORE_READ(file, f_path.dentry);
 	} else {
 		dev = bpf_map_lookup_elem(&watched_dir_devs, &file_dev);
 		if (!dev)
 			return;
-		/* A directory is listed, not read (ls, find, rm -r, the kubelet's own writer). */
-		if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) == S_IFDIR)
+		/* Only flat directories here, and the file older than the last listing:
+		 * had it been in one, it would have matched by its identity. */
+		if (!dev->subtrees && !(dev->volume_flags & AM_WATCH_DEVICE) &&
+		    listed_before(inode))
 			return;
+		dentry = BPF_CORE_READ(file, f_path.dentry);
 		if (dev->volume_flags & AM_WATCH_DEVICE) {
 			match = AM_MATCH_DEVICE;
 			found.watch_id = dev->volume_id;
@@ -242,6 +279,9 @@ static __always_inline void match_file(struct file *file, long fd, struct pt_reg
 			match = AM_MATCH_DIR;
 			found = *watch;
 		}
+		/* A directory is listed, not read (ls, find, rm -r, the kubelet's own writer). */
+		if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) == S_IFDIR)
+			return;
 		bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(dentry, d_name.name));
 		if ((found.flags & AM_WATCH_SKIP_PUBLIC) && is_public_name(name))
 			return;

@@ -343,6 +343,7 @@ static void refresh_watch_set(struct monitor *monitor, uint64_t now_ns)
 {
 	struct watch_sink sink = {sink_file, sink_dir, sink_path, monitor};
 	uint64_t pod_grace_ns = monitor->options.pod_grace_s * 1000000000ull;
+	uint64_t listing_s = clock_ns(CLOCK_REALTIME) / 1000000000ull;
 	char what[128], reason[DEGRADED_REASON_LEN];
 
 	monitor->watch_refused = 0;
@@ -350,8 +351,9 @@ static void refresh_watch_set(struct monitor *monitor, uint64_t now_ns)
 	secrets_discover(monitor->watches, monitor->options.sources.host_root, monitor->pods,
 			 monitor->options.watch_paths, monitor->options.n_watch_paths,
 			 report_discovery, monitor);
-	watch_list_end(monitor->watches, &sink, now_ns,
-		       pod_grace_ns < WATCH_GRACE_NS ? pod_grace_ns : WATCH_GRACE_NS);
+	if (watch_list_end(monitor->watches, &sink, now_ns,
+			   pod_grace_ns < WATCH_GRACE_NS ? pod_grace_ns : WATCH_GRACE_NS) == 0)
+		probes_dirs_listed(monitor->probes, listing_s);
 	watch_result(monitor, probes_watch_state(monitor->probes,
 						 watch_list_has_dirs(monitor->watches),
 						 watch_list_has_paths(monitor->watches)));

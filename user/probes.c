@@ -446,6 +446,11 @@ int probes_watch_dir(struct probes *probes, uint32_t kdev, uint64_t inode, uint3
 	return rc == -ENOENT ? 0 : rc;
 }
 
+void probes_dirs_listed(struct probes *probes, uint64_t realtime_s)
+{
+	__atomic_store_n(&probes->skel->bss->am_dirs_listed_s, realtime_s, __ATOMIC_RELEASE);
+}
+
 int probes_watch_path(struct probes *probes, const char *path, uint32_t watch_id, bool add)
 {
 	struct am_watch_value value = {.watch_id = watch_id};

@@ -50,6 +50,12 @@ void probes_close(struct probes *probes);
 /* Adds (add) or removes a watched file, directory or path in the kernel's maps. */
 int probes_watch_file(struct probes *probes, uint32_t kdev, uint64_t inode, uint32_t watch_id,
 		      uint32_t flags, bool add);
+/*
+ * A discovery round that began listing at wall-clock second realtime_s is
+ * wholly in the kernel's maps: a file of a flat watched directory changed
+ * before then needs no parent lookup (am_dirs_listed_s in bpf/maps.bpf.h).
+ */
+void probes_dirs_listed(struct probes *probes, uint64_t realtime_s);
 int probes_watch_dir(struct probes *probes, uint32_t kdev, uint64_t inode, uint32_t watch_id,
 		     uint32_t flags, bool add);
 int probes_watch_path(struct probes *probes, const char *path, uint32_t watch_id, bool add);
