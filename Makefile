@@ -60,10 +60,10 @@ SKELETON := $(BUILD)/accessmon.skel.h
 # Modules with no kernel or libbpf dependency: unit-tested on their own.
 PURE_MODULES := jsonw sink_spec metrics cgroup_path cgroups pods pod_volumes json_input error options watch output pipeline repeats \
 	processes containerd node_identity hostfs secrets dns dns_cache http tls destinations \
-	service_tags flows identities policy rules trace state redact recorder degraded
+	service_tags flows identities policy policy_default rules trace state redact recorder degraded
 # What unit tests link: everything but the kernel-facing and command modules.
 UNIT_MODULES := $(PURE_MODULES) kubelet inventory sinks httpd kernel_info
-APP_MODULES := $(UNIT_MODULES) kernel_features programs probes capabilities inventory_command check_config_command replay_command monitor main
+APP_MODULES := $(UNIT_MODULES) kernel_features programs probes capabilities inventory_command check_config_command policy_command replay_command monitor main
 APP_OBJECTS := $(patsubst %,$(BUILD)/obj/%.o,$(APP_MODULES))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))

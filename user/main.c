@@ -6,6 +6,7 @@
 #include "check_config_command.h"
 #include "inventory_command.h"
 #include "monitor.h"
+#include "policy_command.h"
 #include "replay_command.h"
 
 #ifndef ACCESSMON_VERSION
@@ -25,6 +26,7 @@ static void usage(FILE *out)
 	      "  replay     feed recorded traces through the pipeline, as live\n"
 	      "  trace      describe recorded traces (trace info FILE)\n"
 	      "  check-config  check a config, policy or identity directory; every problem\n"
+	      "  policy     print the built-in policy (--show-default), each entry's source\n"
 	      "  version    print the version\n"
 	      "  help       show this help\n"
 	      "\n"
@@ -48,6 +50,8 @@ int main(int argc, char **argv)
 		return check_config_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "inventory") == 0)
 		return inventory_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "policy") == 0)
+		return policy_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("accessmon %s\n", ACCESSMON_VERSION);
 		return 0;

@@ -268,12 +268,23 @@ static int access_parse(const cJSON *entry, int *out, const char *where, struct 
 	return 0;
 }
 
-/* Secret kinds are the watch's; path prefixes are absolute, as the node names its files. */
-static int secret_conditions_check(const struct allow_entry *e, const char *where,
-				   struct am_error *err)
+/*
+ * Image prefixes name a repository; secret kinds are the watch's; path prefixes
+ * are absolute, as the node names its files.
+ */
+static int conditions_check(const struct allow_entry *e, const char *where, struct am_error *err)
 {
 	char kinds[512];
 	size_t i;
+
+	for (i = 0; i < e->image_prefixes.n; i++) {
+		if (!e->image_prefixes.items[i][0]) {
+			am_error_set(err, "%s.image_prefix[%zu]: expected a repository "
+					  "(\"mcr.microsoft.com/oss/x\") or a registry ending in '/'",
+				     where, i);
+			return -EINVAL;
+		}
+	}
 
 	for (i = 0; i < e->secret_kinds.n; i++) {
 		if (!known_secret_kind(e->secret_kinds.items[i])) {
@@ -365,7 +376,7 @@ static int entry_parse(const cJSON *item, struct allow_entry *e, const char *whe
 			return -EINVAL;
 		}
 	}
-	return secret_conditions_check(e, where, err);
+	return conditions_check(e, where, err);
 }
 
 struct policy *policy_parse(const cJSON *root, const char *source, struct am_error *err)
@@ -508,19 +519,22 @@ static bool starts(const char *pattern, const char *value)
 }
 
 /*
- * An image repository prefix ends at a boundary: "mcr.microsoft.com/oss/x"
- * matches "mcr.microsoft.com/oss/x:v1", "...x@sha256:..." and "...x/y", never
- * "...x-debug", and "mcr.microsoft.com" never "mcr.microsoft.com.example.net/x".
+ * An image prefix names one repository, with any tag or digest:
+ * "mcr.microsoft.com/oss/x" matches "mcr.microsoft.com/oss/x:v1" and
+ * "mcr.microsoft.com/oss/x@sha256:...", never "...x-debug" or "...x/y". A prefix
+ * ending in '/' (or ':', '@') matches everything below it: "myreg.azurecr.io/"
+ * every repository of that registry, and never "myreg.azurecr.io.example.net".
  */
 static bool image_starts(const char *pattern, const char *value)
 {
 	size_t len = strlen(pattern);
 
-	return starts(pattern, value) && (!len || strchr("/:@", pattern[len - 1]) ||
-					  value[len] == '\0' || strchr("/:@", value[len]));
+	return starts(pattern, value) && ((len && strchr("/:@", pattern[len - 1])) ||
+					  value[len] == '\0' || value[len] == ':' ||
+					  value[len] == '@');
 }
 
-/* A path prefix ends at a directory: "/etc/kubernetes/certs" never matches "/etc/kubernetes/certs2". */
+/* A path prefix ends at a directory: "/etc/kubernetes/certs" never matches ".../certs2". */
 static bool path_starts(const char *pattern, const char *value)
 {
 	size_t len = strlen(pattern);

@@ -43,7 +43,7 @@ struct policy_subject {
 
 struct policy;
 
-/* The built-in default policy's text, documented in the README. */
+/* The built-in default policy's text (policy_default.c): each entry with its source. */
 extern const char POLICY_DEFAULT_JSON[];
 
 struct policy *policy_parse(const cJSON *root, const char *source, struct am_error *err);

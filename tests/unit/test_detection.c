@@ -113,59 +113,112 @@ static void wrong_files_are_errors_with_a_position(void **state)
 	assert_non_null(strstr(err.msg, "--identities /nonexistent-ids"));
 }
 
+#define PROVIDER_SA "csi-secrets-store-provider-azure"
+#define PROVIDER_IMAGE "mcr.microsoft.com/oss/v2/azure/secrets-store/provider-azure:v1.7.2"
+#define DISK_SA "csi-azuredisk-node-sa"
+#define DISK_IMAGE "mcr.microsoft.com/oss/v2/kubernetes-csi/azuredisk-csi:v1.33.11"
+#define AZURE_JSON_PATH "/etc/kubernetes/azure.json"
+
+/* What the default policy says of one subject. */
+static const struct {
+	const char *what;
+	struct policy_subject s;
+	bool allowed;
+} default_cases[] = {
+	{"the kubelet on the host",
+	 {.rule = "imds-token-request", .host = true, .host_unit = "kubelet.service"}, true},
+	{"another host unit", {.rule = "imds-token-request", .host = true, .host_unit = "sshd.service"},
+	 false},
+	/* The Key Vault provider with its add-on identity, and only that. */
+	{"the Key Vault provider, add-on identity",
+	 {.rule = "imds-token-request", .namespace = "kube-system", .service_account = PROVIDER_SA,
+	  .image = PROVIDER_IMAGE, .identity_kind = "addon"},
+	 true},
+	{"the Key Vault provider, kubelet identity",
+	 {.rule = "imds-token-request", .namespace = "kube-system", .service_account = PROVIDER_SA,
+	  .image = PROVIDER_IMAGE, .identity_kind = "kubelet"},
+	 false},
+	{"the provider's look-alike in another namespace",
+	 {.rule = "imds-token-request", .namespace = "default", .service_account = PROVIDER_SA,
+	  .image = PROVIDER_IMAGE, .identity_kind = "addon"},
+	 false},
+	/* Never by a pod's name alone: its service account and image repository too. */
+	{"a pod named as the provider's, another service account",
+	 {.rule = "imds-token-request", .namespace = "kube-system",
+	  .pod_name = "aks-secrets-store-provider-azure-x7k2p", .service_account = "default",
+	  .image = PROVIDER_IMAGE, .identity_kind = "addon"},
+	 false},
+	{"the provider's service account, another registry's image",
+	 {.rule = "imds-token-request", .namespace = "kube-system", .service_account = PROVIDER_SA,
+	  .image = "myreg.azurecr.io/provider-azure:v1.7.2", .identity_kind = "addon"},
+	 false},
+	{"the provider's service account, a look-alike repository",
+	 {.rule = "imds-token-request", .namespace = "kube-system", .service_account = PROVIDER_SA,
+	  .image = "mcr.microsoft.com/oss/v2/azure/secrets-store/provider-azure-debug:v1",
+	  .identity_kind = "addon"},
+	 false},
+	/* No blanket namespace allowance. */
+	{"any kube-system pod reading azure.json",
+	 {.rule = "node-credential-read", .namespace = "kube-system", .pod_name = "anything",
+	  .secret_kind = "node-cloud-config", .secret_path = AZURE_JSON_PATH},
+	 false},
+	/* The disk CSI node plugin reads the files its manifest mounts, and no others. */
+	{"the disk CSI node plugin reading azure.json",
+	 {.rule = "node-credential-read", .namespace = "kube-system", .service_account = DISK_SA,
+	  .image = DISK_IMAGE, .secret_kind = "node-cloud-config", .secret_path = AZURE_JSON_PATH},
+	 true},
+	{"the disk CSI node plugin reading ManagedIdentity-Settings",
+	 {.rule = "node-credential-read", .namespace = "kube-system", .service_account = DISK_SA,
+	  .image = DISK_IMAGE, .secret_kind = "managed-identity-settings",
+	  .secret_path = "/var/lib/waagent/ManagedIdentity-Settings"},
+	 true},
+	{"the disk CSI node plugin opening azure.json for writing",
+	 {.rule = "node-credential-read", .namespace = "kube-system", .service_account = DISK_SA,
+	  .image = DISK_IMAGE, .secret_kind = "node-cloud-config", .secret_path = AZURE_JSON_PATH,
+	  .secret_write = true},
+	 false},
+	{"the disk CSI node plugin reading the kubelet's kubeconfig",
+	 {.rule = "node-credential-read", .namespace = "kube-system", .service_account = DISK_SA,
+	  .image = DISK_IMAGE, .secret_kind = "kubelet-credentials",
+	  .secret_path = "/var/lib/kubelet/kubeconfig"},
+	 false},
+	/* The proxy sidecar, with the pod's own identity only. */
+	{"a proxied pod, its own identity",
+	 {.rule = "imds-token-request", .proxy_sidecar = true, .identity_kind = "workload"}, true},
+	{"a proxied pod, the node's default identity",
+	 {.rule = "imds-token-request", .proxy_sidecar = true, .identity_kind = "node-system"},
+	 false},
+	/* Raw and packet sockets: AKS's network agents, and only raw-socket. */
+	{"Retina's packet socket",
+	 {.rule = "raw-socket", .namespace = "kube-system", .pod_name = "retina-agent-4kq2x",
+	  .service_account = "retina-agent",
+	  .image = "mcr.microsoft.com/containernetworking/retina-agent:v0.0.33"},
+	 true},
+	{"Cilium's raw socket",
+	 {.rule = "raw-socket", .namespace = "kube-system", .service_account = "cilium",
+	  .image = "mcr.microsoft.com/containernetworking/cilium/cilium-distroless:v1.18.11-260622"},
+	 true},
+	{"Cilium reading instance metadata",
+	 {.rule = "imds-access", .namespace = "kube-system", .service_account = "cilium",
+	  .image = "mcr.microsoft.com/containernetworking/cilium/cilium-distroless:v1.18.11-260622"},
+	 false},
+	{"a pod named as Cilium's",
+	 {.rule = "raw-socket", .namespace = "kube-system", .pod_name = "cilium-9xw7d",
+	  .service_account = "default", .image = "docker.io/library/busybox:1.36"},
+	 false},
+};
+
 static void default_policy_allows_what_aks_does_and_nothing_broader(void **state)
 {
 	struct policy *policy = policy_default();
-	struct policy_subject s;
+	size_t i;
 
 	(void)state;
 	assert_non_null(policy);
-	memset(&s, 0, sizeof(s));
-	s.rule = "imds-token-request";
-	s.host = true;
-	s.host_unit = "kubelet.service";
-	assert_non_null(policy_allows(policy, &s));
-	s.host_unit = "sshd.service";
-	assert_null(policy_allows(policy, &s));
-	/* The CSI provider with its add-on identity, and only that. */
-	memset(&s, 0, sizeof(s));
-	s.rule = "imds-token-request";
-	s.namespace = "kube-system";
-	s.pod_name = "aks-secrets-store-provider-azure-x7k2p";
-	s.identity_kind = "addon";
-	assert_non_null(policy_allows(policy, &s));
-	s.identity_kind = "kubelet";
-	assert_null(policy_allows(policy, &s));
-	s.identity_kind = "addon";
-	s.namespace = "default";
-	assert_null(policy_allows(policy, &s));
-	/* No blanket namespace allowance. */
-	memset(&s, 0, sizeof(s));
-	s.rule = "node-credential-read";
-	s.namespace = "kube-system";
-	s.pod_name = "anything";
-	assert_null(policy_allows(policy, &s));
-	/* The proxy sidecar, with the pod's own identity only. */
-	memset(&s, 0, sizeof(s));
-	s.rule = "imds-token-request";
-	s.proxy_sidecar = true;
-	s.identity_kind = "workload";
-	assert_non_null(policy_allows(policy, &s));
-	s.identity_kind = "node-system";
-	assert_null(policy_allows(policy, &s));
-	/* Raw and packet sockets: AKS's network agents in kube-system, and only raw-socket. */
-	memset(&s, 0, sizeof(s));
-	s.rule = "raw-socket";
-	s.namespace = "kube-system";
-	s.pod_name = "retina-agent-4kq2x";
-	assert_non_null(policy_allows(policy, &s));
-	s.pod_name = "cilium-9xw7d";
-	assert_non_null(policy_allows(policy, &s));
-	s.rule = "imds-access";
-	assert_null(policy_allows(policy, &s));
-	s.rule = "raw-socket";
-	s.namespace = "default";
-	assert_null(policy_allows(policy, &s));
+	for (i = 0; i < sizeof(default_cases) / sizeof(default_cases[0]); i++)
+		if ((policy_allows(policy, &default_cases[i].s) != NULL) != default_cases[i].allowed)
+			fail_msg("%s: %s", default_cases[i].what,
+				 default_cases[i].allowed ? "not allowed" : "allowed");
 	policy_free(policy);
 }
 
@@ -213,6 +266,117 @@ static void policy_files(void **state)
 	assert_non_null(strstr(err.msg, "/nonexistent/policy.json: cannot open"));
 	assert_int_equal(severity_parse("high"), SEVERITY_HIGH);
 	assert_int_equal(severity_parse("nope"), SEVERITY_NONE);
+}
+
+/* Problems policy_check reports, joined by newlines. */
+static char problems[2048];
+
+static void note_problem(void *ctx, const char *message)
+{
+	(void)ctx;
+	strncat(problems, message, sizeof(problems) - strlen(problems) - 2);
+	strcat(problems, "\n");
+}
+
+/* Secret files are judged by kind, path (at a directory) and access; images at a repository. */
+static void policy_secret_and_image_conditions(void **state)
+{
+	struct policy_subject s = {.rule = "foreign-token-read",
+				   .namespace = "kube-system",
+				   .service_account = "driver",
+				   .image = "mcr.microsoft.com/oss/driver:v1",
+				   .secret_kind = "csi-secret",
+				   .secret_path = "/var/lib/kubelet/pods/u1/volumes/kubernetes.io~csi/v/mount/k"};
+	struct am_error err;
+	struct policy *policy;
+	cJSON *root;
+
+	(void)state;
+	policy = policy_from("{\"allow\":[{\"comment\":\"driver\",\"source\":\"its manifest\","
+			     "\"rules\":[\"foreign-token-read\",\"secret-tampering\"],"
+			     "\"service_account\":\"driver\","
+			     "\"image_prefix\":\"mcr.microsoft.com/oss/driver\","
+			     "\"secret_kind\":[\"csi-secret\"],"
+			     "\"secret_path_prefix\":\"/var/lib/kubelet/pods\",\"access\":\"read\"}]}",
+			     &err);
+	assert_non_null(policy);
+	assert_string_equal(policy_allows(policy, &s), "driver");
+	/* access: "read" is an open that cannot write. */
+	s.secret_write = true;
+	assert_null(policy_allows(policy, &s));
+	s.secret_write = false;
+	/* Another kind, a path beside the prefix, no secret at all. */
+	s.secret_kind = "secret-volume";
+	assert_null(policy_allows(policy, &s));
+	s.secret_kind = "csi-secret";
+	s.secret_path = "/var/lib/kubelet/pods2/u1/k";
+	assert_null(policy_allows(policy, &s));
+	s.secret_path = NULL;
+	s.secret_kind = NULL;
+	assert_null(policy_allows(policy, &s));
+	s.secret_kind = "csi-secret";
+	s.secret_path = "/var/lib/kubelet/pods";
+	assert_non_null(policy_allows(policy, &s));
+	/* An image prefix names one repository: any tag or digest, no other repository. */
+	s.image = "mcr.microsoft.com/oss/driver@sha256:0123";
+	assert_non_null(policy_allows(policy, &s));
+	s.image = "mcr.microsoft.com/oss/driver/sub:v1";
+	assert_null(policy_allows(policy, &s));
+	s.image = "mcr.microsoft.com/oss/driver-debug:v1";
+	assert_null(policy_allows(policy, &s));
+	s.image = "mcr.microsoft.com/oss/driver";
+	assert_non_null(policy_allows(policy, &s));
+	s.image = NULL;
+	assert_null(policy_allows(policy, &s));
+	policy_free(policy);
+	/* Ending in '/', it names every repository below: a registry, never a longer host. */
+	policy = policy_from("{\"allow\":[{\"rules\":\"raw-socket\","
+			     "\"image_prefix\":\"mcr.microsoft.com/\"}]}",
+			     &err);
+	assert_non_null(policy);
+	memset(&s, 0, sizeof(s));
+	s.rule = "raw-socket";
+	s.image = "mcr.microsoft.com/oss/cilium/cilium:1.16.6";
+	assert_non_null(policy_allows(policy, &s));
+	s.image = "mcr.microsoft.com.example.net/oss/cilium/cilium:1.16.6";
+	assert_null(policy_allows(policy, &s));
+	policy_free(policy);
+
+	/* Errors say where and what is expected. */
+	assert_null(policy_from("{\"allow\":[{\"rules\":\"secret-tampering\","
+				"\"secret_kind\":\"csi-secrets\"}]}",
+				&err));
+	assert_non_null(strstr(err.msg, "p.json: allow[0].secret_kind[0]: unknown secret kind "
+					"\"csi-secrets\"; known: node-cloud-config, "));
+	assert_non_null(strstr(err.msg, ", csi-secret, "));
+	assert_null(policy_from("{\"allow\":[{\"rules\":\"*\",\"secret_path_prefix\":\"etc\"}]}",
+				&err));
+	assert_string_equal(err.msg, "p.json: allow[0].secret_path_prefix[0]: expected an absolute "
+				     "path, not \"etc\"");
+	assert_null(policy_from("{\"allow\":[{\"rules\":\"*\",\"access\":\"rw\"}]}", &err));
+	assert_non_null(strstr(err.msg, "allow[0].access: expected \"read\""));
+	assert_null(policy_from("{\"allow\":[{\"rules\":[\"imds-access\"],"
+				"\"secret_kind\":\"csi-secret\"}]}",
+				&err));
+	assert_string_equal(err.msg, "p.json: allow[0]: secret_kind, secret_path_prefix and access "
+				     "match only node-credential-read, foreign-token-read and "
+				     "secret-tampering, not \"imds-access\"");
+	assert_null(policy_from("{\"allow\":[{\"rules\":\"*\",\"image_prefix\":\"\"}]}", &err));
+	assert_non_null(strstr(err.msg, "allow[0].image_prefix[0]: expected a repository"));
+	assert_null(policy_from("{\"allow\":[{\"rules\":\"*\",\"source\":[\"x\"]}]}", &err));
+	assert_string_equal(err.msg, "p.json: allow[0].source: expected a string");
+	/* policy_check reports every entry's problem, not the first only. */
+	root = cJSON_Parse("{\"allow\":[{\"rules\":\"*\",\"access\":1},"
+			   "{\"rules\":\"*\",\"secret_kind\":\"nope\"}]}");
+	problems[0] = '\0';
+	assert_int_equal(policy_check(root, "p.json", note_problem, NULL), 2);
+	assert_non_null(strstr(problems, "p.json: allow[0].access: expected"));
+	assert_non_null(strstr(problems, "p.json: allow[1].secret_kind[0]: unknown secret kind"));
+	cJSON_Delete(root);
+	/* The built-in policy checks clean. */
+	root = cJSON_Parse(POLICY_DEFAULT_JSON);
+	assert_int_equal(policy_check(root, "default", note_problem, NULL), 0);
+	cJSON_Delete(root);
 }
 
 #define SEC 1000000000ull
@@ -508,6 +672,7 @@ int main(void)
 						tree_remove),
 		cmocka_unit_test(default_policy_allows_what_aks_does_and_nothing_broader),
 		cmocka_unit_test(policy_files),
+		cmocka_unit_test(policy_secret_and_image_conditions),
 		cmocka_unit_test(repeats_fold_until_their_window_ends),
 		cmocka_unit_test(a_blind_detection_is_an_alert),
 		cmocka_unit_test(counted_repeats_join_their_alert_and_raise_none),

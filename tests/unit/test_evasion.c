@@ -15,17 +15,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "cgroups.h"
-#include "dns_cache.h"
-#include "json_input.h"
-#include "node_identity.h"
-#include "pipeline.h"
-#include "pod_fixture.h"
-#include "pods.h"
-#include "policy.h"
-#include "processes.h"
-#include "rules.h"
-#include "watch.h"
+#include "node_fixture.h"
 
 #define KUBELET "5a1c2b3d-1111-2222-3333-444455556666"
 #define OTHER_ID "0e1f2a3b-4c5d-6e7f-8091-a2b3c4d5e6f7"
@@ -34,10 +24,7 @@
 #define SEQ0 1000000u
 #define VAULT "https%3A%2F%2Fvault.azure.net"
 
-static const char azure_json[] =
-	"{\"cloud\":\"AzurePublicCloud\",\"tenantId\":\"t\",\"aadClientId\":\"msi\","
-	"\"resourceGroup\":\"MC_rg\",\"vmType\":\"vmss\",\"useManagedIdentityExtension\":true,"
-	"\"userAssignedIdentityID\":\"" KUBELET "\"}";
+static const char azure_json[] = NODE_FIXTURE_AZURE_JSON(KUBELET);
 
 static const char podlist[] =
 	"{\"kind\":\"PodList\",\"items\":[{\"metadata\":{\"name\":\"evader\",\"namespace\":\"shop\","
@@ -45,93 +32,10 @@ static const char podlist[] =
 	"\"status\":{\"containerStatuses\":[{\"name\":\"app\",\"containerID\":\"containerd://" CONTAINER
 	"\"}]}}]}";
 
-struct fixture {
-	struct node_identity node;
-	struct policy *policy;
-	struct rules_context rules;
-	struct cgroup_cache *cgroups;
-	struct process_cache *processes;
-	struct pod_inventory *pods;
-	struct watch_list *watches;
-	struct dns_cache *dns;
-	struct pipeline *pipeline;
-	char *out;
-	size_t out_len;
-	FILE *stream;
-	uint64_t time_ns;
-};
-
-static struct fixture *fixture_new(void)
+/* The evader's node: its records through the whole pipeline. */
+static struct node_fixture *fixture_new(void)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct pipeline_config config = {.events = true, .format = OUTPUT_JSON};
-	struct pipeline_state state;
-	struct am_cgroup_record mkdir = {0};
-	struct am_error err;
-	cJSON *root;
-
-	assert_non_null(f);
-	node_identity_init(&f->node);
-	root = json_input_parse("azure.json", azure_json, strlen(azure_json), &err);
-	assert_non_null(root);
-	assert_int_equal(node_identity_load_azure_json(&f->node, root, "azure.json", &err), 0);
-	cJSON_Delete(root);
-	f->policy = policy_default();
-	f->rules = (struct rules_context){.node = &f->node, .policy = f->policy};
-	f->cgroups = cgroup_cache_new(64);
-	f->processes = process_cache_new(64);
-	f->pods = pod_inventory_new();
-	f->watches = watch_list_new("/", 8);
-	f->dns = dns_cache_new(64);
-	root = json_input_parse("podlist", podlist, strlen(podlist), &err);
-	assert_non_null(root);
-	assert_int_equal(pod_inventory_apply_podlist(f->pods, root, "podlist", POD_SOURCE_PODLIST, 1,
-						     &err),
-			 0);
-	cJSON_Delete(root);
-	f->stream = open_memstream(&f->out, &f->out_len);
-	config.rules = &f->rules;
-	state = (struct pipeline_state){.cgroups = f->cgroups,
-					.processes = f->processes,
-					.pods = f->pods,
-					.watches = f->watches,
-					.dns = f->dns};
-	f->pipeline = pipeline_new(&config, &state, f->stream);
-	assert_non_null(f->pipeline);
-	f->time_ns = 1000000000ull;
-	mkdir.header = (struct am_record_header){.type = AM_REC_CGROUP_MKDIR,
-						 .size = sizeof(mkdir),
-						 .time_ns = f->time_ns};
-	mkdir.cgroup_id = CGROUP_ID;
-	snprintf(mkdir.path, sizeof(mkdir.path), "%s", CGROUP_PATH);
-	pipeline_record(f->pipeline, &mkdir, sizeof(mkdir));
-	return f;
-}
-
-static void fixture_free(struct fixture *f)
-{
-	pipeline_free(f->pipeline);
-	fclose(f->stream);
-	free(f->out);
-	dns_cache_free(f->dns);
-	watch_list_free(f->watches);
-	pod_inventory_free(f->pods);
-	process_cache_free(f->processes);
-	cgroup_cache_free(f->cgroups);
-	policy_free(f->policy);
-	node_identity_release(&f->node);
-	free(f);
-}
-
-static void feed(struct fixture *f, void *record, uint16_t type, size_t size)
-{
-	struct am_record_header *header = record;
-
-	f->time_ns += 1000;
-	header->type = type;
-	header->size = (uint32_t)size;
-	header->time_ns = f->time_ns;
-	assert_int_equal(pipeline_record(f->pipeline, record, size), 0);
+	return node_fixture_new(azure_json, NULL, podlist, CGROUP_ID, 8);
 }
 
 static void payload_fill(struct am_payload_record *p, uint8_t kind)
@@ -150,7 +54,7 @@ static void payload_fill(struct am_payload_record *p, uint8_t kind)
 }
 
 /* One segment of `len` bytes at `offset` of the stream, as the kernel cuts it. */
-static void send_segment(struct fixture *f, const char *bytes, size_t offset, size_t len)
+static void send_segment(struct node_fixture *f, const char *bytes, size_t offset, size_t len)
 {
 	struct am_payload_record p;
 	size_t done = 0;
@@ -163,7 +67,7 @@ static void send_segment(struct fixture *f, const char *bytes, size_t offset, si
 		p.payload_len = (uint32_t)(len - done);
 		p.captured = (uint32_t)n;
 		memcpy(p.data, bytes + offset + done, n);
-		feed(f, &p, AM_REC_PAYLOAD, sizeof(p));
+		node_fixture_feed(f, &p, AM_REC_PAYLOAD, sizeof(p));
 		done += n;
 	}
 }
@@ -187,8 +91,8 @@ static struct am_connect_record imds_connect(uint32_t pid, const char *comm, uin
 }
 
 /* The connection: its connect (unless existing), the stream in the segments given, the answers. */
-static void conversation(struct fixture *f, const char *stream, const size_t *cuts, size_t n_cuts,
-			 int answers, bool connect)
+static void conversation(struct node_fixture *f, const char *stream, const size_t *cuts,
+			 size_t n_cuts, int answers, bool connect)
 {
 	size_t len = strlen(stream), start = 0, i;
 	struct am_payload_record answer;
@@ -197,7 +101,7 @@ static void conversation(struct fixture *f, const char *stream, const size_t *cu
 	if (connect) {
 		struct am_connect_record c = imds_connect(4242, "curl", COOKIE);
 
-		feed(f, &c, AM_REC_CONNECT, sizeof(c));
+		node_fixture_feed(f, &c, AM_REC_CONNECT, sizeof(c));
 	}
 	for (i = 0; i <= n_cuts; i++) {
 		size_t end = i < n_cuts ? cuts[i] : len;
@@ -213,13 +117,13 @@ static void conversation(struct fixture *f, const char *stream, const size_t *cu
 		answer.captured = sizeof(ok) - 1;
 		answer.payload_len = sizeof(ok) - 1;
 		memcpy(answer.data, ok, sizeof(ok) - 1);
-		feed(f, &answer, AM_REC_PAYLOAD, sizeof(answer));
+		node_fixture_feed(f, &answer, AM_REC_PAYLOAD, sizeof(answer));
 	}
 	close.cookie = COOKIE;
 	close.state = AM_FLOW_CLOSED;
 	close.flags = AM_FLOW_WAS_ESTABLISHED;
 	close.seq_end = SEQ0 + (uint32_t)len;
-	feed(f, &close, AM_REC_FLOW_STATE, sizeof(close));
+	node_fixture_feed(f, &close, AM_REC_FLOW_STATE, sizeof(close));
 	pipeline_finish(f->pipeline);
 }
 
@@ -239,7 +143,7 @@ static void copy_string(char *out, size_t size, const cJSON *item)
 	snprintf(out, size, "%s", cJSON_IsString(item) ? item->valuestring : "(none)");
 }
 
-static struct verdict verdict_of(struct fixture *f)
+static struct verdict verdict_of(struct node_fixture *f)
 {
 	struct verdict v = {0};
 	char *line, *next;
@@ -314,7 +218,7 @@ static void every_encoding_gives_the_same_alert(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
-		struct fixture *f;
+		struct node_fixture *f;
 		struct verdict v;
 
 		snprintf(request, sizeof(request),
@@ -327,7 +231,7 @@ static void every_encoding_gives_the_same_alert(void **state)
 		v = verdict_of(f);
 		expect_kubelet(&v, targets[i]);
 		assert_int_equal(v.ambiguous, strstr(targets[i], OTHER_ID) != NULL);
-		fixture_free(f);
+		node_fixture_free(f);
 		/* A byte a segment. */
 		for (j = 0; j + 1 < len; j++)
 			cuts[j] = j + 1;
@@ -335,7 +239,7 @@ static void every_encoding_gives_the_same_alert(void **state)
 		conversation(f, request, cuts, len - 1, 1, true);
 		v = verdict_of(f);
 		expect_kubelet(&v, targets[i]);
-		fixture_free(f);
+		node_fixture_free(f);
 		/* Behind 64 KiB of a harmless request on the same connection (keep-alive). */
 		snprintf(padded, sizeof(padded),
 			 "GET /metadata/instance?api-version=2021-02-01 HTTP/1.1\r\nMetadata: true\r\n"
@@ -345,7 +249,7 @@ static void every_encoding_gives_the_same_alert(void **state)
 		conversation(f, padded, NULL, 0, 2, true);
 		v = verdict_of(f);
 		expect_kubelet(&v, targets[i]);
-		fixture_free(f);
+		node_fixture_free(f);
 	}
 }
 
@@ -360,13 +264,13 @@ static void every_cut_gives_the_same_alert(void **state)
 		 "GET %s HTTP/1.1\r\nHost: 169.254.169.254\r\nMetadata: true\r\n\r\n", targets[0]);
 	len = strlen(request);
 	for (cut = 1; cut < len; cut++) {
-		struct fixture *f = fixture_new();
+		struct node_fixture *f = fixture_new();
 		struct verdict v;
 
 		conversation(f, request, &cut, 1, 1, true);
 		v = verdict_of(f);
 		expect_kubelet(&v, "a request cut in two");
-		fixture_free(f);
+		node_fixture_free(f);
 	}
 }
 
@@ -382,14 +286,14 @@ static void what_cannot_be_read_is_judged_at_worst(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(streams) / sizeof(streams[0]); i++) {
-		struct fixture *f = fixture_new();
+		struct node_fixture *f = fixture_new();
 		struct verdict v;
 
 		conversation(f, streams[i], NULL, 0, 1, true);
 		v = verdict_of(f);
 		if (v.alerts < 1 || strcmp(v.severity, "critical"))
 			fail_msg("stream %zu: %d token alerts, severity %s", i, v.alerts, v.severity);
-		fixture_free(f);
+		node_fixture_free(f);
 	}
 }
 
@@ -397,7 +301,7 @@ static void what_cannot_be_read_is_judged_at_worst(void **state)
 static void a_connection_first_seen_by_its_bytes(void **state)
 {
 	static char request[1024];
-	struct fixture *f = fixture_new();
+	struct node_fixture *f = fixture_new();
 	struct verdict v;
 
 	(void)state;
@@ -410,14 +314,14 @@ static void a_connection_first_seen_by_its_bytes(void **state)
 	assert_non_null(strstr(f->out, "\"name\":\"evader\""));
 	v = verdict_of(f);
 	expect_kubelet(&v, "an existing connection");
-	fixture_free(f);
+	node_fixture_free(f);
 }
 
 /* Found at start by the iterator, then first seen sending: one connection, its holder's. */
 static void an_existing_connection_keeps_its_holder(void **state)
 {
 	static char request[1024];
-	struct fixture *f = fixture_new();
+	struct node_fixture *f = fixture_new();
 	struct am_connect_record held = imds_connect(5151, "agent", 0);
 	const char *line;
 	int connects = 0;
@@ -425,7 +329,7 @@ static void an_existing_connection_keeps_its_holder(void **state)
 	(void)state;
 	held.flags = AM_CONNECT_EXISTING;
 	held.sport = 40000;
-	feed(f, &held, AM_REC_CONNECT, sizeof(held));
+	node_fixture_feed(f, &held, AM_REC_CONNECT, sizeof(held));
 	snprintf(request, sizeof(request),
 		 "GET %s HTTP/1.1\r\nHost: 169.254.169.254\r\nMetadata: true\r\n\r\n", targets[0]);
 	conversation(f, request, NULL, 0, 1, false);
@@ -437,7 +341,7 @@ static void an_existing_connection_keeps_its_holder(void **state)
 	line = strstr(f->out, "{\"type\":\"http\"");
 	assert_non_null(line);
 	assert_non_null(strstr(line, "\"pid\":5151"));
-	fixture_free(f);
+	node_fixture_free(f);
 }
 
 int main(void)
