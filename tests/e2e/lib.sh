@@ -294,7 +294,8 @@ node_tree_init() {
 }
 
 # pod_bundle NAME [ENV=VALUE...]: containerd's task bundle for the pod's container,
-# with the CRI annotations and the container's environment.
+# with the CRI annotations and the container's environment; its image is
+# $BUNDLE_IMAGE when set.
 pod_bundle() {
 	local name=$1 dir env_json
 	shift
@@ -302,11 +303,11 @@ pod_bundle() {
 	mkdir -p "$dir"
 	env_json=$(printf '%s\n' "PATH=/usr/bin:/bin" "$@" | jq -R . | jq -s .)
 	jq -n --arg uid "${POD_UID[$name]}" --arg name "$name" --arg ns "${POD_NAMESPACE[$name]}" \
-		--argjson env "$env_json" \
+		--argjson env "$env_json" --arg image "${BUNDLE_IMAGE:-myreg.azurecr.io/app:1}" \
 		'{ociVersion: "1.1.0", process: {args: ["/app"], env: $env},
 		  annotations: {"io.kubernetes.cri.container-type": "container",
 		    "io.kubernetes.cri.container-name": "app",
-		    "io.kubernetes.cri.image-name": "myreg.azurecr.io/app:1",
+		    "io.kubernetes.cri.image-name": $image,
 		    "io.kubernetes.cri.sandbox-name": $name,
 		    "io.kubernetes.cri.sandbox-namespace": $ns,
 		    "io.kubernetes.cri.sandbox-uid": $uid}}' > "$dir/config.json"

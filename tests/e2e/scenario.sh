@@ -26,13 +26,18 @@ pod_bundle attacker
 pod_bundle checkout "AZURE_CLIENT_ID=$CHECKOUT_ID" "AZURE_TENANT_ID=t" \
 	"AZURE_FEDERATED_TOKEN_FILE=/var/run/secrets/azure/tokens/azure-identity-token"
 pod_bundle proxied "AZURE_CLIENT_ID=$PROXY_ID"
-pod_bundle aks-secrets-store-provider-azure-x7k2p
+# The provider as AKS's add-on deploys it: its service account and MCR image.
+CSI_PROVIDER_IMAGE=mcr.microsoft.com/oss/v2/azure/secrets-store/provider-azure:v1.6.2
+BUNDLE_IMAGE=$CSI_PROVIDER_IMAGE pod_bundle aks-secrets-store-provider-azure-x7k2p
 # Service accounts and annotations come from the PodList.
 tmp="$WORK/pods.tmp"
 jq '(.items[] | select(.metadata.name == "checkout") | .spec.serviceAccountName) = "checkout"
   | (.items[] | select(.metadata.name == "checkout") | .metadata.labels["azure.workload.identity/use"]) = "true"
   | (.items[] | select(.metadata.name == "proxied") | .metadata.annotations) = {"azure.workload.identity/inject-proxy-sidecar": "true"}
-  | (.items[] | select(.metadata.name == "proxied") | .metadata.labels["azure.workload.identity/use"]) = "true"' \
+  | (.items[] | select(.metadata.name == "proxied") | .metadata.labels["azure.workload.identity/use"]) = "true"
+  | (.items[] | select(.metadata.name == "aks-secrets-store-provider-azure-x7k2p") | .spec) |=
+      (.serviceAccountName = "csi-secrets-store-provider-azure" | .containers[0].image = $image)' \
+	--arg image "$CSI_PROVIDER_IMAGE" \
 	"$PODS_JSON" > "$tmp" && mv "$tmp" "$PODS_JSON"
 pod_projected checkout azure-identity-token azure-identity-token=checkout-wi-token
 pod_define node kube-node

@@ -17,6 +17,31 @@ pod_bundle victim
 pod_bundle attacker
 pod_up attacker
 pod_up victim
+
+# pod_as NAME SERVICE_ACCOUNT IMAGE: the pod runs as SERVICE_ACCOUNT, its
+# container from IMAGE, on the host's network (as AKS's node plugins do).
+pod_as() {
+	local tmp="$WORK/pods.tmp"
+	jq --arg uid "${POD_UID[$1]}" --arg sa "$2" --arg image "$3" '
+		(.items[] | select(.metadata.uid == $uid) | .spec) |=
+		  (.serviceAccountName = $sa | .hostNetwork = true | .containers[0].image = $image)' \
+		"$PODS_JSON" > "$tmp" && mv "$tmp" "$PODS_JSON"
+	BUNDLE_IMAGE=$3 pod_bundle "$1"
+	pod_up "$1"
+}
+# The Azure Disk CSI node plugin as its public manifest deploys it
+# (kubernetes-sigs/azuredisk-csi-driver deploy/csi-azuredisk-node.yaml), and
+# look-alikes: the same image in another namespace, another image with its
+# service account, another service account with its image.
+DISK_IMAGE=mcr.microsoft.com/oss/v2/kubernetes-csi/azuredisk-csi:v1.31.5
+pod_define disk-node kube-system
+pod_as disk-node csi-azuredisk-node-sa "$DISK_IMAGE"
+pod_define disk-elsewhere shop
+pod_as disk-elsewhere csi-azuredisk-node-sa "$DISK_IMAGE"
+pod_define disk-image kube-system
+pod_as disk-image csi-azuredisk-node-sa docker.io/attacker/azuredisk-csi:v1.31.5
+pod_define disk-account kube-system
+pod_as disk-account default "$DISK_IMAGE"
 SA_VOLUME=kube-api-access-9q8rt
 MESH_VOLUME=istio-token
 DEEP_VOLUME=deep-config
@@ -219,6 +244,29 @@ test_a_write_into_another_pods_secret_is_tampering() {
 	expect_eq "$(field ".type == \"alert\" and .proc.pid == $foreign" .target.access)" write "alert's access"
 	expect_records 1 ".type == \"open\" and .proc.pid == $own" "the victim's own write is seen"
 	expect_records 0 ".type == \"alert\" and .proc.pid == $own" "and raises nothing"
+}
+
+# What AKS itself does is silent, and seen; the same access by a look-alike alerts.
+test_the_disk_csi_node_plugin_reads_the_nodes_credentials_silently() {
+	local name pids=()
+	monitor_start --host-root "$NODE_ROOT" || return
+	for name in disk-node disk-elsewhere disk-image disk-account; do
+		pod_cat "$name" "$NODE_ROOT/etc/kubernetes/azure.json" \
+			"$NODE_ROOT/var/lib/waagent/ManagedIdentity-Settings"
+		pids+=("${CAT_PIDS[@]}")
+	done
+	monitor_stop
+	local pid i=0
+	for pid in "${pids[@]}"; do
+		expect_records 1 ".type == \"open\" and .proc.pid == $pid" "the open of pid $pid is seen" || return
+		if [ "$i" -lt 2 ]; then
+			expect_records 0 ".type == \"alert\" and .proc.pid == $pid" "the disk plugin's read (pid $pid) is allowed"
+		else
+			expect_records 1 ".type == \"alert\" and .rule == \"node-credential-read\" and .proc.pid == $pid" \
+				"a look-alike's read (pid $pid, $(field ".type == \"open\" and .proc.pid == $pid" .pod.name)) alerts"
+		fi
+		i=$((i + 1))
+	done
 }
 
 e2e_main credentials
