@@ -12,6 +12,8 @@
  *
  *   loop getppid N
  *   loop open PATH N                openat(PATH) + close
+ *   loop ia32-open PATH N           the 32-bit syscall entry's open(PATH) (int $0x80,
+ *                                   x86_64 only) + close
  *   loop udp N                      sendto(127.0.0.1:9), one event each for the monitor
  *   loop connect ADDR PORT N        TCP connect to a listener this process holds on
  *                                   ADDR:PORT, accept, close both (RST: no TIME_WAIT)
@@ -44,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -446,6 +449,37 @@ static void open_step(void *path)
 	open_close(path);
 }
 
+#if defined(__x86_64__)
+/* ia32 open + close: int $0x80 with eax 5, the path copied below 4 GiB (MAP_32BIT). */
+static void ia32_open_step(void *low_path)
+{
+	long fd;
+
+	__asm__ volatile("int $0x80"
+			 : "=a"(fd)
+			 : "a"(5L), "b"((long)(uintptr_t)low_path), "c"((long)O_RDONLY)
+			 : "memory", "cc", "r8", "r9", "r10", "r11");
+	if (fd < 0) {
+		errno = (int)-fd;
+		die("ia32 open");
+	}
+	close((int)fd);
+}
+
+static int run_ia32_open(const char *path, long iterations)
+{
+	size_t len = strlen(path) + 1;
+	char *low =
+	    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+
+	if (low == MAP_FAILED)
+		die("mmap(MAP_32BIT)");
+	memcpy(low, path, len);
+	timed(ia32_open_step, low, iterations);
+	return 0;
+}
+#endif
+
 static void getppid_step(void *unused)
 {
 	(void)unused;
@@ -543,7 +577,12 @@ int main(int argc, char **argv)
 		timed(open_step, argv[2], count_arg(argv[3]));
 		return 0;
 	}
-	fprintf(stderr, "usage: loop getppid N | open PATH N | udp N | connect ADDR PORT N |\n"
-			"       open-rate PATH RATE SECONDS | mix PATH N | dns FIRST N | sleepers N\n");
+#if defined(__x86_64__)
+	if (argc == 4 && strcmp(argv[1], "ia32-open") == 0)
+		return run_ia32_open(argv[2], count_arg(argv[3]));
+#endif
+	fprintf(stderr, "usage: loop getppid N | open PATH N | ia32-open PATH N | udp N |\n"
+			"       connect ADDR PORT N | open-rate PATH RATE SECONDS | mix PATH N |\n"
+			"       dns FIRST N | sleepers N\n");
 	return 2;
 }

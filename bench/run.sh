@@ -15,7 +15,8 @@
 #                                         unwatched and watched opens), nodelike (3b: unwatched
 #                                         opens beside watched directories), connect (4),
 #                                         throughput (5), replay (6), memory (7), loss (8),
-#                                         stream (9: established connections in a pod)
+#                                         stream (9: established connections in a pod),
+#                                         ia32 (10: what seeing 32-bit syscalls costs)
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -31,6 +32,8 @@ MIX_ROUNDS=${MIX_ROUNDS:-100}
 REPLAY_N=${REPLAY_N:-200000}
 SLEEPERS_N=${SLEEPERS_N:-10000}
 DNS_N=${DNS_N:-50000}
+IA32_GETPPID_N=${IA32_GETPPID_N:-1000000}
+IA32_OPEN_N=${IA32_OPEN_N:-100000}
 MEMORY_N=${MEMORY_N:-200000}
 LOSS_RATES=${LOSS_RATES:-25000 50000 100000 200000 400000}
 LOSS_SECONDS=${LOSS_SECONDS:-3}
@@ -80,8 +83,8 @@ trap 'exit 130' INT TERM
 [ "$(id -u)" = 0 ] || { echo "bench: run as root (it loads BPF programs)" >&2; exit 1; }
 [ "$(nproc)" -ge 2 ] || { echo "bench: needs two CPUs (workload and monitor apart)" >&2; exit 1; }
 case "$ONLY" in
-"" | overhead | nodelike | connect | throughput | replay | memory | loss | stream) ;;
-*) echo "bench: BENCH_ONLY is one of overhead nodelike connect throughput replay memory loss stream" >&2; exit 2 ;;
+"" | overhead | nodelike | connect | throughput | replay | memory | loss | stream | ia32) ;;
+*) echo "bench: BENCH_ONLY is one of overhead nodelike connect throughput replay memory loss stream ia32" >&2; exit 2 ;;
 esac
 want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 # What `loop` runs for N: a tenth as warm-up, then 21 equal chunks.
@@ -952,6 +955,83 @@ stream_section() {
 	done
 }
 want stream && run_section stream_section
+
+# === 10: 32-bit (ia32) syscalls =========================================================
+# The syscall tracepoints never fire for ia32 syscalls; beside them the monitor attaches
+# am_ia32_sys_exit to the raw sys_exit tracepoint, which every syscall of the node then
+# passes (bpf/open.bpf.c). monitor-no-ia32 is the monitor without it
+# (ACCESSMON_IA32_OPENS=off, which it reports as blindness to ia32-opens); with the raw
+# hook the one raw program reads them too. floor-raw: an empty program on the same
+# tracepoint, the least any program there costs.
+ia32_section() {
+	local rep config out figure
+	local configs=(baseline floor-raw monitor-no-ia32 monitor-tracepoint monitor-raw)
+	local figures=(getppid open ia32-open)
+	for rep in $(seq "$REPS"); do
+		for config in "${configs[@]}"; do
+			out="$WORK/out.$config"
+			case "$config" in
+			baseline) ;;
+			floor-raw) start_floor raw ;;
+			monitor-no-ia32) ACCESSMON_IA32_OPENS=off start_monitor "$out" --open-hook tracepoint ;;
+			monitor-tracepoint) start_monitor "$out" --open-hook tracepoint ;;
+			monitor-raw) start_monitor "$out" --open-hook raw ;;
+			esac
+			samples[ia32,$config,getppid]+=" $(taskset -c 0 "$LOOP" getppid "$IA32_GETPPID_N")"
+			samples[ia32,$config,open]+=" $(taskset -c 0 "$LOOP" open "$WORK/unwatched" "$IA32_OPEN_N")"
+			samples[ia32,$config,ia32-open]+=" $(taskset -c 0 "$LOOP" ia32-open "$WORK/unwatched" "$IA32_OPEN_N")"
+			stop_tool
+			rm -f "$out"
+		done
+		log "ia32: repetition $rep of $REPS done"
+	done
+	# The ia32 program's own run time per getppid, and the empty program's on the same
+	# tracepoint, once each with statistics on (not timed).
+	for config in floor-raw monitor-tracepoint; do
+		case "$config" in
+		floor-raw) start_floor --stats raw ;;
+		monitor-tracepoint) start_monitor /dev/null --bpf-stats --open-hook tracepoint ;;
+		esac
+		bpf_cost "ia32,$config,bpf_getppid" "$TOOL_PID" "$(loop_ops "$IA32_GETPPID_N")" \
+			taskset -c 0 "$LOOP" getppid "$IA32_GETPPID_N" > /dev/null
+		stop_tool
+	done
+
+	local v vmin vmax base
+	echo
+	echo "## 10. 32-bit (ia32) syscalls: getppid ($IA32_GETPPID_N calls), open+close ($IA32_OPEN_N pairs, unwatched file), ia32 open+close (int \$0x80, $IA32_OPEN_N pairs)"
+	echo
+	echo "ns per operation, median [min-max] of $REPS, and as a multiple of the same run's baseline."
+	echo "monitor-no-ia32: the monitor with the syscall tracepoints and without am_ia32_sys_exit"
+	echo "(\`ACCESSMON_IA32_OPENS=off\`), blind to ia32 opens; monitor-tracepoint: as it ships."
+	echo
+	echo "| configuration | getppid ns | x baseline | open+close ns | x baseline | ia32 open+close ns | x baseline |"
+	echo "|---|---|---|---|---|---|---|"
+	for config in "${configs[@]}"; do
+		printf '| %s ' "$config"
+		for figure in "${figures[@]}"; do
+			read -r v vmin vmax <<< "$(stats "${samples[ia32,$config,$figure]}")"
+			base=$(median "${samples[ia32,baseline,$figure]}")
+			printf '| %s [%s-%s] | %s ' "$v" "$vmin" "$vmax" "$(ratio "$v / $base")"
+			echo "ia32-$figure:$config $(ratio "$v / $base")" >> "$RATIOS"
+		done
+		echo "|"
+	done
+	echo
+	echo "What am_ia32_sys_exit adds (monitor-tracepoint against monitor-no-ia32, medians):"
+	for figure in "${figures[@]}"; do
+		printf -- '- %s: %+.1f ns (%.3fx baseline -> %.3fx)\n' "$figure" \
+			"$(calc "$(median "${samples[ia32,monitor-tracepoint,$figure]}") - $(median "${samples[ia32,monitor-no-ia32,$figure]}")")" \
+			"$(ratio "$(median "${samples[ia32,monitor-no-ia32,$figure]}") / $(median "${samples[ia32,baseline,$figure]}")")" \
+			"$(ratio "$(median "${samples[ia32,monitor-tracepoint,$figure]}") / $(median "${samples[ia32,baseline,$figure]}")")"
+	done
+	echo
+	echo "BPF run time per getppid from the kernel's statistics (one run each, statistics on): the"
+	echo "monitor's programs $(median "${samples[ia32,monitor-tracepoint,bpf_getppid]}") ns (only am_ia32_sys_exit runs for a getppid), floor-raw's"
+	echo "empty program $(median "${samples[ia32,floor-raw,bpf_getppid]}") ns: the difference is what its test of the compat bit costs;"
+	echo "the rest of what it adds is the raw tracepoint's own price."
+}
+want ia32 && run_section ia32_section
 
 # === summary and plot ===================================================================
 {

@@ -129,7 +129,54 @@ static __always_inline void record_fill_path(struct am_open_record *record,
 	}
 }
 
-/* Syscall arguments as saved on entry (x86_64: di, si, dx, r10); regs NULL: io_uring. */
+/* An open syscall's first three arguments, by its form: the path it named, its flags. */
+static __always_inline void open_call_decode(__u16 form, __u64 arg0, __u64 arg1, __u64 arg2,
+					     struct open_call *call)
+{
+	switch (form) {
+	case AM_OPEN_SYSCALL_OPEN:
+		call->user_path = (const char *)arg0;
+		call->flags = (__u32)arg1;
+		break;
+	case AM_OPEN_SYSCALL_CREAT:
+		call->user_path = (const char *)arg0;
+		call->flags = O_CREAT | O_WRONLY | O_TRUNC;
+		break;
+	case AM_OPEN_SYSCALL_OPEN_BY_HANDLE_AT:
+		call->user_path = NULL;
+		call->flags = (__u32)arg2;
+		break;
+	case AM_OPEN_SYSCALL_OPENAT2: {
+		__u64 how_flags = 0;
+
+		call->user_path = (const char *)arg1;
+		bpf_probe_read_user(&how_flags, sizeof(how_flags), (const void *)arg2);
+		call->flags = (__u32)how_flags;
+		break;
+	}
+	default:
+		call->user_path = (const char *)arg1;
+		call->flags = (__u32)arg2;
+	}
+}
+
+/*
+ * A 32-bit (ia32) syscall's arguments: bx, cx, dx. The kernel's ia32 entry takes
+ * only their low 32 bits (SC_IA32_REGS_TO_ARGS casts each register), so pointers
+ * are zero-extended as it does: bits an opener sets above them cannot send these
+ * reads anywhere the kernel did not read.
+ */
+static __always_inline void open_call_read_ia32(struct pt_regs *regs, __u16 syscall,
+						struct open_call *call)
+{
+	open_call_decode(syscall & ~AM_OPEN_SYSCALL_IA32, (__u32)regs->bx, (__u32)regs->cx,
+			 (__u32)regs->dx, call);
+}
+
+/*
+ * Syscall arguments as saved on entry (x86_64: di, si, dx, r10; ia32: see above);
+ * regs NULL: io_uring.
+ */
 static __always_inline void open_call_read(struct pt_regs *regs, __u16 syscall,
 					   struct open_call *call)
 {
@@ -139,32 +186,10 @@ static __always_inline void open_call_read(struct pt_regs *regs, __u16 syscall,
 		call->flags = 0;
 		return;
 	}
-	switch (syscall) {
-	case AM_OPEN_SYSCALL_OPEN:
-		call->user_path = (const char *)regs->di;
-		call->flags = (__u32)regs->si;
-		break;
-	case AM_OPEN_SYSCALL_CREAT:
-		call->user_path = (const char *)regs->di;
-		call->flags = O_CREAT | O_WRONLY | O_TRUNC;
-		break;
-	case AM_OPEN_SYSCALL_OPEN_BY_HANDLE_AT:
-		call->user_path = NULL;
-		call->flags = (__u32)regs->dx;
-		break;
-	case AM_OPEN_SYSCALL_OPENAT2: {
-		__u64 how_flags = 0;
-
-		call->user_path = (const char *)regs->si;
-		bpf_probe_read_user(&how_flags, sizeof(how_flags),
-				    (const void *)regs->dx);
-		call->flags = (__u32)how_flags;
-		break;
-	}
-	default:
-		call->user_path = (const char *)regs->si;
-		call->flags = (__u32)regs->dx;
-	}
+	if (syscall & AM_OPEN_SYSCALL_IA32)
+		open_call_read_ia32(regs, syscall, call);
+	else
+		open_call_decode(syscall, regs->di, regs->si, regs->dx, call);
 }
 
 /* An inode's change time in seconds, as each kernel keeps it. */
@@ -409,11 +434,20 @@ int am_exit_open_by_handle_at(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
+/* The 32-bit (ia32) syscalls, at the end of this file. */
+static __always_inline bool in_ia32_syscall(void);
+static __always_inline void ia32_sys_exit(struct pt_regs *regs, long ret);
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(am_raw_sys_exit, struct pt_regs *regs, long ret)
 {
 	long nr = regs->orig_ax;
 
+	/* An ia32 syscall's number names another call than the x86_64 one of that number. */
+	if (in_ia32_syscall()) {
+		ia32_sys_exit(regs, ret);
+		return 0;
+	}
 	if (nr == NR_OPENAT)
 		report_open(regs, ret, AM_OPEN_SYSCALL_OPENAT);
 	else if (nr == NR_OPEN)
@@ -441,8 +475,11 @@ struct io_kiocb___old {
  * open's result is the fd it installed in the submitter's table, which the
  * io_uring worker threads share.
  */
-/* A socket io_uring made (IORING_OP_SOCKET, 5.19): what kind, from the file it installed. */
-static __always_inline void uring_socket(int res)
+/*
+ * A socket made where its arguments are not at hand (io_uring's IORING_OP_SOCKET,
+ * 5.19; ia32 socketcall): what kind, from the file it installed.
+ */
+static __always_inline void socket_from_fd(int res, __u16 via)
 {
 	struct file *file = fd_to_file(res);
 	struct socket *sock;
@@ -453,7 +490,7 @@ static __always_inline void uring_socket(int res)
 	sock = BPF_CORE_READ(file, private_data);
 	sk = BPF_CORE_READ(sock, sk);
 	report_socket(res, BPF_CORE_READ(sk, __sk_common.skc_family), BPF_CORE_READ(sock, type),
-		      BPF_CORE_READ(sk, sk_protocol), AM_OPEN_SYSCALL_IO_URING);
+		      BPF_CORE_READ(sk, sk_protocol), via);
 }
 
 SEC("tp_btf/io_uring_complete")
@@ -473,7 +510,7 @@ int BPF_PROG(am_io_uring_complete, void *ring, struct io_kiocb *req)
 	if (res < 0)
 		return 0;
 	if (opcode == IORING_OP_SOCKET_NR) {
-		uring_socket(res);
+		socket_from_fd(res, AM_OPEN_SYSCALL_IO_URING);
 		return 0;
 	}
 	file = fd_to_file(res);
@@ -533,5 +570,137 @@ int BPF_PROG(am_io_uring_complete_old, void *ring, u64 user_data, long result)
 	file = fd_to_file(res);
 	if (file)
 		match_file(file, res, NULL, AM_OPEN_SYSCALL_IO_URING, opener);
+	return 0;
+}
+
+/* --- 32-bit (ia32) syscalls ------------------------------------------------------- */
+
+/*
+ * Any x86_64 process may make 32-bit syscalls (int $0x80 from 64-bit code, or a
+ * 32-bit program's own), unless the kernel was booted with ia32_emulation=false.
+ * They have numbers and argument registers of their own, and the syscalls/
+ * sys_exit_* tracepoints never fire for them: the kernel's syscall tracing skips a
+ * task in a compat syscall (kernel/trace/trace_syscalls.c: trace_get_syscall_nr()
+ * returns -1 when arch_trace_is_compat_syscall(), which arch/x86/include/asm/
+ * ftrace.h defines as in_32bit_syscall(): "Instead of reporting bogus syscalls,
+ * just do not trace them"). The raw sys_exit tracepoint fires for every syscall:
+ * beside the syscall tracepoints am_ia32_sys_exit takes the ia32 ones there, and
+ * with the raw hook am_raw_sys_exit hands them here before anything else.
+ *
+ * A task is in one while its thread_info.status has TS_COMPAT: the ia32 entry sets
+ * it, and it is cleared on the way back to user space, after the sys_exit
+ * tracepoint (arch_exit_to_user_mode_prepare()). That bit is tested first and
+ * alone: every 64-bit syscall of the node passes here.
+ *
+ * x32 syscalls (__X32_SYSCALL_BIT in the number, CONFIG_X86_X32_ABI) are skipped by
+ * the syscall tracepoints as well and are not read here; io_uring makes no syscall
+ * per open, and its completions are taken alike for 32-bit and 64-bit rings.
+ */
+#define TS_COMPAT 0x0002 /* arch/x86/include/asm/thread_info.h */
+
+/* i386 numbers (arch/x86/entry/syscalls/syscall_32.tbl). */
+#define IA32_NR_OPEN 5
+#define IA32_NR_CREAT 8
+#define IA32_NR_SOCKETCALL 102
+#define IA32_NR_OPENAT 295
+#define IA32_NR_OPEN_BY_HANDLE_AT 342
+#define IA32_NR_SOCKET 359
+#define IA32_NR_OPEN_TREE 428
+#define IA32_NR_OPENAT2 437
+#define IA32_NR_PIDFD_GETFD 438
+#define SOCKETCALL_SOCKET 1 /* socketcall's SYS_SOCKET */
+
+/*
+ * x86's thread_info is the first member of task_struct. A kernel whose thread_info
+ * has no status (not x86) has no ia32 syscalls to tell apart: false, the ia32
+ * branch is never verified, and user space, which finds the same in the kernel's
+ * BTF, says the monitor is blind to them (ia32-opens).
+ */
+static __always_inline bool in_ia32_syscall(void)
+{
+	struct task_struct *task;
+
+	if (!bpf_core_field_exists(((struct task_struct *)0)->thread_info.status))
+		return false;
+	if (HAVE_TASK_BTF)
+		return bpf_get_current_task_btf()->thread_info.status & TS_COMPAT;
+	task = (struct task_struct *)bpf_get_current_task();
+	return BPF_CORE_READ(task, thread_info.status) & TS_COMPAT;
+}
+
+/*
+ * socketcall(2), ia32's multiplexer of the socket calls: of them only SYS_SOCKET
+ * makes a socket of its own kind. One made is read from the file it installed, not
+ * from the arguments, which are in user memory another thread may rewrite once the
+ * kernel has read them; a refused one (no CAP_NET_RAW) from those arguments, as
+ * socket(2)'s refusals are reported.
+ */
+static __always_inline void ia32_socketcall(struct pt_regs *regs, long ret)
+{
+	__u32 args[3] = {};
+
+	if ((__u32)regs->bx != SOCKETCALL_SOCKET)
+		return;
+	if (ret >= 0) {
+		socket_from_fd((int)ret, 0);
+		return;
+	}
+	bpf_probe_read_user(args, sizeof(args), (const void *)(__u64)(__u32)regs->cx);
+	report_socket(ret, args[0], args[1], args[2], 0);
+}
+
+/*
+ * An ia32 syscall at its exit, taken as its x86_64 twin is: an open's file by its
+ * descriptor and its arguments from the ia32 registers (open_call_read_ia32), the
+ * record's syscall marked AM_OPEN_SYSCALL_IA32; a socket's kind as socket(2)'s.
+ * Calls that hand over a descriptor by other means (open_tree's O_PATH descriptor,
+ * pidfd_getfd's copy of another process's) are not decoded: counted, not silent.
+ */
+static __always_inline void ia32_sys_exit(struct pt_regs *regs, long ret)
+{
+	__u16 form;
+
+	switch (regs->orig_ax) {
+	case IA32_NR_OPEN:
+		form = AM_OPEN_SYSCALL_OPEN;
+		break;
+	case IA32_NR_OPENAT:
+		form = AM_OPEN_SYSCALL_OPENAT;
+		break;
+	case IA32_NR_OPENAT2:
+		form = AM_OPEN_SYSCALL_OPENAT2;
+		break;
+	case IA32_NR_CREAT:
+		form = AM_OPEN_SYSCALL_CREAT;
+		break;
+	case IA32_NR_OPEN_BY_HANDLE_AT:
+		form = AM_OPEN_SYSCALL_OPEN_BY_HANDLE_AT;
+		break;
+	case IA32_NR_SOCKET:
+		report_socket(ret, (__u32)regs->bx, (__u32)regs->cx, (__u32)regs->dx, 0);
+		return;
+	case IA32_NR_SOCKETCALL:
+		ia32_socketcall(regs, ret);
+		return;
+	case IA32_NR_OPEN_TREE:
+	case IA32_NR_PIDFD_GETFD:
+		counter_add(AM_CNT_IA32_UNDECODED, 1);
+		return;
+	default:
+		return;
+	}
+	report_open(regs, ret, AM_OPEN_SYSCALL_IA32 | form);
+}
+
+/*
+ * Beside the syscall tracepoints: the ia32 syscalls they skip. Every syscall of the
+ * node pays the raw tracepoint's own price for it, and one test of one bit
+ * (measured: BENCH_ONLY=ia32 bench/run.sh).
+ */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(am_ia32_sys_exit, struct pt_regs *regs, long ret)
+{
+	if (in_ia32_syscall())
+		ia32_sys_exit(regs, ret);
 	return 0;
 }

@@ -69,6 +69,8 @@ enum am_open_syscall {
 	AM_OPEN_SYSCALL_CREAT = 4,
 	AM_OPEN_SYSCALL_OPEN_BY_HANDLE_AT = 5,
 	AM_OPEN_SYSCALL_IO_URING = 6, /* IORING_OP_OPENAT or IORING_OP_OPENAT2 */
+	/* Or'd with one of OPEN to OPEN_BY_HANDLE_AT: made through the 32-bit (ia32) entry. */
+	AM_OPEN_SYSCALL_IA32 = 0x80,
 };
 
 /* How an open record matched the watch set. */
@@ -394,6 +396,7 @@ enum am_counter {
 	AM_CNT_FLOW_STORAGE,	 /* sockets that could not get capture state */
 	AM_CNT_REPEAT_FULL,	 /* connects and sends reported one by one: connect_repeats was full */
 	AM_CNT_CAPTURE_BUDGET,	 /* payload bytes not captured: their pod's capture budget was spent */
+	AM_CNT_IA32_UNDECODED,	 /* 32-bit syscalls that may hand over a file, not decoded */
 	AM_CNT_MAX,
 };
 

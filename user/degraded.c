@@ -44,6 +44,10 @@ static const struct {
 					    "connections to IMDS and WireServer made before the "
 					    "monitor started",
 					    false},
+	[DETECTION_IA32_OPENS] = {"ia32-opens",
+				  "opens of secret files and raw sockets made through the 32-bit "
+				  "(ia32) syscalls, which any x86_64 process can make",
+				  true},
 };
 
 struct condition {

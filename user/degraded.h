@@ -28,6 +28,7 @@ enum detection {
 	DETECTION_LOSS_COUNTS,
 	DETECTION_RAW_SOCKETS,	      /* raw and packet sockets made: traffic below the hooks */
 	DETECTION_EXISTING_CONNECTIONS, /* connections to IMDS and WireServer older than the monitor */
+	DETECTION_IA32_OPENS,	      /* opens and sockets through the 32-bit (ia32) syscalls */
 	DETECTION_COUNT,
 };
 

@@ -30,6 +30,7 @@ static const char *const kernel_counter_names[AM_CNT_MAX] = {
 	[AM_CNT_FLOW_STORAGE] = "accessmon_flow_storage_failures_total",
 	[AM_CNT_REPEAT_FULL] = "accessmon_repeat_map_full_total",
 	[AM_CNT_CAPTURE_BUDGET] = "accessmon_capture_budget_bytes_total",
+	[AM_CNT_IA32_UNDECODED] = "accessmon_ia32_calls_undecoded_total",
 };
 
 static const char *const kernel_counter_help[AM_CNT_MAX] = {
@@ -39,6 +40,8 @@ static const char *const kernel_counter_help[AM_CNT_MAX] = {
 	[AM_CNT_FLOW_STORAGE] = "Sockets that could not get capture state.",
 	[AM_CNT_REPEAT_FULL] = "Connects and sends reported one by one: the repeat map was full.",
 	[AM_CNT_CAPTURE_BUDGET] = "Payload bytes not captured: their pod's budget was spent.",
+	[AM_CNT_IA32_UNDECODED] = "32-bit (ia32) syscalls that hand over a descriptor by means "
+				  "the probes do not decode (open_tree, pidfd_getfd).",
 };
 
 const char *record_type_name(unsigned int type)

@@ -823,6 +823,16 @@ static const char *syscall_name(uint16_t syscall)
 		return "open_by_handle_at";
 	case AM_OPEN_SYSCALL_IO_URING:
 		return "io_uring";
+	case AM_OPEN_SYSCALL_IA32 | AM_OPEN_SYSCALL_OPEN:
+		return "ia32 open";
+	case AM_OPEN_SYSCALL_IA32 | AM_OPEN_SYSCALL_OPENAT:
+		return "ia32 openat";
+	case AM_OPEN_SYSCALL_IA32 | AM_OPEN_SYSCALL_OPENAT2:
+		return "ia32 openat2";
+	case AM_OPEN_SYSCALL_IA32 | AM_OPEN_SYSCALL_CREAT:
+		return "ia32 creat";
+	case AM_OPEN_SYSCALL_IA32 | AM_OPEN_SYSCALL_OPEN_BY_HANDLE_AT:
+		return "ia32 open_by_handle_at";
 	default:
 		return "unknown";
 	}

@@ -17,11 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -57,6 +59,7 @@ static const struct program_role {
 	{"am_cgroup_rmdir", DETECTION_CGROUPS, "tp_btf/cgroup_rmdir", false},
 	{"am_exit_socket", DETECTION_RAW_SOCKETS, "tracepoint/syscalls/sys_exit_socket", false},
 	{"am_existing", DETECTION_EXISTING_CONNECTIONS, "iter/task_file", false},
+	{"am_ia32_sys_exit", DETECTION_IA32_OPENS, "tp_btf/sys_exit", false},
 };
 
 #define N_ROLES (sizeof(program_roles) / sizeof(program_roles[0]))
@@ -225,6 +228,99 @@ static int choose_open_hook(struct probes *probes, const struct probes_config *c
 	return 0;
 }
 
+/* Whether the kernel's BTF gives struct `type` a member `member`. */
+static bool btf_has_member(const struct btf *btf, const char *type, const char *member)
+{
+	const struct btf_type *t;
+	const struct btf_member *m;
+	int id = btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT);
+	__u16 i;
+
+	if (id < 0)
+		return false;
+	t = btf__type_by_id(btf, id);
+	m = btf_members(t);
+	for (i = 0; i < btf_vlen(t); i++, m++)
+		if (strcmp(btf__name_by_offset(btf, m->name_off), member) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Whether processes can make ia32 syscalls: a kernel built with ia32 emulation has
+ * its entry points and ia32 syscall wrappers, unless booted with ia32_emulation off
+ * (a parameter of 6.7 and later, the last one given counts, read as the kernel's
+ * kstrtobool does). A kernel built to leave it off unless told
+ * (IA32_EMULATION_DEFAULT_DISABLED) cannot be told apart: yes.
+ */
+static bool kernel_has_ia32(const struct btf *btf)
+{
+	static const char *const functions[] = {"do_int80_syscall_32", "do_int80_emulation",
+						"do_fast_syscall_32", "__ia32_compat_sys_openat"};
+	const char *key = "ia32_emulation=";
+	char cmdline[4096], *arg;
+	bool built = false, on = true;
+	size_t i, n;
+	FILE *file;
+
+	for (i = 0; i < sizeof(functions) / sizeof(functions[0]) && !built; i++)
+		built = btf__find_by_name_kind(btf, functions[i], BTF_KIND_FUNC) >= 0;
+	if (!built)
+		return false;
+	if (btf__find_by_name_kind(btf, "ia32_emulation_override_cmdline", BTF_KIND_FUNC) < 0)
+		return true;
+	file = fopen("/proc/cmdline", "re");
+	if (!file)
+		return true;
+	n = fread(cmdline, 1, sizeof(cmdline) - 1, file);
+	fclose(file);
+	cmdline[n] = '\0';
+	for (arg = strstr(cmdline, key); arg; arg = strstr(arg + 1, key)) {
+		if (arg != cmdline && arg[-1] != ' ')
+			continue;
+		arg += strlen(key);
+		if (arg[0] && strchr("nNfFdD0", arg[0]))
+			on = false;
+		else if (arg[0] && strchr("yYtTeE1", arg[0]))
+			on = true;
+		else if (strncasecmp(arg, "of", 2) == 0 || strncasecmp(arg, "on", 2) == 0)
+			on = arg[1] == 'n' || arg[1] == 'N';
+	}
+	return on;
+}
+
+/*
+ * 32-bit (ia32) syscalls, which the syscall tracepoints skip (bpf/open.bpf.c): beside
+ * them am_ia32_sys_exit takes them at the raw sys_exit tracepoint; the raw hook reads
+ * them itself. What it costs every syscall is measured by BENCH_ONLY=ia32
+ * bench/run.sh, which sets ACCESSMON_IA32_OPENS=off to leave the program out (a
+ * loss like any other: said as ia32-opens).
+ */
+static void choose_ia32(struct probes *probes, bool want[N_ROLES])
+{
+	const struct kernel_features *features = &probes->features;
+	const char *setting = getenv("ACCESSMON_IA32_OPENS");
+	bool raw = probes->open_hook == OPEN_HOOK_RAW;
+	const char *missing = NULL;
+
+	if (!features->btf || !kernel_has_ia32(features->btf))
+		return; /* no ia32 emulation: there are no such syscalls */
+	if (!btf_has_member(features->btf, "thread_info", "status"))
+		missing = "the kernel's thread_info has no status (TS_COMPAT) to tell a 32-bit "
+			  "syscall by";
+	else if (!kernel_features_tracepoint(features, "sys_exit"))
+		missing = "the kernel has no raw sys_exit tracepoint, the only one 32-bit syscalls "
+			  "pass";
+	else if (!raw && setting && strcmp(setting, "off") == 0)
+		missing = "left out: ACCESSMON_IA32_OPENS=off";
+	if (missing) {
+		add_loss(probes, DETECTION_IA32_OPENS, raw ? "ia32 syscalls" : "am_ia32_sys_exit",
+			 "%s", missing);
+		return;
+	}
+	want[role_index("am_ia32_sys_exit")] = !raw;
+}
+
 /* io_uring: the completion program that reads this kernel's io_uring_complete. */
 static void choose_io_uring(struct probes *probes, bool want[N_ROLES])
 {
@@ -295,6 +391,7 @@ static int choose_programs(struct probes *probes, const struct probes_config *co
 	if (rc)
 		return rc;
 	choose_io_uring(probes, want);
+	choose_ia32(probes, want);
 	return 0;
 }
 

@@ -293,6 +293,19 @@ node_tree_init() {
 	EOF
 }
 
+# victim_and_attacker: a node tree, and two running pods: victim (namespace
+# payments), whose secrets the tests read, and attacker (shop), who reads them.
+victim_and_attacker() {
+	node_tree_init
+	chmod 755 "$WORK" "$NODE_ROOT"
+	pod_define victim payments
+	pod_define attacker shop
+	pod_bundle victim
+	pod_bundle attacker
+	pod_up attacker
+	pod_up victim
+}
+
 # pod_bundle NAME [ENV=VALUE...]: containerd's task bundle for the pod's container,
 # with the CRI annotations and the container's environment; its image is
 # $BUNDLE_IMAGE when set.

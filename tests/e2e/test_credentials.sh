@@ -8,15 +8,7 @@
 # rotated into a volume that is its own tmpfs while user space is stopped.
 source "$(dirname "$0")/lib.sh"
 
-node_tree_init
-chmod 755 "$WORK" "$NODE_ROOT"
-
-pod_define victim payments
-pod_define attacker shop
-pod_bundle victim
-pod_bundle attacker
-pod_up attacker
-pod_up victim
+victim_and_attacker
 
 # pod_as NAME SERVICE_ACCOUNT IMAGE: the pod runs as SERVICE_ACCOUNT, its
 # container from IMAGE, on the host's network (as AKS's node plugins do).
