@@ -40,8 +40,7 @@ static const char *const kernel_counter_help[AM_CNT_MAX] = {
 	[AM_CNT_FLOW_STORAGE] = "Sockets that could not get capture state.",
 	[AM_CNT_REPEAT_FULL] = "Connects and sends reported one by one: the repeat map was full.",
 	[AM_CNT_CAPTURE_BUDGET] = "Payload bytes not captured: their pod's budget was spent.",
-	[AM_CNT_IA32_UNDECODED] = "32-bit (ia32) syscalls that hand over a descriptor by means "
-				  "the probes do not decode (open_tree, pidfd_getfd).",
+	[AM_CNT_IA32_UNDECODED] = "32-bit (ia32) open_tree and pidfd_getfd calls: not decoded.",
 };
 
 const char *record_type_name(unsigned int type)
