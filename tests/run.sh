@@ -81,8 +81,8 @@ run_e2e() {
 	for suite in tests/e2e/test_*.sh; do
 		name=$(basename "$suite" .sh)
 		BUILD="$BUILD" timeout 600 bash "$suite" 2>&1 | tee "$log"
-		p=$(sed -n 's/^[a-z_-]*: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log" | tail -n 1)
-		f=$(sed -n 's/^[a-z_-]*: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log" | tail -n 1)
+		p=$(sed -n 's/^[a-z0-9_-]*: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log" | tail -n 1)
+		f=$(sed -n 's/^[a-z0-9_-]*: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log" | tail -n 1)
 		if [ -z "$p" ]; then
 			# The suite died before its summary.
 			p=0
