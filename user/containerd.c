@@ -33,6 +33,7 @@ struct containerd_scan {
 	size_t n_bad;
 	struct timespec scanned_mtime; /* the task directory's, at the last scan */
 	bool incomplete;	       /* the last scan met a bundle without config.json */
+	bool dir_missing;	       /* the last scan found no task directory */
 };
 
 static char *dup_or_null(const char *s)
@@ -249,6 +250,7 @@ int containerd_scan_run(struct containerd_scan *scan, containerd_report_fn repor
 	struct stat dir_st;
 
 	dir = opendir(scan->task_dir);
+	scan->dir_missing = !dir;
 	if (!dir)
 		return -errno;
 	/* Taken before listing: a bundle added meanwhile changes it again. */
@@ -296,8 +298,14 @@ bool containerd_scan_stale(const struct containerd_scan *scan)
 
 	if (scan->incomplete)
 		return true;
+	/*
+	 * The directory's coming and going is a change in its own right: an rm -rf can
+	 * empty it (a scan sees it empty) and only then remove it.
+	 */
 	if (stat(scan->task_dir, &st) < 0)
-		return scan->n > 0;
+		return !scan->dir_missing;
+	if (scan->dir_missing)
+		return true;
 	return st.st_mtim.tv_sec != scan->scanned_mtime.tv_sec ||
 	       st.st_mtim.tv_nsec != scan->scanned_mtime.tv_nsec;
 }

@@ -114,6 +114,48 @@ static void follows_containerd_bundles(void **state)
 	pod_inventory_free(pods);
 }
 
+static void containerd_state_emptied_then_removed(void **state)
+{
+	struct node_tree tree = {0};
+	struct inventory_config config = {0};
+	struct pod_inventory *pods = pod_inventory_new();
+	struct inventory *inventory;
+	struct am_error err;
+	char command[256];
+
+	(void)state;
+	snprintf(tree.root, sizeof(tree.root), "%s", tree_make("node"));
+	write_bundle("aaa", "uid-1", "web", "app");
+	tree_write("/etc/kubernetes/azure.json", "{\"tenantId\":\"t\"}");
+	config.host_root = tree.root;
+	inventory = inventory_new(&config, pods, on_report, &tree);
+	assert_int_equal(inventory_load(inventory, 1000, 0, &err), 0);
+	assert_int_equal(tree.n_reports, 0);
+
+	/* rm -rf as a tick sees it: first the bundles go, a scan finds the directory empty... */
+	snprintf(command, sizeof(command), "rm -rf '%s" TASKS "/aaa'", tree.root);
+	assert_int_equal(system(command), 0);
+	inventory_tick(inventory, 2000000000ull);
+	assert_int_equal(tree.n_reports, 0);
+	/* ...then the directory itself: its absence is a change, said at the next tick. */
+	snprintf(command, sizeof(command), "rm -rf '%s" TASKS "'", tree.root);
+	assert_int_equal(system(command), 0);
+	inventory_tick(inventory, 3000000000ull);
+	assert_int_equal(tree.n_reports, 1);
+	assert_non_null(strstr(tree.reports[0], "no containerd task bundles"));
+	inventory_tick(inventory, 4000000000ull);
+	assert_int_equal(tree.n_reports, 1);
+
+	/* It comes back with a pod: found at the next tick, not at the next full rescan. */
+	write_bundle("bbb", "uid-2", "late", "job");
+	inventory_tick(inventory, 5000000000ull);
+	assert_non_null(pod_inventory_find(pods, "uid-2"));
+	assert_int_equal(tree.n_reports, 1);
+
+	inventory_free(inventory);
+	pod_inventory_free(pods);
+}
+
 static void missing_and_malformed_sources(void **state)
 {
 	struct node_tree tree = {0};
@@ -174,6 +216,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(follows_containerd_bundles, tree_remove),
+		cmocka_unit_test_teardown(containerd_state_emptied_then_removed, tree_remove),
 		cmocka_unit_test_teardown(missing_and_malformed_sources, tree_remove),
 		cmocka_unit_test(kubelet_url_brackets_a_bare_ipv6_host),
 	};
