@@ -57,16 +57,23 @@ BPF_SOURCES := bpf/maps.bpf.c $(filter-out bpf/maps.bpf.c,$(wildcard bpf/*.bpf.c
 BPF_OBJECTS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SOURCES))
 SKELETON := $(BUILD)/accessmon.skel.h
 
-# Modules with no kernel or libbpf dependency: unit-tested on their own.
-PURE_MODULES := jsonw sink_spec metrics cgroup_path cgroups pods pod_volumes json_input error options watch output pipeline repeats \
-	processes containerd node_identity hostfs secrets dns dns_cache http tls destinations \
-	service_tags flows identities policy policy_default rules trace state redact recorder degraded
-# What unit tests link: everything but the kernel-facing and command modules.
-UNIT_MODULES := $(PURE_MODULES) kubelet inventory sinks httpd kernel_info
-APP_MODULES := $(UNIT_MODULES) kernel_features programs probes capabilities inventory_command check_config_command policy_command replay_command monitor main
-APP_OBJECTS := $(patsubst %,$(BUILD)/obj/%.o,$(APP_MODULES))
+# Modules are found by folder: user/<stage>/<module>.c (README, "Map of the code").
+# kernel/ talks to the kernel (libbpf, the skeleton). Unit tests link an archive of
+# every module, fuzz targets an archive of all but kernel/ (built with clang): a
+# binary pulls from an archive only the modules it uses.
+USER_SOURCES := $(wildcard user/*/*.c)
+KERNEL_SOURCES := $(wildcard user/kernel/*.c)
+LIB_SOURCES := $(USER_SOURCES)
+PURE_SOURCES := $(filter-out $(KERNEL_SOURCES),$(USER_SOURCES))
+objects_in = $(patsubst user/%.c,$(1)/%.o,$(2))
+APP_OBJECTS := $(call objects_in,$(BUILD)/obj,$(USER_SOURCES))
+LIB_ARCHIVE := $(BUILD)/libaccessmon.a
+SAN_ARCHIVE := $(BUILD)/san/libaccessmon.a
+FUZZ_ARCHIVE := $(BUILD)/fuzz/libaccessmon.a
 
-UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+# tests/unit mirrors user/: tests/unit/<stage>/test_<name>.c; the binaries are flat.
+UNIT_SOURCES := $(wildcard tests/unit/*/test_*.c)
+UNIT_TESTS := $(notdir $(basename $(UNIT_SOURCES)))
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/%,$(UNIT_TESTS))
 SAN_BINS := $(patsubst %,$(BUILD)/san/tests/%,$(UNIT_TESTS))
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -86,7 +93,7 @@ HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard test
 
 all: $(BUILD)/accessmon
 
-$(BUILD)/bpf $(BUILD)/obj $(BUILD)/tests $(BUILD)/tests/helpers $(BUILD)/san/obj $(BUILD)/san/tests:
+$(BUILD)/bpf $(BUILD)/tests $(BUILD)/tests/helpers $(BUILD)/san/tests:
 	$(Q)mkdir -p $@
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/*.bpf.h include/accessmon.h | $(BUILD)/bpf
@@ -102,17 +109,23 @@ $(SKELETON): $(BUILD)/accessmon.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name accessmon_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/probes.o $(BUILD)/obj/programs.o: $(SKELETON)
+$(call objects_in,$(BUILD)/obj,$(KERNEL_SOURCES)) $(call objects_in,$(BUILD)/san/obj,$(KERNEL_SOURCES)): $(SKELETON)
 
 # The objects that print the version are rebuilt when it changes (a new commit).
 VERSION_STAMP := $(BUILD)/version.stamp
-$(VERSION_STAMP): FORCE | $(BUILD)/obj
-	$(Q)[ "$$(cat $@ 2>/dev/null)" = "$(VERSION)" ] || echo "$(VERSION)" > $@
-$(BUILD)/obj/main.o $(BUILD)/obj/monitor.o $(BUILD)/obj/sinks.o: $(VERSION_STAMP)
+$(VERSION_STAMP): FORCE
+	$(Q)mkdir -p $(@D) && [ "$$(cat $@ 2>/dev/null)" = "$(VERSION)" ] || echo "$(VERSION)" > $@
+$(call objects_in,$(BUILD)/obj,$(shell grep -l ACCESSMON_VERSION $(USER_SOURCES))): $(VERSION_STAMP)
 .PHONY: FORCE
 FORCE:
 
-$(BUILD)/obj/%.o: user/%.c | $(BUILD)/obj
+# The archives are rebuilt when a module comes or goes, not only when one changes.
+MODULES_STAMP := $(BUILD)/modules.stamp
+$(MODULES_STAMP): FORCE
+	$(Q)mkdir -p $(@D) && [ "$$(cat $@ 2>/dev/null)" = "$(USER_SOURCES)" ] || echo "$(USER_SOURCES)" > $@
+
+$(BUILD)/obj/%.o: user/%.c
+	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
@@ -120,18 +133,30 @@ $(BUILD)/accessmon: $(APP_OBJECTS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-# Unit tests: each links every pure module; the sanitizer build compiles them again.
-$(BUILD)/tests/%: tests/unit/%.c $(patsubst %,$(BUILD)/obj/%.o,$(UNIT_MODULES)) | $(BUILD)/tests
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(filter %.c %.o,$^) $(UNIT_LDLIBS) -o $@
+$(LIB_ARCHIVE): $(call objects_in,$(BUILD)/obj,$(LIB_SOURCES)) $(MODULES_STAMP)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
-$(BUILD)/san/obj/%.o: user/%.c | $(BUILD)/san/obj
+$(BUILD)/san/obj/%.o: user/%.c
+	$(Q)mkdir -p $(@D)
 	$(call msg,CC-SAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
-$(BUILD)/san/tests/%: tests/unit/%.c $(patsubst %,$(BUILD)/san/obj/%.o,$(UNIT_MODULES)) | $(BUILD)/san/tests
-	$(call msg,CC-SAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(filter %.c %.o,$^) $(UNIT_LDLIBS) -o $@
+$(SAN_ARCHIVE): $(call objects_in,$(BUILD)/san/obj,$(LIB_SOURCES)) $(MODULES_STAMP)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
+
+# Unit tests: each links the archive; the sanitizer build compiles them again.
+define unit_test
+$(BUILD)/tests/$(notdir $(basename $(1))): $(1) $(LIB_ARCHIVE) | $(BUILD)/tests
+	$$(call msg,CC,$$@)
+	$$(Q)$$(CC) $$(CFLAGS) -Itests/unit $$< $(LIB_ARCHIVE) $$(UNIT_LDLIBS) -o $$@
+
+$(BUILD)/san/tests/$(notdir $(basename $(1))): $(1) $(SAN_ARCHIVE) | $(BUILD)/san/tests
+	$$(call msg,CC-SAN,$$@)
+	$$(Q)$$(CC) $$(CFLAGS) $$(SAN_FLAGS) -Itests/unit $$< $(SAN_ARCHIVE) $$(UNIT_LDLIBS) -o $$@
+endef
+$(foreach source,$(UNIT_SOURCES),$(eval $(call unit_test,$(source))))
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c | $(BUILD)/tests/helpers
 	$(call msg,CC,$@)
@@ -198,11 +223,14 @@ vmtest:
 	$(Q)BUILD=$(BUILD) tests/vm/run.sh full $(VM_SUITES)
 
 $(BUILD)/fuzz/obj/%.o: user/%.c
-	$(Q)mkdir -p $(BUILD)/fuzz/obj
+	$(Q)mkdir -p $(@D)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)$(CLANG) $(filter-out -Wformat=2,$(CFLAGS)) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 
-FUZZ_OBJECTS := $(patsubst %,$(BUILD)/fuzz/obj/%.o,$(PURE_MODULES))
+FUZZ_OBJECTS := $(FUZZ_ARCHIVE)
+$(FUZZ_ARCHIVE): $(call objects_in,$(BUILD)/fuzz/obj,$(PURE_SOURCES)) $(MODULES_STAMP)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
 $(BUILD)/fuzz/fuzz_dns: fuzz/fuzz_dns.c $(FUZZ_OBJECTS)
 $(BUILD)/fuzz/fuzz_http: fuzz/fuzz_http.c $(FUZZ_OBJECTS)
@@ -219,9 +247,9 @@ $(BUILD)/fuzz/fuzz_config: FUZZ_KIND := -DFUZZ_JSON_KIND=7
 $(BUILD)/fuzz/fuzz_podlist $(BUILD)/fuzz/fuzz_bundle $(BUILD)/fuzz/fuzz_azure_json $(BUILD)/fuzz/fuzz_service_tags $(BUILD)/fuzz/fuzz_policy $(BUILD)/fuzz/fuzz_identities $(BUILD)/fuzz/fuzz_config: fuzz/fuzz_json_inputs.c $(FUZZ_OBJECTS)
 
 # The targets' own sources include the modules' headers: a changed header rebuilds them.
-$(FUZZ_BINS): $(wildcard user/*.h) include/accessmon.h
+$(FUZZ_BINS): $(wildcard user/*/*.h) include/accessmon.h
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) $(FUZZ_KIND) -Iinclude -Iuser -D_GNU_SOURCE $(filter %.c %.o,$^) -lcjson -lz -o $@
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $(FUZZ_KIND) -Iinclude -Iuser -D_GNU_SOURCE $(filter %.c %.a,$^) -lcjson -lz -o $@
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -281,4 +309,4 @@ install: $(BUILD)/accessmon
 clean:
 	rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/san/obj/*.d $(BUILD)/tests/*.d $(BUILD)/san/tests/*.d $(BUILD)/tests/helpers/*.d $(BUILD)/fuzz/obj/*.d)
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/san/obj/*/*.d $(BUILD)/tests/*.d $(BUILD)/san/tests/*.d $(BUILD)/tests/helpers/*.d $(BUILD)/fuzz/obj/*/*.d)

@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "accessmon.h"
-#include "flows.h"
-#include "redact.h"
+#include "name/flows.h"
+#include "trace/redact.h"
 
 #define MAX_REPORTS 512
 

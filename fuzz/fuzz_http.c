@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "parse/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

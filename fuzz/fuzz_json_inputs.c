@@ -8,14 +8,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "containerd.h"
-#include "identities.h"
-#include "policy.h"
-#include "json_input.h"
-#include "node_identity.h"
-#include "options.h"
-#include "pods.h"
-#include "service_tags.h"
+#include "attribute/containerd.h"
+#include "detect/identities.h"
+#include "detect/policy.h"
+#include "lib/json_input.h"
+#include "attribute/node_identity.h"
+#include "cmd/options.h"
+#include "attribute/pods.h"
+#include "name/service_tags.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

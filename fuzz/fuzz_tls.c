@@ -2,8 +2,8 @@
 /* libFuzzer target: the first bytes of a TLS connection, read for the server name. */
 #include <stdint.h>
 
-#include "destinations.h"
-#include "tls.h"
+#include "name/destinations.h"
+#include "parse/tls.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

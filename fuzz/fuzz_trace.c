@@ -6,17 +6,17 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "cgroups.h"
-#include "dns_cache.h"
-#include "identities.h"
-#include "node_identity.h"
-#include "pods.h"
-#include "policy.h"
-#include "processes.h"
-#include "service_tags.h"
-#include "state.h"
-#include "trace.h"
-#include "watch.h"
+#include "attribute/cgroups.h"
+#include "name/dns_cache.h"
+#include "detect/identities.h"
+#include "attribute/node_identity.h"
+#include "attribute/pods.h"
+#include "detect/policy.h"
+#include "attribute/processes.h"
+#include "name/service_tags.h"
+#include "trace/state.h"
+#include "trace/trace.h"
+#include "attribute/watch.h"
 
 static struct state_refs refs;
 

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rules.h"
+#include "detect/rules.h"
 
 /* Every line written since the test emptied it. */
 static char written[65536];

@@ -13,17 +13,17 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
-#include "cgroups.h"
-#include "dns_cache.h"
-#include "json_input.h"
-#include "node_identity.h"
-#include "pipeline.h"
+#include "attribute/cgroups.h"
+#include "name/dns_cache.h"
+#include "lib/json_input.h"
+#include "attribute/node_identity.h"
+#include "pipeline/pipeline.h"
 #include "pod_fixture.h"
-#include "pods.h"
-#include "policy.h"
-#include "processes.h"
-#include "rules.h"
-#include "watch.h"
+#include "attribute/pods.h"
+#include "detect/policy.h"
+#include "attribute/processes.h"
+#include "detect/rules.h"
+#include "attribute/watch.h"
 
 /* A managed identity node's azure.json, the kubelet identity's client id given. */
 #define NODE_FIXTURE_AZURE_JSON(kubelet)                                                       \
