@@ -20,9 +20,9 @@
 #include "attribute/cgroups.h"
 #include "name/dns_cache.h"
 #include "detect/identities.h"
+#include "event/records.h"
 #include "lib/json_input.h"
 #include "attribute/node_identity.h"
-#include "output/metrics.h"
 #include "cmd/options.h"
 #include "output/output.h"
 #include "pipeline/pipeline.h"
@@ -492,7 +492,7 @@ static int trace_info(const char *path)
 	jsonw_object_begin(&w);
 	for (type = 1; type <= AM_REC_TYPE_MAX; type++)
 		if (info.records[type])
-			jsonw_member_uint(&w, record_type_name((unsigned int)type), info.records[type]);
+			jsonw_member_uint(&w, record_type_name((uint16_t)type), info.records[type]);
 	jsonw_object_end(&w);
 	jsonw_member_uint(&w, "states", info.states);
 	jsonw_key(&w, "pods");

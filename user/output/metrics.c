@@ -6,22 +6,7 @@
 #include <string.h>
 
 #include "detect/policy.h"
-
-static const char *const record_names[AM_REC_TYPE_MAX] = {
-	[AM_REC_CONNECT] = "connect",
-	[AM_REC_SEND] = "send",
-	[AM_REC_OPEN] = "open",
-	[AM_REC_CGROUP_MKDIR] = "cgroup-mkdir",
-	[AM_REC_CGROUP_RMDIR] = "cgroup-rmdir",
-	[AM_REC_EXEC] = "exec",
-	[AM_REC_FORK] = "fork",
-	[AM_REC_EXIT] = "exit",
-	[AM_REC_PAYLOAD] = "payload",
-	[AM_REC_FLOW_CLOSE] = "flow-close",
-	[AM_REC_CONNECT_REPEAT] = "connect-repeat",
-	[AM_REC_FLOW_STATE] = "flow-state",
-	[AM_REC_SOCKET] = "socket",
-};
+#include "event/records.h"
 
 static const char *const kernel_counter_names[AM_CNT_MAX] = {
 	[AM_CNT_RINGBUF_FULL] = "accessmon_events_lost_total",
@@ -42,13 +27,6 @@ static const char *const kernel_counter_help[AM_CNT_MAX] = {
 	[AM_CNT_CAPTURE_BUDGET] = "Payload bytes not captured: their pod's budget was spent.",
 	[AM_CNT_IA32_UNDECODED] = "32-bit (ia32) open_tree and pidfd_getfd calls: not decoded.",
 };
-
-const char *record_type_name(unsigned int type)
-{
-	if (type < AM_REC_TYPE_MAX && record_names[type])
-		return record_names[type];
-	return "unknown";
-}
 
 static void family(struct jsonw *out, const char *name, const char *type, const char *help)
 {
@@ -133,7 +111,7 @@ void metrics_render(const struct metrics_snapshot *s, struct jsonw *out)
 	       "Records read from the kernel, by type.");
 	for (i = 1; i < AM_REC_TYPE_MAX; i++)
 		textw_printf(out, "accessmon_records_total{type=\"%s\"} %" PRIu64 "\n",
-			     record_type_name((unsigned int)i), s->records[i]);
+			     record_type_name((uint16_t)i), s->records[i]);
 	counter(out, "accessmon_records_malformed_total", "Records too short for their type.",
 		s->malformed);
 	counter(out, "accessmon_connect_repeats_total",

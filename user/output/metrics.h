@@ -59,7 +59,4 @@ struct metrics_snapshot {
 /* Appends the exposition text to out. */
 void metrics_render(const struct metrics_snapshot *snapshot, struct jsonw *out);
 
-/* Record type names, as records and metrics call them. */
-const char *record_type_name(unsigned int type);
-
 #endif /* ACCESSMON_METRICS_H */

@@ -9,6 +9,7 @@
 
 #include "attribute/cgroups.h"
 #include "detect/degraded.h"
+#include "event/records.h"
 #include "lib/jsonw.h"
 #include "output/output.h"
 #include "attribute/pods.h"
@@ -131,34 +132,9 @@ void pipeline_set_hooks(struct pipeline *pipeline, const struct pipeline_hooks *
 
 static size_t record_size_of(uint16_t type)
 {
-	switch (type) {
-	case AM_REC_CONNECT:
-	case AM_REC_SEND:
-		return sizeof(struct am_connect_record);
-	case AM_REC_OPEN:
-		return sizeof(struct am_open_record);
-	case AM_REC_CGROUP_MKDIR:
-	case AM_REC_CGROUP_RMDIR:
-		return sizeof(struct am_cgroup_record);
-	case AM_REC_EXEC:
-		return sizeof(struct am_exec_record);
-	case AM_REC_FORK:
-		return sizeof(struct am_fork_record);
-	case AM_REC_EXIT:
-		return sizeof(struct am_exit_record);
-	case AM_REC_PAYLOAD:
-		return sizeof(struct am_payload_record);
-	case AM_REC_FLOW_CLOSE:
-		return sizeof(struct am_flow_close_record);
-	case AM_REC_CONNECT_REPEAT:
-		return sizeof(struct am_connect_repeat_record);
-	case AM_REC_FLOW_STATE:
-		return sizeof(struct am_flow_state_record);
-	case AM_REC_SOCKET:
-		return sizeof(struct am_socket_record);
-	default:
-		return 0;
-	}
+	const struct record_type *record = record_type(type);
+
+	return record ? record->size : 0;
 }
 
 /* Every line the pipeline writes (records, alerts, losses) goes out here. */
