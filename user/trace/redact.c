@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "accessmon.h"
+#include "event/records.h"
 #include "name/flows.h"
 #include "parse/http.h"
 
@@ -232,11 +233,6 @@ static void zero_after_nul(char *s, size_t n)
 		memset(s + len, 0, n - len);
 }
 
-static void clean_task(struct am_task *task)
-{
-	zero_after_nul(task->comm, sizeof(task->comm));
-}
-
 /*
  * A request segment: read by the same flow table the pipeline reads with, which
  * says how each byte is read; what is read as a value or a body is hidden.
@@ -302,102 +298,58 @@ static void clean_payload(struct redactor *r, const struct am_payload_record *or
 	}
 }
 
-static void clean_record(struct redactor *r, const void *original, void *data, size_t size)
+/*
+ * Cleans what the record's type says may not be its own: its strings past their
+ * NUL, the rest of its argv or payload bytes.
+ */
+static void clean_record(struct redactor *r, const struct record_type *type, const void *original,
+			 void *data)
 {
-	struct am_record_header *header = data;
+	const struct record_string *string;
+	struct am_exec_record *exec;
+	size_t used;
 
-	switch (header->type) {
-	case AM_REC_FORK:
-		if (size >= sizeof(struct am_fork_record))
-			clean_task(&((struct am_fork_record *)data)->task);
+	for (string = type->strings; string < type->strings + RECORD_STRINGS_MAX && string->size;
+	     string++)
+		zero_after_nul((char *)data + string->offset, string->size);
+	switch (type->extra) {
+	case RECORD_EXTRA_ARGS:
+		exec = data;
+		used = exec->args_size < AM_ARGS_LEN ? exec->args_size : AM_ARGS_LEN;
+		memset(exec->args + used, 0, AM_ARGS_LEN - used);
 		break;
-	case AM_REC_SOCKET:
-		if (size >= sizeof(struct am_socket_record))
-			clean_task(&((struct am_socket_record *)data)->task);
+	case RECORD_EXTRA_PAYLOAD:
+		clean_payload(r, original, data);
 		break;
-	case AM_REC_OPEN:
-		if (size >= sizeof(struct am_open_record)) {
-			struct am_open_record *open = data;
-
-			clean_task(&open->task);
-			zero_after_nul(open->path, sizeof(open->path));
-			zero_after_nul(open->name, sizeof(open->name));
-		}
-		break;
-	case AM_REC_CGROUP_MKDIR:
-	case AM_REC_CGROUP_RMDIR:
-		if (size >= sizeof(struct am_cgroup_record)) {
-			struct am_cgroup_record *cgroup = data;
-
-			zero_after_nul(cgroup->path, sizeof(cgroup->path));
-		}
-		break;
-	case AM_REC_EXEC:
-		if (size >= sizeof(struct am_exec_record)) {
-			struct am_exec_record *exec = data;
-			size_t used = exec->args_size < AM_ARGS_LEN ? exec->args_size : AM_ARGS_LEN;
-
-			clean_task(&exec->task);
-			zero_after_nul(exec->exe, sizeof(exec->exe));
-			memset(exec->args + used, 0, AM_ARGS_LEN - used);
-		}
-		break;
-	case AM_REC_PAYLOAD:
-		if (size >= sizeof(struct am_payload_record))
-			clean_payload(r, original, data);
-		break;
-	default:
+	case RECORD_EXTRA_NONE:
 		break;
 	}
 }
 
 /*
- * Whether a record can carry bytes that are not its own. Connects and sends (the
- * most frequent records) cannot: their only string is the comm that
- * bpf_get_current_comm fills, zero-padded; repeat records are made by user space
- * from zeroed memory; exits, closes and states hold no string. They are recorded
- * as they are, without a copy.
+ * The connections the pipeline reads requests of are the ones the redactor
+ * follows. The record is as long as its type.
  */
-static bool needs_cleaning(uint16_t type)
-{
-	switch (type) {
-	case AM_REC_FORK: /* the child's comm, read as a string */
-	case AM_REC_SOCKET:
-	case AM_REC_OPEN:
-	case AM_REC_CGROUP_MKDIR:
-	case AM_REC_CGROUP_RMDIR:
-	case AM_REC_EXEC:
-	case AM_REC_PAYLOAD:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* The connections the pipeline reads requests of are the ones the redactor follows. */
-static void follow(struct redactor *r, const void *data, size_t size)
+static void follow(struct redactor *r, const void *data)
 {
 	const struct am_record_header *header = data;
 	static const struct naming none;
 
 	switch (header->type) {
 	case AM_REC_CONNECT:
-	case AM_REC_SEND:
-		if (size >= sizeof(struct am_connect_record)) {
-			const struct am_connect_record *connect = data;
+	case AM_REC_SEND: {
+		const struct am_connect_record *connect = data;
 
-			if ((connect->capture & AM_CAPTURE_HTTP) && connect->cookie)
-				flow_table_open(r->flows, connect, &none, false);
-		}
+		if ((connect->capture & AM_CAPTURE_HTTP) && connect->cookie)
+			flow_table_open(r->flows, connect, &none, false);
 		break;
+	}
 	case AM_REC_FLOW_CLOSE:
-		if (size >= sizeof(struct am_flow_close_record))
-			flow_table_close(r->flows, ((const struct am_flow_close_record *)data)->cookie,
-					 header->time_ns);
+		flow_table_close(r->flows, ((const struct am_flow_close_record *)data)->cookie,
+				 header->time_ns);
 		break;
 	case AM_REC_FLOW_STATE:
-		if (size >= sizeof(struct am_flow_state_record) &&
-		    ((const struct am_flow_state_record *)data)->state == AM_FLOW_CLOSED)
+		if (((const struct am_flow_state_record *)data)->state == AM_FLOW_CLOSED)
 			flow_table_close(r->flows, ((const struct am_flow_state_record *)data)->cookie,
 					 header->time_ns);
 		break;
@@ -409,11 +361,16 @@ static void follow(struct redactor *r, const void *data, size_t size)
 const void *redactor_clean(struct redactor *r, const void *data, size_t size)
 {
 	const struct am_record_header *header = data;
+	const struct record_type *type;
 
 	if (size < sizeof(*header))
 		return data;
-	follow(r, data, size);
-	if (!needs_cleaning(header->type))
+	/* A record shorter than its type has none of its fields to follow or clean. */
+	type = record_type(header->type);
+	if (!type || size < type->size)
+		return data;
+	follow(r, data);
+	if (!record_type_needs_cleaning(type))
 		return data;
 	if (size > r->buf_len) {
 		uint8_t *buf = realloc(r->buf, size);
@@ -424,6 +381,6 @@ const void *redactor_clean(struct redactor *r, const void *data, size_t size)
 		r->buf_len = size;
 	}
 	memcpy(r->buf, data, size);
-	clean_record(r, data, r->buf, size);
+	clean_record(r, type, data, r->buf);
 	return r->buf;
 }

@@ -5,7 +5,8 @@
  * would go to disk with it:
  *  - ring buffer memory is not cleared: the bytes after a string's NUL, after a
  *    payload's captured bytes or after an exec's arguments are whatever an older
- *    record left there (another pod's request, say). They become zeros.
+ *    record left there (another pod's request, say). They become zeros. Which
+ *    strings and bytes each record type has is in its entry of event/records.h.
  *  - an HTTP request to IMDS or WireServer keeps its request lines and the
  *    values of the headers the pipeline reads (Host, Metadata, Content-Length,
  *    Transfer-Encoding); every other header keeps its name, its value becomes
