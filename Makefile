@@ -162,6 +162,19 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c | $(BUILD)/tests/helpers
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
+# BPF program tests (tests/bpf/test_<source>.c beside bpf/<source>.bpf.c): the
+# monitor's own skeleton, loaded program set by program set, and the packet
+# programs run with BPF_PROG_TEST_RUN. They link the archive for kernel/'s feature
+# probe, which decides the globals set before load as the monitor does.
+BPF_TEST_SOURCES := $(wildcard tests/bpf/test_*.c)
+BPF_TEST_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPF_TEST_SOURCES))
+
+$(BUILD)/tests/bpf/%: tests/bpf/%.c $(SKELETON) $(LIB_ARCHIVE)
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf $< $(LIB_ARCHIVE) $(UNIT_LDLIBS) -o $@
+-include $(wildcard $(BUILD)/tests/bpf/*.d)
+
 # Installs whichever of the Debian packages are missing; needs root only then.
 deps:
 	$(Q)missing=""; vm_missing=""; \
@@ -196,7 +209,8 @@ test:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory check
 
-check: $(BUILD)/accessmon $(UNIT_BINS) $(SAN_BINS) $(HELPERS) $(FUZZ_BINS) deploy-check-deps
+check: $(BUILD)/accessmon $(UNIT_BINS) $(SAN_BINS) $(BPF_TEST_BINS) $(HELPERS) $(FUZZ_BINS) \
+	deploy-check-deps
 	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=5 tests/run.sh
 
 unit: $(UNIT_BINS) $(SAN_BINS)

@@ -3,6 +3,8 @@
 #
 #   tests/run.sh          everything
 #   tests/run.sh unit     unit tests: plain, under ASan+UBSan, and under valgrind
+#   tests/run.sh bpf      BPF program tests: the verifier per hook set, packet
+#                         programs by BPF_PROG_TEST_RUN (root; nothing attached)
 #   tests/run.sh e2e      end-to-end tests on the live probes (root)
 #   tests/run.sh fuzz     every libFuzzer target for FUZZ_SECONDS (default 10)
 #   tests/run.sh deploy   the Kubernetes manifests and image (tests/deploy/run.sh)
@@ -64,6 +66,30 @@ run_unit() {
 			"$test" > "$log" 2>&1
 		rc=$?
 		count_cmocka "$log" "$name" $rc
+	done
+	rm -f "$log"
+}
+
+# tests/bpf: cmocka binaries, one a BPF source. They load programs (root) and run
+# them on crafted input; they attach nothing, so they cannot see or disturb the node.
+run_bpf() {
+	local test log rc
+	log=$(mktemp)
+	echo "BPF program tests (verifier, BPF_PROG_TEST_RUN)"
+	if [ "$(id -u)" != 0 ]; then
+		echo "  BPF program tests load programs: run as root" >&2
+		failed=$((failed + 1))
+		failed_suites+=("bpf (not root)")
+		rm -f "$log"
+		return
+	fi
+	for test in "$BUILD"/tests/bpf/test_*; do
+		[ -f "$test" ] && [ -x "$test" ] || continue
+		"$test" > "$log" 2>&1
+		rc=$?
+		# The tests' own notes: what a test run cannot reach, and where it is covered.
+		grep '^  ' "$log"
+		count_cmocka "$log" "bpf $(basename "$test")" $rc
 	done
 	rm -f "$log"
 }
@@ -152,6 +178,7 @@ run_fuzz() {
 case "$what" in
 all)
 	run_unit
+	run_bpf
 	run_fuzz
 	run_deploy
 	run_e2e
@@ -160,10 +187,11 @@ all)
 deploy) run_deploy ;;
 fuzz) run_fuzz ;;
 unit) run_unit ;;
+bpf) run_bpf ;;
 e2e) run_e2e ;;
 vm) run_vm ;;
 *)
-	echo "usage: tests/run.sh [all|unit|e2e|fuzz|deploy|vm]" >&2
+	echo "usage: tests/run.sh [all|unit|bpf|e2e|fuzz|deploy|vm]" >&2
 	exit 2
 	;;
 esac
