@@ -569,7 +569,7 @@ static void sink_count(void *ctx, struct jsonw *line, enum severity severity)
 	sunk.count++;
 }
 
-/* rules.c's FOLD_MAX: alerts kept to fold repeats into. */
+/* rules_private.h's FOLD_MAX: alerts kept to fold repeats into. */
 #define RULES_FOLDS 4096
 
 static void folds_are_found_among_many(void **state)
