@@ -844,17 +844,6 @@ static void on_degraded(void *ctx, const struct degraded_notice *notice)
 
 /* --- sinks -------------------------------------------------------------------- */
 
-static void sink_line(void *ctx, const char *line, size_t len, const struct line_meta *meta)
-{
-	sinks_write(ctx, line, len, meta);
-}
-
-static int sink_flush(void *ctx)
-{
-	sinks_publish(ctx);
-	return 0;
-}
-
 static const struct sink_spec *sink_specs(struct monitor *monitor, size_t *n)
 {
 	if (monitor->options.n_sinks) {
@@ -878,7 +867,6 @@ static const char *node_name(void)
 
 static int start_sinks(struct monitor *monitor)
 {
-	struct pipeline_output output = {sink_line, sink_flush, NULL};
 	const struct sink_spec *specs;
 	struct am_error err;
 	size_t n;
@@ -893,8 +881,7 @@ static int start_sinks(struct monitor *monitor)
 		fprintf(stderr, "accessmon: %s\n", err.msg);
 		return -EINVAL;
 	}
-	output.ctx = monitor->sinks;
-	pipeline_set_output(monitor->pipeline, &output);
+	pipeline_set_sinks(monitor->pipeline, monitor->sinks);
 	return 0;
 }
 
