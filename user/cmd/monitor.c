@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <linux/capability.h>
 #include <linux/magic.h>
 #include <malloc.h>
@@ -44,14 +43,12 @@
 #include "name/dns_cache.h"
 #include "detect/identities.h"
 #include "detect/policy.h"
-#include "trace/recorder.h"
-#include "kernel/repeats.h"
 #include "detect/rules.h"
-#include "trace/state.h"
 #include "trace/trace.h"
 #include "attribute/secrets.h"
 #include "name/service_tags.h"
 #include "attribute/watch.h"
+#include "source/live.h"
 
 #define POLL_INTERVAL_MS 100
 /* Readiness waits this long for the kubelet's first answer, when one is configured. */
@@ -59,8 +56,6 @@
 #define CGROUP_CACHE_CAPACITY 65536
 #define PROCESS_CACHE_CAPACITY 32768
 #define DNS_CACHE_CAPACITY 65536
-/* A record from an unknown cgroup rescans the tree at most this often. */
-#define CGROUP_RESCAN_MIN_INTERVAL_NS (100ull * 1000000ull)
 /* The node's secrets are discovered again this often. */
 #define DISCOVERY_INTERVAL_NS (1000ull * 1000000ull)
 /*
@@ -123,21 +118,9 @@ struct monitor {
 	struct identity_data *identities;
 	struct policy *policy;
 	struct rules_context rules;
-	/* Recording: what changed outside the record stream since it was last written. */
-	struct recorder *recorder;
-	uint64_t trace_lost_reported; /* recorder losses already said in the stream */
-	uint64_t trace_lost_said_ns;  /* when they were last said */
-	struct jsonw state;
-	unsigned long recorded_pods, recorded_watches;
-	bool cgroups_dirty;
-	uint32_t missed_pids[64];
-	size_t n_missed_pids;
 	struct pipeline *pipeline;
-	struct probes *probes;
-	uint64_t lost_reported;
-	uint64_t last_repeat_flush_ns;
-	int last_repeat_error; /* said once until it changes */
-	uint64_t last_rescan_ns;
+	struct source *source;
+	struct probes *probes; /* the live source's */
 	uint64_t last_discovery_ns;
 	char last_discovery_message[AM_ERROR_LEN];
 	/* What the monitor cannot see; said in the stream until it can (degraded.h). */
@@ -145,7 +128,6 @@ struct monitor {
 	/* Watch set updates the kernel refused in the last round, and the last error. */
 	size_t watch_refused;
 	int watch_error;
-	bool dropped_cap_bpf; /* a refusal after the drop may be a sysctl raised since */
 	uint64_t kept_capabilities;
 };
 
@@ -305,27 +287,6 @@ static int sink_path(void *ctx, const char *path, uint32_t id, bool add)
 	return watch_result(monitor, probes_watch_path(monitor->probes, path, id, add));
 }
 
-/*
- * The reason the kernel's maps refuse the monitor, with what to do: after the drop
- * of CAP_BPF a refusal means this kernel started to need it (the sysctl raised).
- */
-static void map_refusal_reason(struct monitor *monitor, int rc, const char *what, char *out,
-			       size_t len)
-{
-	int sysctl = kernel_unprivileged_bpf_disabled();
-
-	if ((rc == -EPERM || rc == -EACCES) && monitor->dropped_cap_bpf)
-		snprintf(out, len,
-			 "%s: %s; the monitor dropped CAP_BPF at start, when this kernel let it "
-			 "use its maps without it; kernel.unprivileged_bpf_disabled is %d now: "
-			 "restart the monitor",
-			 what, strerror(-rc), sysctl);
-	else if (rc == -E2BIG || rc == -ENOSPC)
-		snprintf(out, len, "%s: %s (the kernel's map is full)", what, strerror(-rc));
-	else
-		snprintf(out, len, "%s: %s", what, strerror(-rc));
-}
-
 /* Says a discovery problem once, not at every round. */
 static void report_discovery(void *ctx, const char *message)
 {
@@ -361,7 +322,8 @@ static void refresh_watch_set(struct monitor *monitor, uint64_t now_ns)
 	if (monitor->watch_refused) {
 		snprintf(what, sizeof(what), "the kernel refused %zu watch set updates",
 			 monitor->watch_refused);
-		map_refusal_reason(monitor, monitor->watch_error, what, reason, sizeof(reason));
+		live_source_refusal_reason(monitor->source, monitor->watch_error, what, reason,
+					   sizeof(reason));
 		degraded_set(monitor->degraded, DETECTION_SECRET_FILES, DEGRADED_MAPS, reason, now_ns);
 	} else {
 		degraded_clear(monitor->degraded, DETECTION_SECRET_FILES, DEGRADED_MAPS);
@@ -369,154 +331,14 @@ static void refresh_watch_set(struct monitor *monitor, uint64_t now_ns)
 	monitor->last_discovery_ns = now_ns;
 }
 
-static void record_state_to(struct recorder *recorder, struct monitor *monitor, uint64_t boot_ns)
-{
-	recorder_state(recorder, monitor->state.buf, monitor->state.len, boot_ns);
-}
-
-static void record_state(struct monitor *monitor, uint64_t boot_ns)
-{
-	record_state_to(monitor->recorder, monitor, boot_ns);
-}
-
-/*
- * State the live side changed outside the record stream (a rescan, a /proc read,
- * the inventory, the watch set), written before the record that saw it.
- */
-static void record_changes(struct monitor *monitor, uint64_t boot_ns)
-{
-	size_t i;
-
-	if (!monitor->recorder)
-		return;
-	if (monitor->cgroups_dirty) {
-		state_write_cgroups(&monitor->state, monitor->cgroups);
-		record_state(monitor, boot_ns);
-		monitor->cgroups_dirty = false;
-	}
-	for (i = 0; i < monitor->n_missed_pids; i++) {
-		const struct process_info *process =
-			process_cache_lookup(monitor->processes, monitor->missed_pids[i]);
-
-		if (!process)
-			continue;
-		state_write_process(&monitor->state, process);
-		record_state(monitor, boot_ns);
-	}
-	monitor->n_missed_pids = 0;
-	if (pod_inventory_generation(monitor->pods) != monitor->recorded_pods) {
-		state_write_pods(&monitor->state, monitor->pods);
-		record_state(monitor, boot_ns);
-		monitor->recorded_pods = pod_inventory_generation(monitor->pods);
-	}
-	if (watch_list_generation(monitor->watches) != monitor->recorded_watches) {
-		state_write_watches(&monitor->state, monitor->watches);
-		record_state(monitor, boot_ns);
-		monitor->recorded_watches = watch_list_generation(monitor->watches);
-	}
-}
-
-static int on_record(void *ctx, const void *data, size_t size)
-{
-	struct monitor *monitor = ctx;
-	const struct am_record_header *header = data;
-
-	pipeline_record(monitor->pipeline, data, size);
-	if (monitor->recorder && size >= sizeof(*header)) {
-		record_changes(monitor, header->time_ns);
-		recorder_record(monitor->recorder, data, (uint32_t)size, header->time_ns);
-	}
-	return 0;
-}
-
-struct repeat_flush {
-	struct monitor *monitor;
-	uint64_t now_ns;
-};
-
-/* A repeat entry out of the kernel: a record like those of the ring buffer. */
-static void on_repeat(void *ctx, const struct am_repeat_key *key,
-		      const struct am_repeat_value *value)
-{
-	struct repeat_flush *flush = ctx;
-	struct am_connect_repeat_record record;
-
-	if (repeats_record(key, value, flush->now_ns, &record) == 0)
-		on_record(flush->monitor, &record, sizeof(record));
-}
-
-/* The kernel's repeat counts, as connect-repeat records (final: at exit, all of them). */
-static void flush_repeats(struct monitor *monitor, bool final)
-{
-	struct repeat_flush flush;
-	int rc;
-
-	/*
-	 * What the ring buffer holds first: records wait there up to 10 ms without a
-	 * wakeup, and a first contact must reach the pipeline (and raise its alert)
-	 * before the repeats that follow it.
-	 */
-	probes_drain(monitor->probes);
-	flush.monitor = monitor;
-	flush.now_ns = clock_ns(CLOCK_BOOTTIME);
-	rc = probes_repeats_flush(monitor->probes, flush.now_ns, final, on_repeat, &flush);
-
-	monitor->last_repeat_flush_ns = flush.now_ns;
-	if (rc) {
-		char reason[DEGRADED_REASON_LEN];
-
-		map_refusal_reason(monitor, rc,
-				   "reading the kernel's repeat counts failed (they stay counted "
-				   "in the kernel; tried again every second)",
-				   reason, sizeof(reason));
-		degraded_set(monitor->degraded, DETECTION_REPEAT_COUNTS, DEGRADED_MAPS, reason,
-			     flush.now_ns);
-		if (final && rc != monitor->last_repeat_error)
-			fprintf(stderr, "accessmon: %s\n", reason);
-	} else {
-		degraded_clear(monitor->degraded, DETECTION_REPEAT_COUNTS, DEGRADED_MAPS);
-	}
-	monitor->last_repeat_error = rc;
-}
-
-/* The whole state: each trace file starts with it. */
-static void record_snapshot(void *ctx, struct recorder *recorder)
-{
-	struct monitor *monitor = ctx;
-	uint64_t now_ns = clock_ns(CLOCK_BOOTTIME);
-
-	state_write_node(&monitor->state, inventory_node(monitor->inventory));
-	record_state_to(recorder, monitor, now_ns);
-	state_write_identities(&monitor->state, monitor->identities);
-	record_state_to(recorder, monitor, now_ns);
-	state_write_policy(&monitor->state, monitor->policy);
-	record_state_to(recorder, monitor, now_ns);
-	state_write_service_tags(&monitor->state, monitor->service_tags);
-	record_state_to(recorder, monitor, now_ns);
-	state_write_cgroups(&monitor->state, monitor->cgroups);
-	record_state_to(recorder, monitor, now_ns);
-	state_write_processes(&monitor->state, monitor->processes);
-	record_state_to(recorder, monitor, now_ns);
-	state_write_pods(&monitor->state, monitor->pods);
-	record_state_to(recorder, monitor, now_ns);
-	monitor->recorded_pods = pod_inventory_generation(monitor->pods);
-	state_write_watches(&monitor->state, monitor->watches);
-	record_state_to(recorder, monitor, now_ns);
-	monitor->recorded_watches = watch_list_generation(monitor->watches);
-	state_write_dns(&monitor->state, monitor->dns);
-	record_state_to(recorder, monitor, now_ns);
-	monitor->cgroups_dirty = false;
-	monitor->n_missed_pids = 0;
-}
-
 static int start_recording(struct monitor *monitor, int64_t boot_to_wall_ns)
 {
-	struct recorder_config config = {0};
 	struct am_error err;
 	struct utsname uts;
 	struct jsonw header;
 	char started[RFC3339_LEN];
 	size_t i;
+	int rc;
 
 	uname(&uts);
 	format_rfc3339(clock_ns(CLOCK_REALTIME), started);
@@ -553,111 +375,13 @@ static int start_recording(struct monitor *monitor, int64_t boot_to_wall_ns)
 	jsonw_array_end(&header);
 	jsonw_object_end(&header);
 	jsonw_object_end(&header);
-	config.path = monitor->options.record_file;
-	config.max_size = monitor->options.record_max_size;
-	config.keep = monitor->options.record_keep;
-	config.header_json = header.buf;
-	config.snapshot = record_snapshot;
-	config.snapshot_ctx = monitor;
-	monitor->recorder = recorder_open(&config, &err);
+	rc = live_source_record(monitor->source, monitor->options.record_file,
+				monitor->options.record_max_size, monitor->options.record_keep,
+				header.buf, &err);
 	jsonw_release(&header);
-	if (!monitor->recorder) {
+	if (rc)
 		fprintf(stderr, "accessmon: %s\n", err.msg);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* A cgroup the kernel did not announce (created before the probes): rescan, rate-limited. */
-static void on_cgroup_miss(void *ctx, uint64_t cgroup_id, uint64_t now_ns)
-{
-	struct monitor *monitor = ctx;
-	struct am_error err;
-
-	(void)cgroup_id;
-	if (monitor->last_rescan_ns &&
-	    now_ns - monitor->last_rescan_ns < CGROUP_RESCAN_MIN_INTERVAL_NS)
-		return;
-	monitor->last_rescan_ns = now_ns;
-	cgroup_tree_scan(monitor->cgroups, monitor->cgroup_root, &err);
-	monitor->cgroups_dirty = true;
-}
-
-/* A process the kernel did not announce (started before the probes): read /proc once. */
-static void on_process_miss(void *ctx, uint32_t pid, uint64_t now_ns)
-{
-	struct monitor *monitor = ctx;
-	struct process_info placeholder = {.pid = pid, .exited_at_ns = now_ns};
-
-	if (process_read_proc(monitor->processes, monitor->proc_dir, monitor->proc_cgroup_base,
-			      pid))
-		/* Gone already: remember that, so its next records do not ask again. */
-		process_cache_put(monitor->processes, &placeholder);
-	if (monitor->n_missed_pids < sizeof(monitor->missed_pids) / sizeof(monitor->missed_pids[0]))
-		monitor->missed_pids[monitor->n_missed_pids++] = pid;
-}
-
-static void on_pod_miss(void *ctx, const char *pod_uid, const char *container_id,
-			uint64_t now_ns)
-{
-	struct monitor *monitor = ctx;
-
-	(void)pod_uid;
-	(void)container_id;
-	inventory_pod_miss(monitor->inventory, now_ns);
-}
-
-static void report_losses(struct monitor *monitor)
-{
-	uint64_t counters[AM_CNT_MAX];
-	uint64_t lost, now_ns;
-
-	int rc = probes_counters(monitor->probes, counters);
-
-	if (rc) {
-		char reason[DEGRADED_REASON_LEN];
-
-		map_refusal_reason(monitor, rc, "reading the kernel's loss counters failed", reason,
-				   sizeof(reason));
-		degraded_set(monitor->degraded, DETECTION_LOSS_COUNTS, DEGRADED_MAPS, reason,
-			     clock_ns(CLOCK_BOOTTIME));
-		return;
-	}
-	degraded_clear(monitor->degraded, DETECTION_LOSS_COUNTS, DEGRADED_MAPS);
-	lost = counters[AM_CNT_RINGBUF_FULL];
-	if (lost <= monitor->lost_reported)
-		return;
-	fprintf(stderr,
-		"accessmon: %" PRIu64 " events lost in the kernel (ring buffer full), %" PRIu64
-		" in all\n",
-		lost - monitor->lost_reported, lost);
-	now_ns = clock_ns(CLOCK_BOOTTIME);
-	pipeline_events_lost(monitor->pipeline, now_ns, lost - monitor->lost_reported, lost);
-	if (monitor->recorder) {
-		state_write_loss(&monitor->state, now_ns, lost - monitor->lost_reported, lost);
-		record_state(monitor, now_ns);
-	}
-	monitor->lost_reported = lost;
-}
-
-/*
- * Trace entries the recorder could not write: a line in the stream, the first at
- * once, then at most every min_interval_ns while the losses go on (as a sink's
- * are said; 0 at exit: everything still unsaid).
- */
-static void report_trace_loss(struct monitor *monitor, uint64_t now_ns, uint64_t min_interval_ns)
-{
-	char reason[128];
-	uint64_t lost = recorder_lost(monitor->recorder, reason, sizeof(reason));
-
-	if (lost <= monitor->trace_lost_reported)
-		return;
-	if (monitor->trace_lost_reported && now_ns - monitor->trace_lost_said_ns < min_interval_ns)
-		return;
-	pipeline_trace_lost(monitor->pipeline, now_ns, reason, lost - monitor->trace_lost_reported,
-			    lost);
-	monitor->trace_lost_reported = lost;
-	monitor->trace_lost_said_ns = now_ns;
+	return rc;
 }
 
 static int write_ready_file(const char *path)
@@ -836,10 +560,7 @@ static void on_degraded(void *ctx, const struct degraded_notice *notice)
 	fprintf(stderr, "accessmon: %s [%s, %s] %s: %s\n",
 		notice->restored ? "SEES AGAIN" : "BLIND", detection_name(notice->detection),
 		degraded_cause_name(notice->cause), detection_sees(notice->detection), notice->reason);
-	if (monitor->recorder) {
-		state_write_degraded(&monitor->state, now_ns, notice);
-		record_state(monitor, now_ns);
-	}
+	live_source_degraded(monitor->source, now_ns, notice);
 }
 
 /* --- sinks -------------------------------------------------------------------- */
@@ -960,9 +681,12 @@ static void publish_metrics(struct monitor *monitor)
 	s->heap_bytes = heap_in_use();
 	s->program_stats_enabled = probes_stats_enabled(monitor->probes);
 	probes_program_stats(monitor->probes, add_program, s);
-	if (monitor->recorder) {
+	if (live_source_recording(monitor->source)) {
+		struct source_stats source;
+
+		source_stats(monitor->source, &source);
 		s->recording = true;
-		s->trace_lost = recorder_lost(monitor->recorder, NULL, 0);
+		s->trace_lost = source.trace_lost;
 	}
 	s->reloads_ok = monitor->reloads_ok;
 	s->reloads_failed = monitor->reloads_failed;
@@ -1110,12 +834,7 @@ static void reload(struct monitor *monitor, uint64_t now_ns)
 	/* The watch list follows the new --watch paths at once. */
 	refresh_watch_set(monitor, now_ns);
 	fprintf(stderr, "accessmon: reloaded the configuration, identity data and policy\n");
-	if (monitor->recorder) {
-		state_write_identities(&monitor->state, monitor->identities);
-		record_state(monitor, now_ns);
-		state_write_policy(&monitor->state, monitor->policy);
-		record_state(monitor, now_ns);
-	}
+	live_source_detection_changed(monitor->source, now_ns);
 	return;
 fail:
 	monitor_options_release(next);
@@ -1130,16 +849,13 @@ static int run(struct monitor *monitor)
 	int rc = 0;
 
 	while (!stop_requested) {
-		rc = probes_poll(monitor->probes, POLL_INTERVAL_MS);
+		rc = source_poll(monitor->source, POLL_INTERVAL_MS);
 		if (rc < 0) {
 			fprintf(stderr, "accessmon: reading the ring buffer failed: %s\n",
 				strerror(-rc));
 			break;
 		}
-		report_losses(monitor);
 		now_ns = clock_ns(CLOCK_BOOTTIME);
-		if (now_ns - monitor->last_repeat_flush_ns >= REPEATS_FLUSH_INTERVAL_NS)
-			flush_repeats(monitor, false);
 		if (reload_requested) {
 			reload_requested = 0;
 			reload(monitor, now_ns);
@@ -1147,15 +863,8 @@ static int run(struct monitor *monitor)
 		inventory_tick(monitor->inventory, now_ns);
 		if (now_ns - monitor->last_discovery_ns >= DISCOVERY_INTERVAL_NS)
 			refresh_watch_set(monitor, now_ns);
-		if (monitor->recorder) {
-			const char *error = recorder_error(monitor->recorder);
-
-			record_changes(monitor, now_ns);
-			recorder_tick(monitor->recorder, now_ns);
-			if (*error)
-				fprintf(stderr, "accessmon: %s\n", error);
-			report_trace_loss(monitor, now_ns, SINK_LOSS_INTERVAL_NS);
-		}
+		live_source_tick(monitor->source, now_ns);
+		live_source_report_trace_loss(monitor->source, now_ns, SINK_LOSS_INTERVAL_NS);
 		report_sink_drops(monitor, now_ns, SINK_LOSS_INTERVAL_NS);
 		degraded_report(monitor->degraded, now_ns, on_degraded, monitor);
 		rc = pipeline_flush(monitor->pipeline);
@@ -1174,12 +883,9 @@ static int run(struct monitor *monitor)
 		}
 	}
 	/* What the kernel already handed over or counted is still reported before exit. */
-	probes_drain(monitor->probes);
-	report_losses(monitor);
-	flush_repeats(monitor, true);
+	source_drain(monitor->source);
 	degraded_report(monitor->degraded, clock_ns(CLOCK_BOOTTIME), on_degraded, monitor);
-	if (monitor->recorder)
-		report_trace_loss(monitor, clock_ns(CLOCK_BOOTTIME), 0);
+	live_source_report_trace_loss(monitor->source, clock_ns(CLOCK_BOOTTIME), 0);
 	pipeline_finish(monitor->pipeline);
 	report_sink_drops(monitor, clock_ns(CLOCK_BOOTTIME), 0);
 	pipeline_flush(monitor->pipeline);
@@ -1225,8 +931,7 @@ int monitor_main(int argc, char **argv)
 	struct monitor monitor = {0};
 	struct pipeline_config pipeline_config = {0};
 	struct pipeline_state state = {0};
-	struct pipeline_hooks hooks = {0};
-	struct probes_config probes_config = {0};
+	struct live_source_config source_config = {0};
 	struct am_error err = {{0}};
 	char dropped[768] = "", keep_why[384];
 	int status = 1, rc;
@@ -1311,23 +1016,33 @@ int monitor_main(int argc, char **argv)
 		fprintf(stderr, "accessmon: out of memory\n");
 		goto free_state;
 	}
-	hooks.cgroup_miss = on_cgroup_miss;
-	hooks.process_miss = on_process_miss;
-	hooks.pod_miss = on_pod_miss;
-	hooks.ctx = &monitor;
-	pipeline_set_hooks(monitor.pipeline, &hooks);
 
-	probes_config.cgroup_root = monitor.cgroup_root;
-	probes_config.ringbuf_bytes = monitor.options.ringbuf_bytes;
-	probes_config.repeat_window_ns = monitor.options.repeat_window_s * 1000000000ull;
-	probes_config.open_hook = monitor.options.open_hook;
-	probes_config.verbose = monitor.options.verbose;
-	probes_config.bpf_stats = monitor.options.bpf_stats;
-	monitor.probes = probes_open(&probes_config, on_record, &monitor, &err);
-	if (!monitor.probes) {
+	source_config.probes.cgroup_root = monitor.cgroup_root;
+	source_config.probes.ringbuf_bytes = monitor.options.ringbuf_bytes;
+	source_config.probes.repeat_window_ns = monitor.options.repeat_window_s * 1000000000ull;
+	source_config.probes.open_hook = monitor.options.open_hook;
+	source_config.probes.verbose = monitor.options.verbose;
+	source_config.probes.bpf_stats = monitor.options.bpf_stats;
+	source_config.pipeline = monitor.pipeline;
+	source_config.degraded = monitor.degraded;
+	source_config.cgroups = monitor.cgroups;
+	source_config.processes = monitor.processes;
+	source_config.pods = monitor.pods;
+	source_config.watches = monitor.watches;
+	source_config.dns = monitor.dns;
+	source_config.inventory = monitor.inventory;
+	source_config.identities = &monitor.identities;
+	source_config.policy = &monitor.policy;
+	source_config.service_tags = &monitor.service_tags;
+	source_config.proc_dir = monitor.proc_dir;
+	source_config.proc_cgroup_base = monitor.proc_cgroup_base; /* found just below */
+	source_config.report = report;
+	monitor.source = live_source_open(&source_config, &err);
+	if (!monitor.source) {
 		fprintf(stderr, "accessmon: %s\n", err.msg);
 		goto free_pipeline;
 	}
+	monitor.probes = live_source_probes(monitor.source);
 	/*
 	 * After attaching, so a cgroup or process made meanwhile is seen by one or the
 	 * other; before the capabilities go, so /proc/PID/exe of processes older than
@@ -1343,7 +1058,7 @@ int monitor_main(int argc, char **argv)
 	/* Before any thread starts: capabilities belong to threads. */
 	keep = capabilities_to_keep(&monitor, keep_why, sizeof(keep_why));
 	if (capabilities_drop(keep, keep_why, dropped, sizeof(dropped)) == 0) {
-		monitor.dropped_cap_bpf = !(keep & CAPABILITY_BIT(CAP_BPF));
+		live_source_set_cap_bpf_dropped(monitor.source, !(keep & CAPABILITY_BIT(CAP_BPF)));
 		monitor.kept_capabilities = keep;
 	}
 	/* Then the endpoint, so probes see /healthz answer (and /readyz say not yet) at once. */
@@ -1390,7 +1105,6 @@ int monitor_main(int argc, char **argv)
 			: "watched");
 	say_kernel(&monitor);
 	fputs(dropped, stderr);
-	jsonw_init(&monitor.state);
 	if (monitor.options.record_file && start_recording(&monitor, pipeline_config.boot_to_wall_ns)) {
 		status = 2;
 		goto close_probes;
@@ -1410,22 +1124,12 @@ int monitor_main(int argc, char **argv)
 	}
 
 	status = run(&monitor);
-	if (monitor.recorder) {
-		uint64_t lost;
-
-		record_changes(&monitor, clock_ns(CLOCK_BOOTTIME));
-		lost = recorder_lost(monitor.recorder, NULL, 0);
-		if (lost)
-			fprintf(stderr, "accessmon: %llu trace entries could not be written\n",
-				(unsigned long long)lost);
-	}
+	live_source_finish_recording(monitor.source, clock_ns(CLOCK_BOOTTIME));
 
 	if (monitor.options.ready_file)
 		unlink(monitor.options.ready_file);
 close_probes:
-	recorder_close(monitor.recorder);
-	jsonw_release(&monitor.state);
-	probes_close(monitor.probes);
+	source_close(monitor.source);
 free_pipeline:
 	if (monitor.sinks) {
 		uint64_t undelivered = sinks_stop(monitor.sinks, SINK_DRAIN_EXIT_MS);
