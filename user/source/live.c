@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* The live source: the kernel's ring buffer into the pipeline; see live.h. */
+/*
+ * The live source: the kernel's ring buffer into the pipeline, with its losses and
+ * repeat counts; see live.h. The recording tap is in live_record.c.
+ */
 #include "source/live.h"
 
 #include <errno.h>
@@ -12,50 +15,21 @@
 
 #include "attribute/cgroups.h"
 #include "attribute/inventory.h"
-#include "attribute/pods.h"
 #include "attribute/processes.h"
-#include "attribute/watch.h"
 #include "detect/degraded.h"
 #include "kernel/kernel_features.h"
 #include "kernel/repeats.h"
 #include "lib/clock.h"
 #include "lib/jsonw.h"
 #include "pipeline/pipeline.h"
+#include "source/live_private.h"
 #include "trace/recorder.h"
 #include "trace/state.h"
 
 /* A record from an unknown cgroup rescans the tree at most this often. */
 #define CGROUP_RESCAN_MIN_INTERVAL_NS (100ull * 1000000ull)
 
-struct live_source {
-	struct source source;
-	struct live_source_config config;
-	struct probes *probes;
-	uint64_t lost_reported;
-	uint64_t last_repeat_flush_ns;
-	int last_repeat_error; /* said once until it changes */
-	uint64_t last_rescan_ns;
-	bool dropped_cap_bpf; /* a refusal after the drop may be a sysctl raised since */
-	/* Recording: what changed outside the record stream since it was last written. */
-	struct recorder *recorder;
-	uint64_t trace_lost_reported; /* recorder losses already said in the stream */
-	uint64_t trace_lost_said_ns;  /* when they were last said */
-	struct jsonw state;
-	unsigned long recorded_pods, recorded_watches;
-	bool cgroups_dirty;
-	uint32_t missed_pids[64];
-	size_t n_missed_pids;
-};
-
-static struct live_source *live_of(struct source *source)
-{
-	return (struct live_source *)source;
-}
-
-static void say(struct live_source *live, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void say(struct live_source *live, const char *fmt, ...)
+void live_say(struct live_source *live, const char *fmt, ...)
 {
 	char message[2048];
 	va_list args;
@@ -88,54 +62,6 @@ void live_source_refusal_reason(const struct source *source, int rc, const char 
 		snprintf(out, len, "%s: %s", what, strerror(-rc));
 }
 
-static void record_state_to(struct recorder *recorder, struct live_source *live, uint64_t boot_ns)
-{
-	recorder_state(recorder, live->state.buf, live->state.len, boot_ns);
-}
-
-static void record_state(struct live_source *live, uint64_t boot_ns)
-{
-	record_state_to(live->recorder, live, boot_ns);
-}
-
-/*
- * State the live side changed outside the record stream (a rescan, a /proc read,
- * the inventory, the watch set), written before the record that saw it.
- */
-static void record_changes(struct live_source *live, uint64_t boot_ns)
-{
-	const struct live_source_config *config = &live->config;
-	size_t i;
-
-	if (!live->recorder)
-		return;
-	if (live->cgroups_dirty) {
-		state_write_cgroups(&live->state, config->cgroups);
-		record_state(live, boot_ns);
-		live->cgroups_dirty = false;
-	}
-	for (i = 0; i < live->n_missed_pids; i++) {
-		const struct process_info *process =
-			process_cache_lookup(config->processes, live->missed_pids[i]);
-
-		if (!process)
-			continue;
-		state_write_process(&live->state, process);
-		record_state(live, boot_ns);
-	}
-	live->n_missed_pids = 0;
-	if (pod_inventory_generation(config->pods) != live->recorded_pods) {
-		state_write_pods(&live->state, config->pods);
-		record_state(live, boot_ns);
-		live->recorded_pods = pod_inventory_generation(config->pods);
-	}
-	if (watch_list_generation(config->watches) != live->recorded_watches) {
-		state_write_watches(&live->state, config->watches);
-		record_state(live, boot_ns);
-		live->recorded_watches = watch_list_generation(config->watches);
-	}
-}
-
 static int on_record(void *ctx, const void *data, size_t size)
 {
 	struct live_source *live = ctx;
@@ -143,7 +69,7 @@ static int on_record(void *ctx, const void *data, size_t size)
 
 	pipeline_record(live->config.pipeline, data, size);
 	if (live->recorder && size >= sizeof(*header)) {
-		record_changes(live, header->time_ns);
+		live_record_changes(live, header->time_ns);
 		recorder_record(live->recorder, data, (uint32_t)size, header->time_ns);
 	}
 	return 0;
@@ -192,7 +118,7 @@ static void flush_repeats(struct live_source *live, bool final)
 		degraded_set(live->config.degraded, DETECTION_REPEAT_COUNTS, DEGRADED_MAPS, reason,
 			     flush.now_ns);
 		if (final && rc != live->last_repeat_error)
-			say(live, "%s", reason);
+			live_say(live, "%s", reason);
 	} else {
 		degraded_clear(live->config.degraded, DETECTION_REPEAT_COUNTS, DEGRADED_MAPS);
 	}
@@ -220,13 +146,14 @@ static void report_losses(struct live_source *live)
 	lost = counters[AM_CNT_RINGBUF_FULL];
 	if (lost <= live->lost_reported)
 		return;
-	say(live, "%" PRIu64 " events lost in the kernel (ring buffer full), %" PRIu64 " in all",
-	    lost - live->lost_reported, lost);
+	live_say(live,
+		 "%" PRIu64 " events lost in the kernel (ring buffer full), %" PRIu64 " in all",
+		 lost - live->lost_reported, lost);
 	now_ns = clock_ns(CLOCK_BOOTTIME);
 	pipeline_events_lost(live->config.pipeline, now_ns, lost - live->lost_reported, lost);
 	if (live->recorder) {
 		state_write_loss(&live->state, now_ns, lost - live->lost_reported, lost);
-		record_state(live, now_ns);
+		live_record_state(live, now_ns);
 	}
 	live->lost_reported = lost;
 }
@@ -269,128 +196,6 @@ static void on_pod_miss(void *ctx, const char *pod_uid, const char *container_id
 	inventory_pod_miss(live->config.inventory, now_ns);
 }
 
-/* The whole state: each trace file starts with it. */
-static void record_snapshot(void *ctx, struct recorder *recorder)
-{
-	struct live_source *live = ctx;
-	const struct live_source_config *config = &live->config;
-	uint64_t now_ns = clock_ns(CLOCK_BOOTTIME);
-
-	state_write_node(&live->state, inventory_node(config->inventory));
-	record_state_to(recorder, live, now_ns);
-	state_write_identities(&live->state, *config->identities);
-	record_state_to(recorder, live, now_ns);
-	state_write_policy(&live->state, *config->policy);
-	record_state_to(recorder, live, now_ns);
-	state_write_service_tags(&live->state, *config->service_tags);
-	record_state_to(recorder, live, now_ns);
-	state_write_cgroups(&live->state, config->cgroups);
-	record_state_to(recorder, live, now_ns);
-	state_write_processes(&live->state, config->processes);
-	record_state_to(recorder, live, now_ns);
-	state_write_pods(&live->state, config->pods);
-	record_state_to(recorder, live, now_ns);
-	live->recorded_pods = pod_inventory_generation(config->pods);
-	state_write_watches(&live->state, config->watches);
-	record_state_to(recorder, live, now_ns);
-	live->recorded_watches = watch_list_generation(config->watches);
-	state_write_dns(&live->state, config->dns);
-	record_state_to(recorder, live, now_ns);
-	live->cgroups_dirty = false;
-	live->n_missed_pids = 0;
-}
-
-int live_source_record(struct source *source, const char *path, uint64_t max_size,
-		       unsigned int keep, const char *header_json, struct am_error *err)
-{
-	struct live_source *live = live_of(source);
-	struct recorder_config config = {
-		.path = path,
-		.max_size = max_size,
-		.keep = keep,
-		.header_json = header_json,
-		.snapshot = record_snapshot,
-		.snapshot_ctx = live,
-	};
-
-	live->recorder = recorder_open(&config, err);
-	return live->recorder ? 0 : -EINVAL;
-}
-
-bool live_source_recording(const struct source *source)
-{
-	return ((const struct live_source *)source)->recorder != NULL;
-}
-
-void live_source_tick(struct source *source, uint64_t now_ns)
-{
-	struct live_source *live = live_of(source);
-	const char *error;
-
-	if (!live->recorder)
-		return;
-	error = recorder_error(live->recorder);
-	record_changes(live, now_ns);
-	recorder_tick(live->recorder, now_ns);
-	if (*error)
-		say(live, "%s", error);
-}
-
-void live_source_report_trace_loss(struct source *source, uint64_t now_ns,
-				   uint64_t min_interval_ns)
-{
-	struct live_source *live = live_of(source);
-	char reason[128];
-	uint64_t lost;
-
-	if (!live->recorder)
-		return;
-	lost = recorder_lost(live->recorder, reason, sizeof(reason));
-	if (lost <= live->trace_lost_reported)
-		return;
-	if (live->trace_lost_reported && now_ns - live->trace_lost_said_ns < min_interval_ns)
-		return;
-	pipeline_trace_lost(live->config.pipeline, now_ns, reason,
-			    lost - live->trace_lost_reported, lost);
-	live->trace_lost_reported = lost;
-	live->trace_lost_said_ns = now_ns;
-}
-
-void live_source_detection_changed(struct source *source, uint64_t now_ns)
-{
-	struct live_source *live = live_of(source);
-
-	if (!live->recorder)
-		return;
-	state_write_identities(&live->state, *live->config.identities);
-	record_state(live, now_ns);
-	state_write_policy(&live->state, *live->config.policy);
-	record_state(live, now_ns);
-}
-
-void live_source_degraded(struct source *source, uint64_t now_ns,
-			  const struct degraded_notice *notice)
-{
-	struct live_source *live = live_of(source);
-
-	if (!live->recorder)
-		return;
-	state_write_degraded(&live->state, now_ns, notice);
-	record_state(live, now_ns);
-}
-
-void live_source_finish_recording(struct source *source, uint64_t now_ns)
-{
-	struct live_source *live = live_of(source);
-	uint64_t lost;
-
-	if (!live->recorder)
-		return;
-	record_changes(live, now_ns);
-	lost = recorder_lost(live->recorder, NULL, 0);
-	if (lost)
-		say(live, "%llu trace entries could not be written", (unsigned long long)lost);
-}
 
 struct probes *live_source_probes(struct source *source)
 {

@@ -69,7 +69,8 @@ static void on_entry(void *ctx, uint16_t kind, const uint8_t *data, uint32_t len
 		return;
 	}
 	if (effect.loss)
-		pipeline_events_lost(config->pipeline, effect.boot_ns, effect.lost, effect.lost_total);
+		pipeline_events_lost(config->pipeline, effect.boot_ns, effect.lost,
+				     effect.lost_total);
 	if (effect.degraded)
 		pipeline_monitor_degraded(config->pipeline, effect.boot_ns, &effect.notice);
 	if (effect.recorder_lost)
@@ -101,8 +102,7 @@ static int replay_poll(struct source *source, int timeout_ms)
 	replay->file = config->files[replay->next_file++];
 	malformed = pipeline_stats(config->pipeline)->malformed;
 	bad_states = replay->bad_states;
-	rc = trace_read_file(replay->file, &header, on_entry, replay, report_problem, &stats,
-			     &err);
+	rc = trace_read_file(replay->file, &header, on_entry, replay, report_problem, &stats, &err);
 	free(header);
 	if (rc) {
 		say(replay, "%s", err.msg);
@@ -111,10 +111,12 @@ static int replay_poll(struct source *source, int timeout_ms)
 	}
 	malformed = pipeline_stats(config->pipeline)->malformed - malformed;
 	if (malformed)
-		say(replay, "%s: %" PRIu64 " records were not understood and were skipped "
-			    "(damaged, or from another accessmon build)",
+		say(replay,
+		    "%s: %" PRIu64 " records were not understood and were skipped "
+		    "(damaged, or from another accessmon build)",
 		    replay->file, malformed);
-	if (stats.corrupt_blocks || stats.truncated || malformed || replay->bad_states != bad_states)
+	if (stats.corrupt_blocks || stats.truncated || malformed ||
+	    replay->bad_states != bad_states)
 		replay->inputs_damaged++;
 	return 0;
 }
