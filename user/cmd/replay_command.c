@@ -31,6 +31,7 @@
 #include "attribute/processes.h"
 #include "detect/rules.h"
 #include "name/service_tags.h"
+#include "source/replay.h"
 #include "trace/state.h"
 #include "trace/trace.h"
 #include "attribute/watch.h"
@@ -53,8 +54,6 @@ struct replay {
 	bool events, has_filter;
 	enum output_format format;
 	int64_t boot_to_wall_ns;
-	const char *file;
-	uint64_t bad_states;
 };
 
 static void replay_usage(FILE *out)
@@ -137,42 +136,6 @@ static void report(void *ctx, const char *message)
 {
 	(void)ctx;
 	fprintf(stderr, "accessmon: %s\n", message);
-}
-
-static void on_entry(void *ctx, uint16_t kind, const uint8_t *data, uint32_t len)
-{
-	struct replay *replay = ctx;
-	struct state_effect effect;
-	struct am_error err;
-
-	if (kind == TRACE_ENTRY_RECORD) {
-		pipeline_record(replay->pipeline, data, len);
-		return;
-	}
-	if (kind != TRACE_ENTRY_STATE)
-		return;
-	if (state_apply(&replay->refs, (const char *)data, len, replay->keep_identities,
-			replay->keep_policy, &effect, &err)) {
-		if (!replay->bad_states++)
-			fprintf(stderr, "accessmon: %s: a %s state could not be applied: %s\n",
-				replay->file, effect.kind, err.msg);
-		return;
-	}
-	if (effect.loss)
-		pipeline_events_lost(replay->pipeline, effect.boot_ns, effect.lost, effect.lost_total);
-	if (effect.degraded)
-		pipeline_monitor_degraded(replay->pipeline, effect.boot_ns, &effect.notice);
-	if (effect.recorder_lost)
-		fprintf(stderr, "accessmon: %s: the recording lost %" PRIu64 " entries here (a slow "
-				"or full disk)\n",
-			replay->file, effect.recorder_lost);
-	if (strcmp(effect.kind, "service_tags") == 0)
-		pipeline_set_service_tags(replay->pipeline, replay->service_tags);
-	if (effect.detection_changed) {
-		replay->rules.identities = replay->identities;
-		replay->rules.policy = replay->policy;
-		pipeline_set_rules_context(replay->pipeline, &replay->rules);
-	}
 }
 
 /*
@@ -288,14 +251,15 @@ int replay_main(int argc, char **argv)
 	struct replay replay = {0};
 	struct pipeline_config config = {0};
 	struct pipeline_state state = {0};
+	struct replay_source_config source_config = {0};
 	const char *policy_file = NULL, *identities_dir = NULL;
-	struct trace_read_stats stats;
+	struct source *source = NULL;
+	struct source_stats stats;
 	struct am_error err;
-	uint64_t malformed, bad_states;
 	const char **files;
 	int64_t pod_grace_s;
 	int status = 0, first, i, rc;
-	char *header;
+	char *header = NULL;
 
 	rc = replay_parse(argc, argv, &replay, &policy_file, &identities_dir, &first);
 	if (rc >= 0)
@@ -342,67 +306,57 @@ int replay_main(int argc, char **argv)
 	for (i = first; i < argc; i++)
 		files[i - first] = argv[i];
 	trace_order_files(files, (size_t)(argc - first));
-	for (i = first; i < argc; i++) {
-		const char *file = files[i - first];
-
-		replay.file = file;
-		/* Each file carries its own clock; the pipeline is made with the first. */
-		if (!replay.pipeline) {
-			char *probe_header = NULL;
-
-			if (trace_read_header(file, &probe_header, &err)) {
-				fprintf(stderr, "accessmon: %s\n", err.msg);
-				status = 2;
-				break;
-			}
-			replay.boot_to_wall_ns = header_number(probe_header, NULL, "boot_to_wall_ns");
-			/* Removed cgroups name late events as long as they did live. */
-			pod_grace_s = header_number(probe_header, "options", "pod_grace_s");
-			free(probe_header);
-			if (pod_grace_s > 0 && pod_grace_s <= POD_GRACE_MAX_S)
-				config.cgroup_grace_ns = (uint64_t)pod_grace_s * 1000000000ull;
-			config.events = replay.events;
-			config.format = replay.format;
-			config.boot_to_wall_ns = replay.boot_to_wall_ns;
-			config.rules = &replay.rules;
-			config.filter = replay.has_filter ? &replay.filter : NULL;
-			state.cgroups = replay.cgroups;
-			state.processes = replay.processes;
-			state.pods = replay.pods;
-			state.watches = replay.watches;
-			state.dns = replay.dns;
-			state.service_tags = NULL;
-			replay.pipeline = pipeline_new(&config, &state, stdout);
-			if (!replay.pipeline) {
-				fprintf(stderr, "accessmon: out of memory\n");
-				status = 1;
-				break;
-			}
-		}
-		malformed = pipeline_stats(replay.pipeline)->malformed;
-		bad_states = replay.bad_states;
-		rc = trace_read_file(file, &header, on_entry, &replay, report, &stats, &err);
-		free(header);
-		if (rc) {
-			fprintf(stderr, "accessmon: %s\n", err.msg);
-			status = 2;
-			continue;
-		}
-		malformed = pipeline_stats(replay.pipeline)->malformed - malformed;
-		if (malformed)
-			fprintf(stderr, "accessmon: %s: %" PRIu64 " records were not understood and "
-					"were skipped (damaged, or from another accessmon build)\n",
-				file, malformed);
-		if (stats.corrupt_blocks || stats.truncated || malformed ||
-		    replay.bad_states != bad_states)
-			status = status ? status : 3;
+	/* Each file carries its own clock; the pipeline is made with the first. */
+	if (trace_read_header(files[0], &header, &err)) {
+		fprintf(stderr, "accessmon: %s\n", err.msg);
+		status = 2;
+		goto free_files;
 	}
-	if (replay.pipeline) {
-		pipeline_finish(replay.pipeline);
-		pipeline_flush(replay.pipeline);
+	replay.boot_to_wall_ns = header_number(header, NULL, "boot_to_wall_ns");
+	/* Removed cgroups name late events as long as they did live. */
+	pod_grace_s = header_number(header, "options", "pod_grace_s");
+	free(header);
+	if (pod_grace_s > 0 && pod_grace_s <= POD_GRACE_MAX_S)
+		config.cgroup_grace_ns = (uint64_t)pod_grace_s * 1000000000ull;
+	config.events = replay.events;
+	config.format = replay.format;
+	config.boot_to_wall_ns = replay.boot_to_wall_ns;
+	config.rules = &replay.rules;
+	config.filter = replay.has_filter ? &replay.filter : NULL;
+	state.cgroups = replay.cgroups;
+	state.processes = replay.processes;
+	state.pods = replay.pods;
+	state.watches = replay.watches;
+	state.dns = replay.dns;
+	state.service_tags = NULL;
+	replay.pipeline = pipeline_new(&config, &state, stdout);
+	source_config.files = files;
+	source_config.n_files = (size_t)(argc - first);
+	source_config.pipeline = replay.pipeline;
+	source_config.refs = replay.refs;
+	source_config.keep_identities = replay.keep_identities;
+	source_config.keep_policy = replay.keep_policy;
+	source_config.rules = &replay.rules;
+	source_config.report = report;
+	if (replay.pipeline)
+		source = replay_source_open(&source_config);
+	if (!source) {
+		fprintf(stderr, "accessmon: out of memory\n");
+		status = 1;
+		goto free_pipeline;
 	}
-	free(files);
+	while (source_poll(source, -1) != SOURCE_END)
+		;
+	source_drain(source);
+	source_stats(source, &stats);
+	status = stats.inputs_failed ? 2 : stats.inputs_damaged ? 3 : 0;
+	pipeline_finish(replay.pipeline);
+	pipeline_flush(replay.pipeline);
+	source_close(source);
+free_pipeline:
 	pipeline_free(replay.pipeline);
+free_files:
+	free(files);
 	cgroup_cache_free(replay.cgroups);
 	process_cache_free(replay.processes);
 	pod_inventory_free(replay.pods);

@@ -19,6 +19,7 @@
 #include "attribute/processes.h"
 #include "detect/rules.h"
 #include "name/service_tags.h"
+#include "sinks/sinks.h"
 #include "attribute/watch.h"
 
 /*
@@ -41,7 +42,7 @@ struct pipeline {
 	struct pipeline_state state;
 	struct pipeline_hooks hooks;
 	FILE *out;
-	struct pipeline_output output; /* write NULL: the FILE */
+	struct sinks *sinks; /* NULL: the FILE */
 	struct jsonw line;
 	struct flow_table *flows;
 	struct rules *rules;
@@ -147,8 +148,8 @@ static void write_out(struct pipeline *pipeline, const struct jsonw *line, enum 
 		pipeline->stats.write_errors++;
 		return;
 	}
-	if (pipeline->output.write) {
-		pipeline->output.write(pipeline->output.ctx, line->buf, line->len, &meta);
+	if (pipeline->sinks) {
+		sinks_write(pipeline->sinks, line->buf, line->len, &meta);
 	} else if (fwrite(line->buf, 1, line->len, pipeline->out) != line->len ||
 		   putc('\n', pipeline->out) == EOF) {
 		pipeline->stats.write_errors++;
@@ -776,9 +777,9 @@ void pipeline_sink_lost(struct pipeline *pipeline, uint64_t boot_ns, const char 
 	write_out(pipeline, &pipeline->line, LINE_LOSS, SEVERITY_NONE);
 }
 
-void pipeline_set_output(struct pipeline *pipeline, const struct pipeline_output *output)
+void pipeline_set_sinks(struct pipeline *pipeline, struct sinks *sinks)
 {
-	pipeline->output = *output;
+	pipeline->sinks = sinks;
 }
 
 void pipeline_set_events(struct pipeline *pipeline, bool events)
@@ -811,8 +812,10 @@ void pipeline_set_rules_context(struct pipeline *pipeline, const struct rules_co
 
 int pipeline_flush(struct pipeline *pipeline)
 {
-	if (pipeline->output.flush)
-		return pipeline->output.flush(pipeline->output.ctx);
+	if (pipeline->sinks) {
+		sinks_publish(pipeline->sinks);
+		return 0;
+	}
 	if (fflush(pipeline->out) != 0)
 		return -errno;
 	return 0;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * The collector's pipeline: raw records in (from the live ring buffer or, later, a
- * trace file: it does not know which), decoded, attributed to cgroup, pod and
+ * The collector's pipeline: raw records in (from a source, source/source.h: the
+ * live ring buffer or a trace file; it does not know which), decoded, attributed to cgroup, pod and
  * container, and written out. State records (cgroup creation and removal) update
  * the caches as they pass, so a recording replays exactly as it ran.
  */
@@ -82,23 +82,20 @@ struct pipeline_stats {
 	uint64_t dns_errors;
 };
 
-/*
- * Where lines go instead of the FILE (the monitor's sinks): each line without its
- * newline, with what it is; flush is called once per pass of the event loop.
- */
-struct pipeline_output {
-	void (*write)(void *ctx, const char *line, size_t len, const struct line_meta *meta);
-	int (*flush)(void *ctx);
-	void *ctx;
-};
-
 struct pipeline;
+struct sinks;
 
+/* Lines go to `out` until the pipeline is given sinks (pipeline_set_sinks). */
 struct pipeline *pipeline_new(const struct pipeline_config *config,
 			      const struct pipeline_state *state, FILE *out);
 void pipeline_free(struct pipeline *pipeline);
 void pipeline_set_hooks(struct pipeline *pipeline, const struct pipeline_hooks *hooks);
-void pipeline_set_output(struct pipeline *pipeline, const struct pipeline_output *output);
+/*
+ * Lines go to the sinks instead of the FILE (sinks/sinks.h): each line without
+ * its newline, with what it is, handed to them all at every pipeline_flush().
+ * The sinks stay the caller's; NULL goes back to the FILE.
+ */
+void pipeline_set_sinks(struct pipeline *pipeline, struct sinks *sinks);
 /* Whether event records are written (a reload may turn --events on or off). */
 void pipeline_set_events(struct pipeline *pipeline, bool events);
 
@@ -128,7 +125,10 @@ void pipeline_set_service_tags(struct pipeline *pipeline, const struct service_t
 void pipeline_set_rules_context(struct pipeline *pipeline, const struct rules_context *context);
 /* The end of the input: reports what was still waiting (requests, held connects). */
 void pipeline_finish(struct pipeline *pipeline);
-/* Flushes written records to the output. -errno when the output failed. */
+/*
+ * Flushes written records to the FILE, or hands them to the sinks. -errno when
+ * the FILE failed.
+ */
 int pipeline_flush(struct pipeline *pipeline);
 const struct pipeline_stats *pipeline_stats(const struct pipeline *pipeline);
 
