@@ -5,6 +5,7 @@
 #   tests/run.sh unit     unit tests: plain, under ASan+UBSan, and under valgrind
 #   tests/run.sh bpf      BPF program tests: the verifier per hook set, packet
 #                         programs by BPF_PROG_TEST_RUN (root; nothing attached)
+#   tests/run.sh layout   the folders of user/ as layers: no include runs back up
 #   tests/run.sh e2e      end-to-end tests on the live probes (root)
 #   tests/run.sh fuzz     every libFuzzer target for FUZZ_SECONDS (default 10)
 #   tests/run.sh deploy   the Kubernetes manifests and image (tests/deploy/run.sh)
@@ -142,6 +143,20 @@ run_summarized() {
 	rm -f "$log"
 }
 
+run_layout() {
+	local log
+	log=$(mktemp)
+	echo "layout: the folders of user/ as layers"
+	if tests/layout/check-layers.sh > "$log" 2>&1; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		failed_suites+=("layout")
+	fi
+	sed 's/^/  /' "$log"
+	rm -f "$log"
+}
+
 run_deploy() {
 	run_summarized deploy "deployment: manifests, schema validation, image" bash tests/deploy/run.sh
 }
@@ -177,6 +192,7 @@ run_fuzz() {
 
 case "$what" in
 all)
+	run_layout
 	run_unit
 	run_bpf
 	run_fuzz
@@ -187,11 +203,12 @@ all)
 deploy) run_deploy ;;
 fuzz) run_fuzz ;;
 unit) run_unit ;;
+layout) run_layout ;;
 bpf) run_bpf ;;
 e2e) run_e2e ;;
 vm) run_vm ;;
 *)
-	echo "usage: tests/run.sh [all|unit|bpf|e2e|fuzz|deploy|vm]" >&2
+	echo "usage: tests/run.sh [all|layout|unit|bpf|e2e|fuzz|deploy|vm]" >&2
 	exit 2
 	;;
 esac

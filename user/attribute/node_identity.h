@@ -15,7 +15,7 @@
 
 #include "lib/error.h"
 #include "lib/jsonw.h"
-#include "cmd/options.h"
+#include "event/line.h"
 
 #define NODE_AZURE_JSON "/etc/kubernetes/azure.json"
 #define NODE_MAX_IDENTITIES 64

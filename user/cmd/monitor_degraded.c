@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "cmd/monitor_private.h"
-#include "detect/degraded.h"
+#include "event/degraded.h"
 #include "kernel/capabilities.h"
 #include "kernel/kernel_features.h"
 #include "kernel/probes.h"

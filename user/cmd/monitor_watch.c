@@ -14,7 +14,7 @@
 #include "attribute/secrets.h"
 #include "attribute/watch.h"
 #include "cmd/monitor_private.h"
-#include "detect/degraded.h"
+#include "event/degraded.h"
 #include "kernel/probes.h"
 #include "lib/clock.h"
 #include "lib/hostfs.h"

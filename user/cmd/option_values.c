@@ -97,35 +97,3 @@ bad:
 			  "like 9464 or 0.0.0.0:9464", text);
 	return -EINVAL;
 }
-
-int parse_size(const char *text, uint64_t *out)
-{
-	unsigned long long value;
-	char *end;
-
-	errno = 0;
-	value = strtoull(text, &end, 10);
-	if (errno || end == text || text[0] == '-')
-		return -EINVAL;
-	switch (*end) {
-	case 'K':
-	case 'k':
-		value <<= 10;
-		end++;
-		break;
-	case 'M':
-	case 'm':
-		value <<= 20;
-		end++;
-		break;
-	case 'G':
-	case 'g':
-		value <<= 30;
-		end++;
-		break;
-	}
-	if (*end)
-		return -EINVAL;
-	*out = value;
-	return 0;
-}

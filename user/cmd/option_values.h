@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * The forms option values take, each checked completely, whether they come
- * from the command line or --config. A size (parse_size) is in options.h.
+ * from the command line or --config. A size (parse_size) is in lib/size.h.
  */
 #ifndef ACCESSMON_CMD_OPTION_VALUES_H
 #define ACCESSMON_CMD_OPTION_VALUES_H

@@ -10,13 +10,9 @@
 
 #include "lib/error.h"
 #include "event/line.h"
+#include "kernel/probes.h"
+#include "lib/size.h"
 #include "sinks/sink_spec.h"
-
-enum open_hook {
-	OPEN_HOOK_AUTO = 0,   /* syscall tracepoints if tracefs can be had, else raw */
-	OPEN_HOOK_TRACEPOINT, /* syscalls/sys_exit_open* */
-	OPEN_HOOK_RAW,	      /* tp_btf/sys_exit */
-};
 
 #define OPTIONS_MAX_WATCH 4096
 #define RINGBUF_DEFAULT_BYTES (4u << 20)
@@ -116,8 +112,5 @@ void monitor_usage(FILE *out);
 int inventory_options_parse(int argc, char **argv, struct inventory_options *options,
 			    struct am_error *err);
 void inventory_usage(FILE *out);
-
-/* A size: a number of bytes, or with a K, M or G suffix. */
-int parse_size(const char *text, uint64_t *out);
 
 #endif /* ACCESSMON_OPTIONS_H */

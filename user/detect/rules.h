@@ -13,8 +13,8 @@
 #include <stdint.h>
 
 #include "lib/jsonw.h"
-#include "cmd/options.h"
-#include "output/output.h"
+#include "event/line.h"
+#include "event/view.h"
 #include "detect/policy.h"
 
 struct identity_data;
@@ -45,6 +45,7 @@ struct rules_stats {
 };
 
 struct rules;
+struct output_filter;
 
 struct rules *rules_new(const struct rules_context *context, enum output_format format,
 			const struct rules_sink *sink);

@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "detect/degraded.h"
+#include "event/degraded.h"
 
 static void target_loss(struct jsonw *w, const void *arg)
 {

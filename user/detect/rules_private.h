@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "detect/rules.h"
+#include "output/output.h"
 
 /* Summaries and keys are bounded on purpose: a pod's names cannot make them grow. */
 #if defined(__GNUC__) && !defined(__clang__)

@@ -12,11 +12,17 @@
 #include <stdint.h>
 
 #include "accessmon.h"
-#include "detect/degraded.h"
+#include "event/degraded.h"
 #include "lib/error.h"
-#include "cmd/options.h"
 
 struct kernel_features;
+
+/* How opens are seen (--open-hook). */
+enum open_hook {
+	OPEN_HOOK_AUTO = 0,   /* syscall tracepoints if tracefs can be had, else raw */
+	OPEN_HOOK_TRACEPOINT, /* syscalls/sys_exit_open* */
+	OPEN_HOOK_RAW,	      /* tp_btf/sys_exit */
+};
 
 /* The longest a submitted record waits for the collector (bpf/common.bpf.h, record_submit). */
 #define PROBES_WAKEUP_MS 10

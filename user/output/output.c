@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "output/output_private.h"
-#include "detect/degraded.h"
+#include "event/degraded.h"
 
 static const char *view_kind_name(const struct event_view *view)
 {

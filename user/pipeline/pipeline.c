@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "attribute/cgroups.h"
-#include "detect/degraded.h"
+#include "event/degraded.h"
 #include "event/records.h"
 #include "lib/jsonw.h"
 #include "output/output.h"

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/options.h"
+#include "lib/size.h"
 
 const char *sink_kind_name(enum sink_kind kind)
 {

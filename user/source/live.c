@@ -16,7 +16,7 @@
 #include "attribute/cgroups.h"
 #include "attribute/inventory.h"
 #include "attribute/processes.h"
-#include "detect/degraded.h"
+#include "event/degraded.h"
 #include "kernel/kernel_features.h"
 #include "kernel/repeats.h"
 #include "lib/clock.h"

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "detect/degraded.h"
+#include "event/degraded.h"
 #include "lib/error.h"
 #include "lib/jsonw.h"
 

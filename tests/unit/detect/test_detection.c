@@ -15,7 +15,7 @@
 #include "tree.h"
 
 #include "attribute/cgroups.h"
-#include "detect/degraded.h"
+#include "event/degraded.h"
 #include "name/flows.h"
 #include "detect/identities.h"
 #include "detect/policy.h"

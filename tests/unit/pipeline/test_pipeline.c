@@ -16,7 +16,7 @@
 
 #include "attribute/cgroups.h"
 #include "name/dns_cache.h"
-#include "detect/degraded.h"
+#include "event/degraded.h"
 #include "lib/json_input.h"
 #include "pipeline/pipeline.h"
 #include "attribute/pods.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* A minimal HTTP/1.1 endpoint for metrics and health; see httpd.h. */
-#include "output/httpd.h"
+#include "metrics/httpd.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "detect/degraded.h"
+#include "event/degraded.h"
 
 #define SECOND 1000000000ull
 

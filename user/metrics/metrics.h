@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "accessmon.h"
-#include "detect/degraded.h"
+#include "event/degraded.h"
 #include "lib/jsonw.h"
 #include "detect/rules.h"
 #include "sinks/sinks.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Prometheus text rendering of the monitor's numbers; see metrics.h. */
-#include "output/metrics.h"
+#include "metrics/metrics.h"
 
 #include <inttypes.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* What the monitor cannot see, and when to say it; see degraded.h. */
-#include "detect/degraded.h"
+#include "event/degraded.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -19,8 +19,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "output/httpd.h"
-#include "output/metrics.h"
+#include "metrics/httpd.h"
+#include "metrics/metrics.h"
 #include "detect/policy.h"
 
 static void renders_every_family(void **state)
