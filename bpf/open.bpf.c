@@ -550,7 +550,7 @@ int BPF_PROG(am_io_uring_create, int fd, void *ring)
  *
  * A completion the kernel posts no CQE for (IOSQE_CQE_SKIP_SUCCESS, 5.17) passes
  * no tracepoint, and an open into the fixed-file table installs no descriptor:
- * see the README's known gaps.
+ * see docs/KNOWN-GAPS.md.
  */
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(am_io_uring_complete_old, void *ring, u64 user_data, long result)

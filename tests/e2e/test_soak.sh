@@ -3,7 +3,7 @@
 # hundred destinations, IMDS token requests, DNS queries, secret opens) for
 # SOAK_SECONDS (60 in make test; set it for a longer run) at a few thousand
 # records a second, far below the rate the monitor sustains without loss
-# (README "Performance": none lost at 200,000 a second). Nothing may be lost,
+# (docs/PERFORMANCE.md: none lost at 200,000 a second). Nothing may be lost,
 # the records must add up to what the workloads did, and the monitor's memory
 # and file descriptors must stay flat once it has warmed up.
 source "$(dirname "$0")/lib.sh"

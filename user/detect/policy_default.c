@@ -5,9 +5,9 @@
  * service account and image repository (never by a pod's name), allows only
  * the rules, secret files and identities its public manifest or code shows it
  * needs, and names that source ("source"). Where no public manifest exists the
- * entry says so and follows the component's documented behaviour. The README's
- * "AKS components the default policy allows" explains each; `accessmon policy
- * --show-default` prints them; tests/unit/test_benign.c drives each one's
+ * entry says so and follows the component's documented behaviour. docs/DETECTION.md,
+ * "AKS components the default policy allows", explains each; `accessmon policy
+ * --show-default` prints them; tests/unit/detect/test_benign.c drives each one's
  * pattern, and its look-alikes, through the rules.
  */
 #include "detect/policy.h"

@@ -3,7 +3,7 @@
  * Detection: each event is joined with the identities its pod may use and what
  * those identities may do, and an alert is raised only where access is
  * unexpected. The rules, their severities, Threat Matrix techniques and
- * conditions are in the README ("Rules"). Repeats within a window fold into one
+ * conditions are in docs/DETECTION.md ("Rules"). Repeats within a window fold into one
  * alert with a count. Time is the records' own, so a replay alerts as live did.
  */
 #ifndef ACCESSMON_RULES_H
@@ -79,7 +79,7 @@ void rules_advance(struct rules *rules, uint64_t now_ns);
 void rules_finish(struct rules *rules);
 const struct rules_stats *rules_stats(const struct rules *rules);
 
-/* Rule names, for policies and the README. */
+/* Rule names, for policies and docs/DETECTION.md. */
 const char *rule_name(int rule);
 int rule_count(void);
 

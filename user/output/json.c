@@ -2,7 +2,7 @@
 /*
  * What each kind of record says, as JSON members: where it went (dst), what it
  * asked (http, imds), what it read (dns, file), what it sent or made (packet,
- * socket), how often (repeats). The README's "Event records" documents them.
+ * socket), how often (repeats). docs/RECORDS.md, "Event records", documents them.
  */
 #include "output/output_private.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Serialises records for people and machines: one JSON object per line (the
- * documented schema, README "Event records"), or one escaped text line.
+ * documented schema, docs/RECORDS.md "Event records"), or one escaped text line.
  */
 #ifndef ACCESSMON_OUTPUT_H
 #define ACCESSMON_OUTPUT_H

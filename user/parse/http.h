@@ -9,8 +9,8 @@
  * A pod that has read this file will try to make the monitor see something other
  * than what IMDS sees, so the parser reads at least as liberally as IMDS does and
  * judges ambiguity at its worst: parameter names in any case and encoding, every
- * value of a repeated selector, the path in one canonical form (README, "The
- * canonical form of an IMDS request"), and a path it cannot classify is a token
+ * value of a repeated selector, the path in one canonical form (docs/HOW-IT-WORKS.md,
+ * "What is read of IMDS and WireServer"), and a path it cannot classify is a token
  * request. Framing it cannot follow makes the rest of the connection unreadable,
  * which the rules judge as a token request for a node identity.
  */
@@ -153,8 +153,8 @@ size_t http_chunks_feed(struct http_chunks *chunks, const char *buf, size_t len)
 int http_parse_status(const char *buf, size_t len);
 
 /*
- * The canonical form of a request target's path (README, "The canonical form of
- * an IMDS request"): decoded, backslashes and encoded slashes as slashes, empty
+ * The canonical form of a request target's path (docs/HOW-IT-WORKS.md, "What is read
+ * of IMDS and WireServer"): decoded, backslashes and encoded slashes as slashes, empty
  * and dot segments and ;parameters gone, no trailing slash, lower case. Sets the
  * HTTP_PATH_* oddities it met.
  */

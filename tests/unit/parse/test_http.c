@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * Unit tests: HTTP requests to IMDS (http.c). The canonical form of a path, row
- * by row as the README's table gives it; parameters read as liberally as IMDS
+ * by row as docs/HOW-IT-WORKS.md's table gives it; parameters read as liberally as IMDS
  * reads them, ambiguity kept; framing of what follows a head; hostile heads.
  */
 #include <setjmp.h>
@@ -64,7 +64,7 @@ static void curl_token_request(void **state)
 	assert_true(imds_is_token_request(req));
 }
 
-/* The README's table, "The canonical form of an IMDS request": one row each. */
+/* docs/HOW-IT-WORKS.md's table of canonical forms ("What is read of IMDS"): one row each. */
 static void canonical_form_table(void **state)
 {
 	static const struct {
