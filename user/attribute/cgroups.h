@@ -14,6 +14,7 @@
 
 #include "attribute/cgroup_path.h"
 #include "lib/error.h"
+#include "lib/hashtab.h"
 
 struct pod_info;
 struct container_info;
@@ -32,7 +33,7 @@ struct cgroup_entry {
 	bool miss_reported; /* the pod source was asked about this cgroup */
 	/* Changes when the entry is added or replaced; never the same for two entries. */
 	uint64_t version;
-	struct cgroup_entry *next;
+	struct hashtab_node node; /* by id */
 };
 
 struct cgroup_cache;

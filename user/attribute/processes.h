@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "accessmon.h"
+#include "lib/hashtab.h"
 
 struct process_info {
 	uint32_t pid;
@@ -36,7 +37,7 @@ struct process_info {
 	 * record's JSON) is current while the version is.
 	 */
 	uint64_t version;
-	struct process_info *next;
+	struct hashtab_node node; /* by pid */
 };
 
 struct process_cache;
