@@ -23,6 +23,8 @@
 
 #include "accessmon.h"
 #include "event/naming.h"
+#include "lib/hashtab.h"
+#include "lib/list.h"
 #include "name/destinations.h"
 #include "parse/http.h"
 
@@ -78,8 +80,8 @@ struct flow {
 	struct flow_pending *pending; /* grown as requests wait, up to FLOW_PENDING_MAX */
 	size_t n_pending;
 	size_t pending_capacity;
-	struct flow *hash_next;
-	struct flow *older, *newer;
+	struct hashtab_node node; /* by cookie */
+	struct list_head lru;	  /* least recently used first */
 };
 
 /* One request, one that could not be read, or a connection that asked nothing. */
