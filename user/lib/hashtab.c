@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* The intrusive chained hash table and its hash functions; see hashtab.h. */
+/* The intrusive chained hash table; see hashtab.h. */
 #include "lib/hashtab.h"
 
 #include <errno.h>
@@ -46,20 +46,4 @@ struct hashtab_node *hashtab_next(const struct hashtab *table, const struct hash
 	if (node->next)
 		return node->next;
 	return first_from(table, (node->hash & table->mask) + 1);
-}
-
-uint64_t hash_bytes(uint64_t h, const void *data, size_t len)
-{
-	const unsigned char *bytes = data;
-	uint64_t word;
-	size_t i;
-
-	for (i = 0; i + 8 <= len; i += 8) {
-		memcpy(&word, bytes + i, 8);
-		h = hash_mix(h, word);
-	}
-	word = 0;
-	if (len > i)
-		memcpy(&word, bytes + i, len - i);
-	return hash_mix(h, word ^ len);
 }

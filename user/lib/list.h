@@ -53,23 +53,29 @@ static inline void list_add_tail(struct list_head *node, struct list_head *head)
 	list_insert_between(node, head->prev, head);
 }
 
-/* Takes node out of its list; it is left an empty list of its own, safe to del again. */
-static inline void list_del(struct list_head *node)
+static inline void list_unlink(struct list_head *node)
 {
 	node->next->prev = node->prev;
 	node->prev->next = node->next;
+}
+
+/* Takes node out of its list; it is left an empty list of its own, safe to del again. */
+static inline void list_del(struct list_head *node)
+{
+	list_unlink(node);
 	list_init(node);
 }
 
+/* To the front; list_move_tail to the back (a cache's use of an entry). */
 static inline void list_move(struct list_head *node, struct list_head *head)
 {
-	list_del(node);
+	list_unlink(node);
 	list_add(node, head);
 }
 
 static inline void list_move_tail(struct list_head *node, struct list_head *head)
 {
-	list_del(node);
+	list_unlink(node);
 	list_add_tail(node, head);
 }
 
