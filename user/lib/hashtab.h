@@ -106,7 +106,7 @@ struct hashtab_node *hashtab_next(const struct hashtab *table, const struct hash
 
 /* Every node; the body may remove node (the next is found before it runs), no other. */
 #define hashtab_for_each_safe(node, next_node, table)                                              \
-	for (node = hashtab_first(table); node && ((next_node = hashtab_next(table, node)), 1);   \
+	for (node = hashtab_first(table); node && ((next_node = hashtab_next(table, node)), 1);    \
 	     node = next_node)
 
 /* --- hash functions ---------------------------------------------------------------- */

@@ -105,7 +105,7 @@ static inline struct list_head *list_last(const struct list_head *head)
 #define list_for_each(node, head) for (node = (head)->next; node != (head); node = node->next)
 
 #define list_for_each_safe(node, next_node, head)                                                  \
-	for (node = (head)->next, next_node = node->next; node != (head);                         \
+	for (node = (head)->next, next_node = node->next; node != (head);                          \
 	     node = next_node, next_node = node->next)
 
 #endif /* ACCESSMON_LIB_LIST_H */
