@@ -13,9 +13,7 @@
 #define SCAN_MAX_DEPTH 32
 
 struct cgroup_cache {
-	struct cgroup_entry **buckets;
-	size_t n_buckets;
-	size_t count;
+	struct hashtab table;
 	size_t capacity;
 	uint64_t refused;
 };
@@ -28,28 +26,21 @@ static uint64_t next_version(void)
 	return __atomic_add_fetch(&last, 1, __ATOMIC_RELAXED);
 }
 
-static size_t bucket_of(const struct cgroup_cache *cache, uint64_t id)
-{
-	/* Fibonacci hashing spreads sequential inode numbers. */
-	return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 32) & (cache->n_buckets - 1);
-}
+/* Buckets for a million cgroups at most: past that, chains grow instead. */
+#define CGROUP_BUCKETS_MAX (1u << 20)
 
 struct cgroup_cache *cgroup_cache_new(size_t capacity)
 {
 	struct cgroup_cache *cache = calloc(1, sizeof(*cache));
-	size_t n = 64;
 
 	if (!cache)
 		return NULL;
-	while (n < capacity && n < (1u << 20))
-		n *= 2;
-	cache->buckets = calloc(n, sizeof(*cache->buckets));
-	if (!cache->buckets) {
+	if (hashtab_init(&cache->table,
+			 capacity < CGROUP_BUCKETS_MAX ? capacity : CGROUP_BUCKETS_MAX)) {
 		free(cache);
 		errno = ENOMEM;
 		return NULL;
 	}
-	cache->n_buckets = n;
 	cache->capacity = capacity;
 	return cache;
 }
@@ -62,44 +53,39 @@ static void entry_free(struct cgroup_entry *entry)
 
 void cgroup_cache_free(struct cgroup_cache *cache)
 {
-	size_t i;
+	struct hashtab_node *node, *next;
 
 	if (!cache)
 		return;
-	for (i = 0; i < cache->n_buckets; i++) {
-		struct cgroup_entry *entry = cache->buckets[i], *next;
-
-		for (; entry; entry = next) {
-			next = entry->next;
-			entry_free(entry);
-		}
-	}
-	free(cache->buckets);
+	hashtab_for_each_safe(node, next, &cache->table)
+		entry_free(hashtab_entry(node, struct cgroup_entry, node));
+	hashtab_release(&cache->table);
 	free(cache);
+}
+
+static bool id_matches(const struct hashtab_node *node, const void *key)
+{
+	return hashtab_entry(node, struct cgroup_entry, node)->id == *(const uint64_t *)key;
 }
 
 struct cgroup_entry *cgroup_cache_lookup(struct cgroup_cache *cache, uint64_t id)
 {
-	struct cgroup_entry *entry = cache->buckets[bucket_of(cache, id)];
+	struct hashtab_node *node = hashtab_find(&cache->table, hash_u64(id), id_matches, &id);
 
-	for (; entry; entry = entry->next)
-		if (entry->id == id)
-			return entry;
-	return NULL;
+	return node ? hashtab_entry(node, struct cgroup_entry, node) : NULL;
 }
 
 int cgroup_cache_add(struct cgroup_cache *cache, uint64_t id, const char *path)
 {
 	struct cgroup_entry *entry = cgroup_cache_lookup(cache, id);
 	char *copy = strdup(path);
-	size_t bucket;
 
 	if (!copy)
 		return -ENOMEM;
 	if (entry) {
 		free(entry->path);
 	} else {
-		if (cache->count >= cache->capacity) {
+		if (hashtab_count(&cache->table) >= cache->capacity) {
 			cache->refused++;
 			free(copy);
 			return -ENOSPC;
@@ -109,11 +95,8 @@ int cgroup_cache_add(struct cgroup_cache *cache, uint64_t id, const char *path)
 			free(copy);
 			return -ENOMEM;
 		}
-		bucket = bucket_of(cache, id);
 		entry->id = id;
-		entry->next = cache->buckets[bucket];
-		cache->buckets[bucket] = entry;
-		cache->count++;
+		hashtab_add(&cache->table, &entry->node, hash_u64(id));
 	}
 	entry->path = copy;
 	entry->removed_at_ns = 0;
@@ -142,23 +125,17 @@ void cgroup_cache_mark_removed(struct cgroup_cache *cache, uint64_t id, uint64_t
 
 size_t cgroup_cache_expire(struct cgroup_cache *cache, uint64_t now_ns, uint64_t grace_ns)
 {
-	size_t i, dropped = 0;
+	struct hashtab_node *node, *next;
+	size_t dropped = 0;
 
-	for (i = 0; i < cache->n_buckets; i++) {
-		struct cgroup_entry **link = &cache->buckets[i];
+	hashtab_for_each_safe(node, next, &cache->table) {
+		struct cgroup_entry *entry = hashtab_entry(node, struct cgroup_entry, node);
 
-		while (*link) {
-			struct cgroup_entry *entry = *link;
-
-			if (entry->removed_at_ns && now_ns > entry->removed_at_ns &&
-			    now_ns - entry->removed_at_ns > grace_ns) {
-				*link = entry->next;
-				entry_free(entry);
-				cache->count--;
-				dropped++;
-			} else {
-				link = &entry->next;
-			}
+		if (entry->removed_at_ns && now_ns > entry->removed_at_ns &&
+		    now_ns - entry->removed_at_ns > grace_ns) {
+			hashtab_del(&cache->table, node);
+			entry_free(entry);
+			dropped++;
 		}
 	}
 	return dropped;
@@ -167,19 +144,15 @@ size_t cgroup_cache_expire(struct cgroup_cache *cache, uint64_t now_ns, uint64_t
 void cgroup_cache_foreach(struct cgroup_cache *cache,
 			  void (*fn)(void *ctx, const struct cgroup_entry *entry), void *ctx)
 {
-	size_t i;
+	struct hashtab_node *node;
 
-	for (i = 0; i < cache->n_buckets; i++) {
-		struct cgroup_entry *entry;
-
-		for (entry = cache->buckets[i]; entry; entry = entry->next)
-			fn(ctx, entry);
-	}
+	hashtab_for_each(node, &cache->table)
+		fn(ctx, hashtab_entry(node, struct cgroup_entry, node));
 }
 
 size_t cgroup_cache_count(const struct cgroup_cache *cache)
 {
-	return cache->count;
+	return hashtab_count(&cache->table);
 }
 
 uint64_t cgroup_cache_refused(const struct cgroup_cache *cache)

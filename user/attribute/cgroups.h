@@ -14,12 +14,14 @@
 
 #include "attribute/cgroup_path.h"
 #include "lib/error.h"
+#include "lib/hashtab.h"
 
 struct pod_info;
 struct container_info;
 
 struct cgroup_entry {
 	uint64_t id;
+	struct hashtab_node node; /* by id: beside it, a lookup reads one cache line */
 	char *path; /* relative to the cgroup v2 root, starts with '/' */
 	struct cgroup_pod_ref ref;
 	char host_unit[128];  /* systemd unit of a host cgroup, "" if none */
@@ -32,7 +34,6 @@ struct cgroup_entry {
 	bool miss_reported; /* the pod source was asked about this cgroup */
 	/* Changes when the entry is added or replaced; never the same for two entries. */
 	uint64_t version;
-	struct cgroup_entry *next;
 };
 
 struct cgroup_cache;

@@ -13,9 +13,7 @@
 #include <unistd.h>
 
 struct process_cache {
-	struct process_info **buckets;
-	size_t n_buckets;
-	size_t count;
+	struct hashtab table;
 	size_t capacity;
 	uint64_t evicted;
 };
@@ -36,27 +34,21 @@ static bool same_start(uint64_t a, uint64_t b)
 	return (a > b ? a - b : b - a) <= SAME_START_TOLERANCE_NS;
 }
 
-static size_t bucket_of(const struct process_cache *cache, uint32_t pid)
-{
-	return (size_t)((pid * 2654435761u) >> 8) & (cache->n_buckets - 1);
-}
+/* Buckets for four million processes at most: past that, chains grow instead. */
+#define PROCESS_BUCKETS_MAX (1u << 22)
 
 struct process_cache *process_cache_new(size_t capacity)
 {
 	struct process_cache *cache = calloc(1, sizeof(*cache));
-	size_t n = 64;
 
 	if (!cache)
 		return NULL;
-	while (n < capacity && n < (1u << 22))
-		n *= 2;
-	cache->buckets = calloc(n, sizeof(*cache->buckets));
-	if (!cache->buckets) {
+	if (hashtab_init(&cache->table,
+			 capacity < PROCESS_BUCKETS_MAX ? capacity : PROCESS_BUCKETS_MAX)) {
 		free(cache);
 		errno = ENOMEM;
 		return NULL;
 	}
-	cache->n_buckets = n;
 	cache->capacity = capacity ? capacity : 1;
 	return cache;
 }
@@ -68,68 +60,56 @@ static void info_release(struct process_info *info)
 	free(info->previous_exe);
 }
 
+static void info_free(struct process_cache *cache, struct process_info *info)
+{
+	hashtab_del(&cache->table, &info->node);
+	info_release(info);
+	free(info);
+}
+
 void process_cache_free(struct process_cache *cache)
 {
-	size_t i;
+	struct hashtab_node *node, *next;
 
 	if (!cache)
 		return;
-	for (i = 0; i < cache->n_buckets; i++) {
-		struct process_info *info = cache->buckets[i], *next;
-
-		for (; info; info = next) {
-			next = info->next;
-			info_release(info);
-			free(info);
-		}
-	}
-	free(cache->buckets);
+	hashtab_for_each_safe(node, next, &cache->table)
+		info_free(cache, hashtab_entry(node, struct process_info, node));
+	hashtab_release(&cache->table);
 	free(cache);
+}
+
+static bool pid_matches(const struct hashtab_node *node, const void *key)
+{
+	return hashtab_entry(node, struct process_info, node)->pid == *(const uint32_t *)key;
 }
 
 struct process_info *process_cache_lookup(struct process_cache *cache, uint32_t pid)
 {
-	struct process_info *info = cache->buckets[bucket_of(cache, pid)];
+	struct hashtab_node *node = hashtab_find(&cache->table, hash_u32(pid), pid_matches, &pid);
 
-	for (; info; info = info->next)
-		if (info->pid == pid)
-			return info;
-	return NULL;
-}
-
-static void unlink_entry(struct process_cache *cache, struct process_info *victim)
-{
-	struct process_info **link = &cache->buckets[bucket_of(cache, victim->pid)];
-
-	while (*link && *link != victim)
-		link = &(*link)->next;
-	if (*link) {
-		*link = victim->next;
-		info_release(victim);
-		free(victim);
-		cache->count--;
-	}
+	return node ? hashtab_entry(node, struct process_info, node) : NULL;
 }
 
 /* Makes room for one entry: exited processes go first, then the oldest one. */
 static void make_room(struct process_cache *cache)
 {
 	struct process_info *oldest = NULL;
-	size_t i;
+	struct hashtab_node *node;
 
-	if (cache->count < cache->capacity)
+	if (hashtab_count(&cache->table) < cache->capacity)
 		return;
 	if (process_cache_expire(cache, UINT64_MAX, 0) > 0)
 		return;
-	for (i = 0; i < cache->n_buckets; i++) {
-		struct process_info *info;
+	/* Of equal start times the first in the table's order: the same records evict the same. */
+	hashtab_for_each(node, &cache->table) {
+		struct process_info *info = hashtab_entry(node, struct process_info, node);
 
-		for (info = cache->buckets[i]; info; info = info->next)
-			if (!oldest || info->start_ns < oldest->start_ns)
-				oldest = info;
+		if (!oldest || info->start_ns < oldest->start_ns)
+			oldest = info;
 	}
 	if (oldest) {
-		unlink_entry(cache, oldest);
+		info_free(cache, oldest);
 		cache->evicted++;
 	}
 }
@@ -138,7 +118,6 @@ static void make_room(struct process_cache *cache)
 static struct process_info *entry_for(struct process_cache *cache, uint32_t pid)
 {
 	struct process_info *info = process_cache_lookup(cache, pid);
-	size_t bucket;
 
 	if (info)
 		return info;
@@ -147,10 +126,7 @@ static struct process_info *entry_for(struct process_cache *cache, uint32_t pid)
 	if (!info)
 		return NULL;
 	info->pid = pid;
-	bucket = bucket_of(cache, pid);
-	info->next = cache->buckets[bucket];
-	cache->buckets[bucket] = info;
-	cache->count++;
+	hashtab_add(&cache->table, &info->node, hash_u32(pid));
 	return info;
 }
 
@@ -273,24 +249,16 @@ struct process_info *process_cache_put(struct process_cache *cache, const struct
 
 size_t process_cache_expire(struct process_cache *cache, uint64_t now_ns, uint64_t grace_ns)
 {
-	size_t i, dropped = 0;
+	struct hashtab_node *node, *next;
+	size_t dropped = 0;
 
-	for (i = 0; i < cache->n_buckets; i++) {
-		struct process_info **link = &cache->buckets[i];
+	hashtab_for_each_safe(node, next, &cache->table) {
+		struct process_info *info = hashtab_entry(node, struct process_info, node);
 
-		while (*link) {
-			struct process_info *info = *link;
-
-			if (info->exited_at_ns && now_ns >= info->exited_at_ns &&
-			    now_ns - info->exited_at_ns >= grace_ns) {
-				*link = info->next;
-				info_release(info);
-				free(info);
-				cache->count--;
-				dropped++;
-			} else {
-				link = &info->next;
-			}
+		if (info->exited_at_ns && now_ns >= info->exited_at_ns &&
+		    now_ns - info->exited_at_ns >= grace_ns) {
+			info_free(cache, info);
+			dropped++;
 		}
 	}
 	return dropped;
@@ -299,19 +267,15 @@ size_t process_cache_expire(struct process_cache *cache, uint64_t now_ns, uint64
 void process_cache_foreach(struct process_cache *cache,
 			   void (*fn)(void *ctx, const struct process_info *info), void *ctx)
 {
-	size_t i;
+	struct hashtab_node *node;
 
-	for (i = 0; i < cache->n_buckets; i++) {
-		struct process_info *info;
-
-		for (info = cache->buckets[i]; info; info = info->next)
-			fn(ctx, info);
-	}
+	hashtab_for_each(node, &cache->table)
+		fn(ctx, hashtab_entry(node, struct process_info, node));
 }
 
 size_t process_cache_count(const struct process_cache *cache)
 {
-	return cache->count;
+	return hashtab_count(&cache->table);
 }
 
 uint64_t process_cache_evicted(const struct process_cache *cache)

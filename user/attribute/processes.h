@@ -13,9 +13,11 @@
 #include <stdint.h>
 
 #include "accessmon.h"
+#include "lib/hashtab.h"
 
 struct process_info {
 	uint32_t pid;
+	struct hashtab_node node; /* by pid: beside it, a lookup reads one cache line */
 	uint32_t ppid;
 	uint32_t uid;
 	uint64_t start_ns; /* CLOCK_BOOTTIME */
@@ -36,7 +38,6 @@ struct process_info {
 	 * record's JSON) is current while the version is.
 	 */
 	uint64_t version;
-	struct process_info *next;
 };
 
 struct process_cache;

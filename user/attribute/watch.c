@@ -20,43 +20,29 @@ struct watch_list {
 	size_t capacity;
 	uint32_t *free_ids;
 	size_t n_free;
-	uint32_t *buckets; /* path hash -> id + 1, open addressing */
-	size_t n_buckets;
+	struct hashtab by_path; /* one entry for each path */
 	size_t count;
 	size_t dirs_installed;
 	size_t paths_installed;
 	unsigned long generation;
 };
 
-static uint64_t hash_path(const char *path)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *path; path++)
-		h = (h ^ (unsigned char)*path) * 1099511628211ull;
-	return h;
-}
-
 struct watch_list *watch_list_new(const char *host_root, size_t capacity)
 {
 	struct watch_list *list = calloc(1, sizeof(*list));
-	size_t n = 64;
 
 	if (!list)
 		return NULL;
-	while (n < capacity * 2)
-		n *= 2;
 	list->host_root = strdup(host_root ? host_root : "/");
 	list->entries = calloc(capacity ? capacity : 1, sizeof(*list->entries));
 	list->free_ids = calloc(capacity ? capacity : 1, sizeof(*list->free_ids));
-	list->buckets = calloc(n, sizeof(*list->buckets));
-	if (!list->host_root || !list->entries || !list->free_ids || !list->buckets) {
+	if (!list->host_root || !list->entries || !list->free_ids ||
+	    hashtab_init(&list->by_path, capacity)) {
 		watch_list_free(list);
 		errno = ENOMEM;
 		return NULL;
 	}
 	list->host_root_is_slash = strspn(list->host_root, "/") == strlen(list->host_root);
-	list->n_buckets = n;
 	list->capacity = capacity;
 	return list;
 }
@@ -71,46 +57,42 @@ void watch_list_free(struct watch_list *list)
 		free(list->entries[i].path);
 	free(list->entries);
 	free(list->free_ids);
-	free(list->buckets);
+	hashtab_release(&list->by_path);
 	free(list->host_root);
 	free(list);
 }
 
-/* The bucket holding path, or the empty one where it would go. */
-static size_t bucket_find(const struct watch_list *list, const char *path)
+static bool path_matches(const struct hashtab_node *node, const void *path)
 {
-	size_t mask = list->n_buckets - 1, i = hash_path(path) & mask;
+	const struct watch_entry *entry = hashtab_entry(node, struct watch_entry, node);
 
-	while (list->buckets[i]) {
-		const struct watch_entry *entry = &list->entries[list->buckets[i] - 1];
-
-		if (entry->path && strcmp(entry->path, path) == 0)
-			return i;
-		i = (i + 1) & mask;
-	}
-	return i;
+	return entry->path && strcmp(entry->path, path) == 0;
 }
 
-/* Removes a bucket and moves later ones of the same run back (linear probing). */
-static void bucket_remove(struct watch_list *list, size_t i)
+/* The entry indexed under path, or NULL. */
+static struct watch_entry *find_path(const struct watch_list *list, const char *path)
 {
-	size_t mask = list->n_buckets - 1, j = i;
+	struct hashtab_node *node =
+		hashtab_find(&list->by_path, hash_string(HASH_SEED, path), path_matches, path);
 
-	list->buckets[i] = 0;
-	for (;;) {
-		size_t home;
+	return node ? hashtab_entry(node, struct watch_entry, node) : NULL;
+}
 
-		j = (j + 1) & mask;
-		if (!list->buckets[j])
-			return;
-		home = hash_path(list->entries[list->buckets[j] - 1].path) & mask;
-		/* Move j back into the hole at i when its home is not in (i, j]. */
-		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-			list->buckets[i] = list->buckets[j];
-			list->buckets[j] = 0;
-			i = j;
-		}
-	}
+static void index_path(struct watch_list *list, struct watch_entry *entry)
+{
+	hashtab_add(&list->by_path, &entry->node, hash_string(HASH_SEED, entry->path));
+}
+
+/*
+ * Takes path out of the index: the entry indexed under it, which is this
+ * entry whenever this entry is indexed at all, so it may be cleared after.
+ */
+static void unindex_path(struct watch_list *list, const char *path)
+{
+	struct watch_entry *indexed = find_path(list, path);
+
+	if (indexed)
+		hashtab_del(&list->by_path, &indexed->node);
 }
 
 void watch_list_begin(struct watch_list *list)
@@ -160,7 +142,6 @@ static void stat_identity(struct watch_list *list, struct watch_entry *entry)
 int watch_list_want(struct watch_list *list, const struct watch_spec *spec, struct am_error *err)
 {
 	struct watch_entry *entry;
-	size_t bucket;
 	uint32_t id;
 
 	if (!spec->path || spec->path[0] != '/') {
@@ -171,10 +152,8 @@ int watch_list_want(struct watch_list *list, const struct watch_spec *spec, stru
 		am_error_set(err, "watch %s: longer than %d bytes", spec->path, AM_WATCH_PATH_LEN - 1);
 		return -ENAMETOOLONG;
 	}
-	bucket = bucket_find(list, spec->path);
-	if (list->buckets[bucket]) {
-		entry = &list->entries[list->buckets[bucket] - 1];
-	} else {
+	entry = find_path(list, spec->path);
+	if (!entry) {
 		if (list->n_free) {
 			id = list->free_ids[--list->n_free];
 		} else if (list->n_slots < list->capacity) {
@@ -193,7 +172,7 @@ int watch_list_want(struct watch_list *list, const struct watch_spec *spec, stru
 			am_error_set(err, "out of memory");
 			return -ENOMEM;
 		}
-		list->buckets[bucket] = id + 1;
+		index_path(list, entry);
 	}
 	/* Counted when it joins the set: new, or back within its grace period. */
 	if (entry->removed_at_ns || !entry->kind) {
@@ -285,7 +264,7 @@ size_t watch_list_end(struct watch_list *list, const struct watch_sink *sink, ui
 			} else if (entry->removed_at_ns &&
 				   now_ns - entry->removed_at_ns > grace_ns && !entry->installed &&
 				   !entry->path_installed) {
-				bucket_remove(list, bucket_find(list, entry->path));
+				unindex_path(list, entry->path);
 				free(entry->path);
 				memset(entry, 0, sizeof(*entry));
 				list->free_ids[list->n_free++] = (uint32_t)i;
@@ -351,7 +330,6 @@ int watch_list_restore(struct watch_list *list, uint32_t id, const struct watch_
 		       uint64_t removed_at_ns)
 {
 	struct watch_entry *entry;
-	size_t bucket;
 
 	if (id >= list->capacity || !spec->path)
 		return -EINVAL;
@@ -361,7 +339,7 @@ int watch_list_restore(struct watch_list *list, uint32_t id, const struct watch_
 	}
 	entry = &list->entries[id];
 	if (entry->path) {
-		bucket_remove(list, bucket_find(list, entry->path));
+		unindex_path(list, entry->path);
 		if (!entry->removed_at_ns)
 			list->count--;
 		free(entry->path);
@@ -379,9 +357,9 @@ int watch_list_restore(struct watch_list *list, uint32_t id, const struct watch_
 	entry->wanted = !removed_at_ns;
 	snprintf(entry->owner_uid, sizeof(entry->owner_uid), "%s",
 		 spec->owner_uid ? spec->owner_uid : "");
-	bucket = bucket_find(list, entry->path);
-	if (!list->buckets[bucket])
-		list->buckets[bucket] = id + 1;
+	/* A path restored twice stays indexed under its first id. */
+	if (!find_path(list, entry->path))
+		index_path(list, entry);
 	if (!removed_at_ns)
 		list->count++;
 	return 0;

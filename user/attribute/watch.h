@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "lib/error.h"
+#include "lib/hashtab.h"
 
 enum watch_kind {
 	WATCH_NODE_CLOUD_CONFIG = 1,
@@ -71,6 +72,7 @@ struct watch_entry {
 	bool path_installed;
 	bool wanted;
 	uint64_t removed_at_ns; /* 0 while in the set */
+	struct hashtab_node node; /* the list's index by path */
 };
 
 /* How watch_list_end tells the kernel; each returns 0 or a negative errno. */

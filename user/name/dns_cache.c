@@ -5,139 +5,103 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/hashtab.h"
+#include "lib/list.h"
+
+/* The node and the key first: a lookup reads one cache line, two for a long owner. */
 struct entry {
-	char owner[DNS_CACHE_OWNER_MAX];
+	struct hashtab_node node;
 	uint8_t family;
 	uint8_t addr[16];
+	char owner[DNS_CACHE_OWNER_MAX];
 	char *name;
 	uint64_t expires_ns;
-	struct entry *hash_next;
-	struct entry *older, *newer; /* LRU list */
+	struct list_head lru; /* oldest first */
 };
 
 struct dns_cache {
-	struct entry **buckets;
-	size_t n_buckets;
-	size_t count;
+	struct hashtab table;
 	size_t capacity;
-	struct entry *oldest, *newest;
+	struct list_head lru;
 };
 
 /* CNAME links followed back towards the question at most. */
 #define CNAME_CHAIN_MAX 16
 
-static uint64_t mix(uint64_t h, uint64_t word)
+struct key {
+	const char *owner;
+	uint8_t family;
+	const uint8_t *addr;
+};
+
+static uint64_t hash_key(const struct key *key)
 {
-	h = (h ^ word) * 0x9e3779b97f4a7c15ull;
-	return h ^ (h >> 29);
+	uint64_t h = HASH_SEED ^ key->family, word;
+
+	memcpy(&word, key->addr, 8);
+	h = hash_mix(h, word);
+	memcpy(&word, key->addr + 8, 8);
+	h = hash_mix(h, word);
+	return hash_string(h, key->owner);
 }
 
-/* A word at a time: the lookup runs for every connect, and bytewise was half its cost. */
-static uint64_t hash_key(const char *owner, uint8_t family, const uint8_t addr[16])
+static bool key_matches(const struct hashtab_node *node, const void *key_ptr)
 {
-	size_t len = strlen(owner), i;
-	uint64_t h = 1469598103934665603ull ^ family, word;
+	const struct entry *entry = hashtab_entry(node, struct entry, node);
+	const struct key *key = key_ptr;
 
-	memcpy(&word, addr, 8);
-	h = mix(h, word);
-	memcpy(&word, addr + 8, 8);
-	h = mix(h, word);
-	for (i = 0; i + 8 <= len; i += 8) {
-		memcpy(&word, owner + i, 8);
-		h = mix(h, word);
-	}
-	word = 0;
-	memcpy(&word, owner + i, len - i);
-	return mix(h, word ^ len);
+	return entry->family == key->family && memcmp(entry->addr, key->addr, 16) == 0 &&
+	       strcmp(entry->owner, key->owner) == 0;
 }
 
 struct dns_cache *dns_cache_new(size_t capacity)
 {
 	struct dns_cache *cache = calloc(1, sizeof(*cache));
-	size_t n = 64;
 
 	if (!cache)
 		return NULL;
-	while (n < capacity)
-		n *= 2;
-	cache->buckets = calloc(n, sizeof(*cache->buckets));
-	if (!cache->buckets) {
+	if (hashtab_init(&cache->table, capacity)) {
 		free(cache);
 		return NULL;
 	}
-	cache->n_buckets = n;
 	cache->capacity = capacity ? capacity : 1;
+	list_init(&cache->lru);
 	return cache;
-}
-
-void dns_cache_free(struct dns_cache *cache)
-{
-	struct entry *entry, *next;
-
-	if (!cache)
-		return;
-	for (entry = cache->oldest; entry; entry = next) {
-		next = entry->newer;
-		free(entry->name);
-		free(entry);
-	}
-	free(cache->buckets);
-	free(cache);
-}
-
-static struct entry **find(struct dns_cache *cache, const char *owner, uint8_t family,
-			   const uint8_t addr[16])
-{
-	struct entry **link =
-		&cache->buckets[hash_key(owner, family, addr) & (cache->n_buckets - 1)];
-
-	for (; *link; link = &(*link)->hash_next)
-		if ((*link)->family == family && memcmp((*link)->addr, addr, 16) == 0 &&
-		    strcmp((*link)->owner, owner) == 0)
-			return link;
-	return link;
-}
-
-static void lru_unlink(struct dns_cache *cache, struct entry *entry)
-{
-	if (entry->older)
-		entry->older->newer = entry->newer;
-	else
-		cache->oldest = entry->newer;
-	if (entry->newer)
-		entry->newer->older = entry->older;
-	else
-		cache->newest = entry->older;
-	entry->older = entry->newer = NULL;
-}
-
-static void lru_push(struct dns_cache *cache, struct entry *entry)
-{
-	entry->older = cache->newest;
-	entry->newer = NULL;
-	if (cache->newest)
-		cache->newest->newer = entry;
-	else
-		cache->oldest = entry;
-	cache->newest = entry;
 }
 
 static void remove_entry(struct dns_cache *cache, struct entry *entry)
 {
-	struct entry **link = find(cache, entry->owner, entry->family, entry->addr);
-
-	if (*link == entry)
-		*link = entry->hash_next;
-	lru_unlink(cache, entry);
+	hashtab_del(&cache->table, &entry->node);
+	list_del(&entry->lru);
 	free(entry->name);
 	free(entry);
-	cache->count--;
+}
+
+void dns_cache_free(struct dns_cache *cache)
+{
+	struct list_head *node, *next;
+
+	if (!cache)
+		return;
+	list_for_each_safe(node, next, &cache->lru)
+		remove_entry(cache, list_entry(node, struct entry, lru));
+	hashtab_release(&cache->table);
+	free(cache);
+}
+
+static struct entry *find(struct dns_cache *cache, const struct key *key, uint64_t hash)
+{
+	struct hashtab_node *node = hashtab_find(&cache->table, hash, key_matches, key);
+
+	return node ? hashtab_entry(node, struct entry, node) : NULL;
 }
 
 void dns_cache_add(struct dns_cache *cache, const char *owner, uint8_t family,
 		   const uint8_t addr[16], const char *name, uint64_t expires_ns)
 {
-	struct entry **link = find(cache, owner, family, addr), *entry = *link;
+	struct key key = {owner, family, addr};
+	uint64_t hash = hash_key(&key);
+	struct entry *entry = find(cache, &key, hash);
 	char *copy = strdup(name);
 
 	if (!copy)
@@ -146,14 +110,11 @@ void dns_cache_add(struct dns_cache *cache, const char *owner, uint8_t family,
 		free(entry->name);
 		entry->name = copy;
 		entry->expires_ns = expires_ns;
-		lru_unlink(cache, entry);
-		lru_push(cache, entry);
+		list_move_tail(&entry->lru, &cache->lru);
 		return;
 	}
-	if (cache->count >= cache->capacity) {
-		remove_entry(cache, cache->oldest);
-		link = find(cache, owner, family, addr);
-	}
+	if (hashtab_count(&cache->table) >= cache->capacity)
+		remove_entry(cache, list_first_entry_or_null(&cache->lru, struct entry, lru));
 	entry = calloc(1, sizeof(*entry));
 	if (!entry) {
 		free(copy);
@@ -164,9 +125,8 @@ void dns_cache_add(struct dns_cache *cache, const char *owner, uint8_t family,
 	memcpy(entry->addr, addr, 16);
 	entry->name = copy;
 	entry->expires_ns = expires_ns;
-	*link = entry;
-	lru_push(cache, entry);
-	cache->count++;
+	hashtab_add(&cache->table, &entry->node, hash);
+	list_add_tail(&entry->lru, &cache->lru);
 }
 
 /* Follows CNAME records back from name to the name that was asked for. */
@@ -219,7 +179,8 @@ size_t dns_cache_learn(struct dns_cache *cache, const char *owner, const struct 
 const char *dns_cache_lookup(struct dns_cache *cache, const char *owner, uint8_t family,
 			     const uint8_t addr[16], uint64_t now_ns)
 {
-	struct entry *entry = *find(cache, owner, family, addr);
+	struct key key = {owner, family, addr};
+	struct entry *entry = find(cache, &key, hash_key(&key));
 
 	if (!entry)
 		return NULL;
@@ -227,8 +188,7 @@ const char *dns_cache_lookup(struct dns_cache *cache, const char *owner, uint8_t
 		remove_entry(cache, entry);
 		return NULL;
 	}
-	lru_unlink(cache, entry);
-	lru_push(cache, entry);
+	list_move_tail(&entry->lru, &cache->lru);
 	return entry->name;
 }
 
@@ -237,13 +197,16 @@ void dns_cache_foreach(const struct dns_cache *cache,
 				  const char *name, uint64_t expires_ns),
 		       void *ctx)
 {
-	const struct entry *entry;
+	const struct list_head *node;
 
-	for (entry = cache->oldest; entry; entry = entry->newer)
+	list_for_each(node, &cache->lru) {
+		const struct entry *entry = list_entry(node, struct entry, lru);
+
 		fn(ctx, entry->owner, entry->family, entry->addr, entry->name, entry->expires_ns);
+	}
 }
 
 size_t dns_cache_count(const struct dns_cache *cache)
 {
-	return cache->count;
+	return hashtab_count(&cache->table);
 }

@@ -18,11 +18,9 @@ struct flow_pending {
 };
 
 struct flow_table {
-	struct flow **buckets;
-	size_t n_buckets;
-	size_t count;
+	struct hashtab table;
 	size_t capacity;
-	struct flow *oldest, *newest;
+	struct list_head lru; /* least recently used first */
 	struct flow_callbacks callbacks;
 	struct flow_stats stats;
 	struct http_request scratch;
@@ -31,62 +29,42 @@ struct flow_table {
 struct flow_table *flow_table_new(size_t capacity, const struct flow_callbacks *callbacks)
 {
 	struct flow_table *table = calloc(1, sizeof(*table));
-	size_t n = 64;
 
 	if (!table)
 		return NULL;
-	while (n < capacity)
-		n *= 2;
-	table->buckets = calloc(n, sizeof(*table->buckets));
-	if (!table->buckets) {
+	if (hashtab_init(&table->table, capacity)) {
 		free(table);
 		return NULL;
 	}
-	table->n_buckets = n;
 	table->capacity = capacity ? capacity : 1;
+	list_init(&table->lru);
 	table->callbacks = *callbacks;
 	return table;
 }
 
-static struct flow **find(struct flow_table *table, uint64_t cookie)
+static bool cookie_matches(const struct hashtab_node *node, const void *key)
 {
-	struct flow **link = &table->buckets[(cookie * 0x9e3779b97f4a7c15ull >> 20) &
-					     (table->n_buckets - 1)];
-
-	while (*link && (*link)->cookie != cookie)
-		link = &(*link)->hash_next;
-	return link;
+	return hashtab_entry(node, struct flow, node)->cookie == *(const uint64_t *)key;
 }
 
-static void lru_unlink(struct flow_table *table, struct flow *flow)
+static struct flow *find(const struct flow_table *table, uint64_t cookie)
 {
-	if (flow->older)
-		flow->older->newer = flow->newer;
-	else
-		table->oldest = flow->newer;
-	if (flow->newer)
-		flow->newer->older = flow->older;
-	else
-		table->newest = flow->older;
-	flow->older = flow->newer = NULL;
+	struct hashtab_node *node =
+		hashtab_find(&table->table, hash_u64(cookie), cookie_matches, &cookie);
+
+	return node ? hashtab_entry(node, struct flow, node) : NULL;
 }
 
-static void lru_push(struct flow_table *table, struct flow *flow)
+static struct flow *least_recent(const struct flow_table *table)
 {
-	flow->older = table->newest;
-	if (table->newest)
-		table->newest->newer = flow;
-	else
-		table->oldest = flow;
-	table->newest = flow;
+	return list_first_entry_or_null(&table->lru, struct flow, lru);
 }
 
 static void touch(struct flow_table *table, struct flow *flow, uint64_t time_ns)
 {
 	if (time_ns > flow->last_ns)
 		flow->last_ns = time_ns;
-	lru_unlink(table, flow);
-	lru_push(table, flow);
+	list_move_tail(&flow->lru, &table->lru);
 }
 
 static enum flow_outcome outcome_of(const struct flow *flow, int status)
@@ -559,16 +537,12 @@ static void dns_tcp_payload(struct flow_table *table, struct flow *flow,
 
 static void flow_free(struct flow_table *table, struct flow *flow)
 {
-	struct flow **link = find(table, flow->cookie);
-
-	if (*link == flow)
-		*link = flow->hash_next;
-	lru_unlink(table, flow);
+	hashtab_del(&table->table, &flow->node);
+	list_del(&flow->lru);
 	stream_drop(table, flow);
 	table->stats.pending -= flow->n_pending;
 	free(flow->pending);
 	free(flow);
-	table->count--;
 }
 
 /*
@@ -590,19 +564,17 @@ static void flow_end(struct flow_table *table, struct flow *flow, uint64_t time_
 struct flow *flow_table_open(struct flow_table *table, const struct am_connect_record *record,
 			     const struct naming *naming, bool hold)
 {
-	struct flow **link = find(table, record->cookie), *flow = *link;
+	struct flow *flow = find(table, record->cookie);
 
 	if (flow) {
 		/* A socket connected again (UDP), or found twice at start: one conversation. */
 		if (record->flags & AM_CONNECT_EXISTING)
 			return flow;
 		flow_end(table, flow, record->header.time_ns);
-		link = find(table, record->cookie);
 	}
-	if (table->count >= table->capacity) {
+	if (hashtab_count(&table->table) >= table->capacity) {
 		table->stats.evicted++;
-		flow_end(table, table->oldest, record->header.time_ns);
-		link = find(table, record->cookie);
+		flow_end(table, least_recent(table), record->header.time_ns);
 	}
 	flow = calloc(1, sizeof(*flow));
 	if (!flow)
@@ -622,9 +594,8 @@ struct flow *flow_table_open(struct flow_table *table, const struct am_connect_r
 		flow->established = true;
 		flow->read = READ_HEAD;
 	}
-	*link = flow;
-	lru_push(table, flow);
-	table->count++;
+	hashtab_add(&table->table, &flow->node, hash_u64(flow->cookie));
+	list_add_tail(&flow->lru, &table->lru);
 	return flow;
 }
 
@@ -656,7 +627,7 @@ static struct flow *open_late(struct flow_table *table, const struct am_payload_
 
 void flow_table_payload(struct flow_table *table, const struct am_payload_record *record)
 {
-	struct flow *flow = *find(table, record->cookie);
+	struct flow *flow = find(table, record->cookie);
 
 	if (!flow)
 		flow = open_late(table, record);
@@ -688,7 +659,7 @@ void flow_table_payload(struct flow_table *table, const struct am_payload_record
 
 void flow_table_state(struct flow_table *table, const struct am_flow_state_record *record)
 {
-	struct flow *flow = *find(table, record->cookie);
+	struct flow *flow = find(table, record->cookie);
 	uint64_t time_ns = record->header.time_ns;
 
 	if (!flow)
@@ -717,7 +688,7 @@ void flow_table_state(struct flow_table *table, const struct am_flow_state_recor
 
 void flow_table_close(struct flow_table *table, uint64_t cookie, uint64_t time_ns)
 {
-	struct flow *flow = *find(table, cookie);
+	struct flow *flow = find(table, cookie);
 
 	if (flow)
 		flow_end(table, flow, time_ns);
@@ -725,10 +696,11 @@ void flow_table_close(struct flow_table *table, uint64_t cookie, uint64_t time_n
 
 void flow_table_advance(struct flow_table *table, uint64_t now_ns)
 {
-	struct flow *flow, *newer;
+	struct list_head *node, *next;
 
-	for (flow = table->oldest; flow; flow = newer) {
-		newer = flow->newer;
+	list_for_each_safe(node, next, &table->lru) {
+		struct flow *flow = list_entry(node, struct flow, lru);
+
 		if (flow->held && now_ns - flow->held_since_ns > FLOW_HOLD_NS &&
 		    now_ns > flow->held_since_ns)
 			release(table, flow);
@@ -753,23 +725,27 @@ void flow_table_advance(struct flow_table *table, uint64_t now_ns)
 
 void flow_table_finish(struct flow_table *table)
 {
-	while (table->oldest)
-		flow_end(table, table->oldest, table->oldest->last_ns);
+	struct flow *flow;
+
+	while ((flow = least_recent(table)))
+		flow_end(table, flow, flow->last_ns);
 }
 
 void flow_table_free(struct flow_table *table)
 {
+	struct flow *flow;
+
 	if (!table)
 		return;
-	while (table->oldest)
-		flow_free(table, table->oldest);
-	free(table->buckets);
+	while ((flow = least_recent(table)))
+		flow_free(table, flow);
+	hashtab_release(&table->table);
 	free(table);
 }
 
 size_t flow_table_count(const struct flow_table *table)
 {
-	return table->count;
+	return hashtab_count(&table->table);
 }
 
 const struct flow_stats *flow_table_stats(const struct flow_table *table)
@@ -795,7 +771,7 @@ const char *name_source_name(enum name_source source)
 
 const struct flow *flow_table_find(const struct flow_table *table, uint64_t cookie)
 {
-	return *find((struct flow_table *)table, cookie);
+	return find(table, cookie);
 }
 
 const char *flow_outcome_name(enum flow_outcome outcome)

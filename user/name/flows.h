@@ -23,6 +23,8 @@
 
 #include "accessmon.h"
 #include "event/naming.h"
+#include "lib/hashtab.h"
+#include "lib/list.h"
 #include "name/destinations.h"
 #include "parse/http.h"
 
@@ -55,6 +57,7 @@ struct flow_pending;
 
 struct flow {
 	uint64_t cookie;
+	struct hashtab_node node; /* by cookie: beside it, a lookup reads one cache line */
 	struct am_connect_record connect; /* the record that opened it */
 	struct naming naming;
 	bool held; /* the connect record waits for the server name */
@@ -78,8 +81,7 @@ struct flow {
 	struct flow_pending *pending; /* grown as requests wait, up to FLOW_PENDING_MAX */
 	size_t n_pending;
 	size_t pending_capacity;
-	struct flow *hash_next;
-	struct flow *older, *newer;
+	struct list_head lru; /* the table's, least recently used first */
 };
 
 /* One request, one that could not be read, or a connection that asked nothing. */
