@@ -13,25 +13,15 @@
 #include "attribute/pods.h"
 #include "attribute/processes.h"
 
-/* FNV-1a: keys and uids are short, and this runs for every alert an event raises. */
-uint32_t rules_string_hash(const char *s)
+static bool fold_matches(const struct hashtab_node *node, const void *key)
 {
-	uint32_t hash = 2166136261u;
-
-	for (; *s; s++)
-		hash = (hash ^ (unsigned char)*s) * 16777619u;
-	return hash;
+	return strcmp(hashtab_entry(node, struct fold, node)->key, key) == 0;
 }
 
 static void fold_release(struct rules *rules, struct fold *fold)
 {
-	struct fold **link = &rules->fold_buckets[fold->hash % FOLD_BUCKETS];
-
-	if (fold->used) {
-		while (*link != fold)
-			link = &(*link)->hash_next;
-		*link = fold->hash_next;
-	}
+	if (hashtab_linked(&fold->node))
+		hashtab_del(&rules->folds_by_key, &fold->node);
 	free(fold->prefix);
 	memset(fold, 0, sizeof(*fold));
 }
@@ -133,26 +123,19 @@ static void write_prefix(struct rules *rules, const struct alert *alert, struct 
 
 struct fold *rules_fold_find(struct rules *rules, const char *key)
 {
-	uint32_t hash = rules_string_hash(key);
-	struct fold *fold;
+	struct hashtab_node *node = hashtab_find(&rules->folds_by_key, hash_string(HASH_SEED, key),
+						 fold_matches, key);
 
-	for (fold = rules->fold_buckets[hash % FOLD_BUCKETS]; fold; fold = fold->hash_next)
-		if (fold->hash == hash && strcmp(fold->key, key) == 0)
-			return fold;
-	return NULL;
+	return node ? hashtab_entry(node, struct fold, node) : NULL;
 }
 
 /* A fold slot taken for key: found by it from now on. */
 static void fold_use(struct rules *rules, struct fold *fold, const char *key)
 {
-	struct fold **bucket;
-
 	snprintf(fold->key, sizeof(fold->key), "%s", key);
 	fold->used = true;
-	fold->hash = rules_string_hash(fold->key);
-	bucket = &rules->fold_buckets[fold->hash % FOLD_BUCKETS];
-	fold->hash_next = *bucket;
-	*bucket = fold;
+	/* As a lookup would hash it: a key longer than the slot is cut. */
+	hashtab_add(&rules->folds_by_key, &fold->node, hash_string(HASH_SEED, fold->key));
 }
 
 static struct fold *fold_slot(struct rules *rules)

@@ -50,9 +50,9 @@ struct rules *rules_new(const struct rules_context *context, enum output_format 
 	rules->next_close_ns = UINT64_MAX;
 	rules->folds = calloc(FOLD_MAX, sizeof(*rules->folds));
 	rules->thefts = calloc(CHAIN_MAX, sizeof(*rules->thefts));
-	rules->fold_buckets = calloc(FOLD_BUCKETS, sizeof(*rules->fold_buckets));
-	rules->theft_buckets = calloc(CHAIN_BUCKETS, sizeof(*rules->theft_buckets));
-	if (!rules->folds || !rules->thefts || !rules->fold_buckets || !rules->theft_buckets) {
+	/* Twice as many buckets as entries: chains stay short while every slot is taken. */
+	if (!rules->folds || !rules->thefts || hashtab_init(&rules->folds_by_key, 2 * FOLD_MAX) ||
+	    hashtab_init(&rules->thefts_by_pod, 2 * CHAIN_MAX)) {
 		rules_free(rules);
 		return NULL;
 	}
@@ -77,8 +77,8 @@ void rules_free(struct rules *rules)
 		free(rules->thefts[i].evidence);
 	free(rules->folds);
 	free(rules->thefts);
-	free(rules->fold_buckets);
-	free(rules->theft_buckets);
+	hashtab_release(&rules->folds_by_key);
+	hashtab_release(&rules->thefts_by_pod);
 	jsonw_release(&rules->line);
 	jsonw_release(&rules->scratch);
 	jsonw_release(&rules->evidence);

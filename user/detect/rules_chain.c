@@ -12,16 +12,22 @@
 #include "attribute/cgroups.h"
 #include "name/flows.h"
 
+static bool theft_matches(const struct hashtab_node *node, const void *pod_uid)
+{
+	return strcmp(hashtab_entry(node, struct theft, node)->pod_uid, pod_uid) == 0;
+}
+
 static struct theft *theft_of(struct rules *rules, const char *pod_uid, bool create)
 {
-	uint32_t hash = rules_string_hash(pod_uid);
-	struct theft *slot, **bucket;
+	struct hashtab_node *node = NULL;
+	struct theft *slot;
 	size_t i;
 
-	for (slot = rules->theft_buckets[hash % CHAIN_BUCKETS]; pod_uid[0] && slot;
-	     slot = slot->hash_next)
-		if (slot->hash == hash && strcmp(slot->pod_uid, pod_uid) == 0)
-			return slot;
+	if (pod_uid[0])
+		node = hashtab_find(&rules->thefts_by_pod, hash_string(HASH_SEED, pod_uid),
+				    theft_matches, pod_uid);
+	if (node)
+		return hashtab_entry(node, struct theft, node);
 	if (!create)
 		return NULL;
 	if (rules->n_thefts < CHAIN_MAX) {
@@ -32,9 +38,8 @@ static struct theft *theft_of(struct rules *rules, const char *pod_uid, bool cre
 		for (i = 1; i < CHAIN_MAX; i++)
 			if (rules->thefts[i].time_ns < slot->time_ns)
 				slot = &rules->thefts[i];
-		for (bucket = &rules->theft_buckets[slot->hash % CHAIN_BUCKETS]; *bucket != slot;)
-			bucket = &(*bucket)->hash_next;
-		*bucket = slot->hash_next;
+		if (hashtab_linked(&slot->node))
+			hashtab_del(&rules->thefts_by_pod, &slot->node);
 		free(slot->evidence);
 		memset(slot, 0, sizeof(*slot));
 	}
@@ -42,10 +47,7 @@ static struct theft *theft_of(struct rules *rules, const char *pod_uid, bool cre
 		return slot; /* found by no one: taken again by the next */
 	snprintf(slot->pod_uid, sizeof(slot->pod_uid), "%s", pod_uid);
 	/* As a lookup would hash it: a uid longer than the slot is cut. */
-	slot->hash = rules_string_hash(slot->pod_uid);
-	bucket = &rules->theft_buckets[slot->hash % CHAIN_BUCKETS];
-	slot->hash_next = *bucket;
-	*bucket = slot;
+	hashtab_add(&rules->thefts_by_pod, &slot->node, hash_string(HASH_SEED, slot->pod_uid));
 	if (rules->n_thefts < CHAIN_MAX)
 		rules->n_thefts++;
 	return slot;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "detect/rules.h"
+#include "lib/hashtab.h"
 #include "output/output.h"
 
 /* Summaries and keys are bounded on purpose: a pod's names cannot make them grow. */
@@ -49,9 +50,6 @@ extern const struct rule_info rule_table[RULE_COUNT];
 
 #define FOLD_MAX 4096
 #define CHAIN_MAX 4096
-/* Hash buckets of the fold keys and of the thieves' pod uids: twice the entries. */
-#define FOLD_BUCKETS (2 * FOLD_MAX)
-#define CHAIN_BUCKETS (2 * CHAIN_MAX)
 
 /* An alert once written: kept to fold repeats into it. */
 struct fold {
@@ -63,8 +61,7 @@ struct fold {
 	enum severity severity;
 	enum rule_id rule;
 	bool used;
-	uint32_t hash; /* of key, for its bucket */
-	struct fold *hash_next;
+	struct hashtab_node node; /* in rules.folds_by_key while used */
 };
 
 /* A pod that took a credential: the first half of a chain. */
@@ -75,8 +72,7 @@ struct theft {
 	char summary[384];
 	bool reported;
 	bool used;
-	uint32_t hash; /* of pod_uid, for its bucket */
-	struct theft *hash_next;
+	struct hashtab_node node; /* in rules.thefts_by_pod once it has a pod uid */
 };
 
 struct rules {
@@ -85,11 +81,11 @@ struct rules {
 	enum output_format format;
 	struct rules_sink sink;
 	struct fold *folds;
-	struct fold **fold_buckets; /* every fold in use, by key: each event looks its key up */
+	struct hashtab folds_by_key; /* every fold in use: each event looks its key up */
 	uint64_t next_close_ns; /* no fold's window ends before this; UINT64_MAX: none open */
 	struct theft *thefts;
 	size_t n_thefts; /* thefts[0..n_thefts) are taken; the rest never were */
-	struct theft **theft_buckets; /* every theft, by pod uid */
+	struct hashtab thefts_by_pod;
 	struct rules_stats stats;
 	struct jsonw line;
 	struct jsonw scratch;
@@ -151,7 +147,6 @@ void rules_identity_json(struct jsonw *w, const struct rules *rules,
 			 const struct identity_view *identity);
 
 /* alerts.c: writing alerts and folding their repeats. */
-uint32_t rules_string_hash(const char *s);
 bool rules_evidence_json(struct rules *rules, struct evidence *evidence);
 void rules_alert_about(struct alert *alert, struct evidence *evidence,
 		       void (*target)(struct jsonw *w, const void *arg), const void *target_arg);
