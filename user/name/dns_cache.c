@@ -104,8 +104,11 @@ void dns_cache_add(struct dns_cache *cache, const char *owner, uint8_t family,
 	struct entry *entry = find(cache, &key, hash);
 	char *copy = strdup(name);
 
-	if (!copy)
+	/* An owner cut to fit would hash apart from its entry: kept never (a trace may give any). */
+	if (!copy || strlen(owner) >= sizeof(entry->owner)) {
+		free(copy);
 		return;
+	}
 	if (entry) {
 		free(entry->name);
 		entry->name = copy;

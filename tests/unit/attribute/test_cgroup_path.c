@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Unit tests: pod and container identity from kubelet cgroup paths. */
+/* Unit tests: pod and container identity from kubelet cgroup paths, host units too. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -122,6 +122,27 @@ static void bad_container_component(void **state)
 	assert_string_equal(ref.container_id, "");
 }
 
+static void host_units(void **state)
+{
+	char unit[128], slice[128];
+
+	(void)state;
+	cgroup_path_host_unit("/system.slice/kubelet.service", unit, sizeof(unit), slice,
+			      sizeof(slice));
+	assert_string_equal(unit, "kubelet.service");
+	assert_string_equal(slice, "system.slice");
+	cgroup_path_host_unit("/system.slice/containerd.service/sub", unit, sizeof(unit), slice,
+			      sizeof(slice));
+	assert_string_equal(unit, "containerd.service");
+	cgroup_path_host_unit("/user.slice/user-0.slice/session-3.scope", unit, sizeof(unit),
+			      slice, sizeof(slice));
+	assert_string_equal(unit, "session-3.scope");
+	assert_string_equal(slice, "user-0.slice");
+	cgroup_path_host_unit("/", unit, sizeof(unit), slice, sizeof(slice));
+	assert_string_equal(unit, "");
+	assert_string_equal(slice, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -131,6 +152,7 @@ int main(void)
 		cmocka_unit_test(nested_prefix_and_upper_case),
 		cmocka_unit_test(not_pods),
 		cmocka_unit_test(bad_container_component),
+		cmocka_unit_test(host_units),
 	};
 
 	return cmocka_run_group_tests_name("cgroup_path", tests, NULL, NULL);

@@ -17,7 +17,6 @@
 #include "tree.h"
 
 #include "attribute/inventory.h"
-#include "attribute/kubelet.h"
 
 #define TASKS "/run/containerd/io.containerd.runtime.v2.task/k8s.io"
 
@@ -190,35 +189,12 @@ static void missing_and_malformed_sources(void **state)
 	pod_inventory_free(pods);
 }
 
-static void kubelet_url_brackets_a_bare_ipv6_host(void **state)
-{
-	static const struct {
-		const char *base, *url;
-	} cases[] = {
-		{"https://10.224.0.4:10250", "https://10.224.0.4:10250/pods"},
-		{"https://10.224.0.4:10250/", "https://10.224.0.4:10250/pods"},
-		{"https://fd00::4:10250", "https://[fd00::4]:10250/pods"},
-		{"https://[fd00::4]:10250", "https://[fd00::4]:10250/pods"},
-		{"https://node-1:10250", "https://node-1:10250/pods"},
-		{"http://127.0.0.1:18080/", "http://127.0.0.1:18080/pods"},
-	};
-	char out[128];
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		kubelet_pods_url(cases[i].base, out, sizeof(out));
-		assert_string_equal(out, cases[i].url);
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(follows_containerd_bundles, tree_remove),
 		cmocka_unit_test_teardown(containerd_state_emptied_then_removed, tree_remove),
 		cmocka_unit_test_teardown(missing_and_malformed_sources, tree_remove),
-		cmocka_unit_test(kubelet_url_brackets_a_bare_ipv6_host),
 	};
 
 	return cmocka_run_group_tests_name("inventory", tests, NULL, NULL);

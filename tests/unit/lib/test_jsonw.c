@@ -10,9 +10,9 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "lib/error.h"
 #include "lib/jsonw.h"
 #include "output/output.h"
+#include "text_checks.h"
 
 static void nesting_and_commas(void **state)
 {
@@ -216,78 +216,6 @@ static void too_deep_fails(void **state)
 
 
 /* --- hostile input: what a pod controls, byte by byte --------------------- */
-
-/*
- * The code point of the strict UTF-8 sequence at s, its length in *len; -1 when
- * invalid. Written apart from jsonw.c so the tests do not trust what they test.
- */
-static long strict_utf8(const unsigned char *s, size_t n, size_t *len)
-{
-	static const unsigned long min[5] = {0, 0, 0x80, 0x800, 0x10000};
-	unsigned long cp;
-	size_t i;
-
-	if (s[0] < 0x80) {
-		*len = 1;
-		return s[0];
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		*len = 2;
-		cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		*len = 3;
-		cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		*len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return -1;
-	}
-	if (*len > n)
-		return -1;
-	for (i = 1; i < *len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return -1;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min[*len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	return (long)cp;
-}
-
-static bool valid_utf8(const char *s, size_t n)
-{
-	size_t i = 0, len;
-
-	while (i < n) {
-		if (strict_utf8((const unsigned char *)s + i, n - i, &len) < 0)
-			return false;
-		i += len;
-	}
-	return true;
-}
-
-/* Nothing a terminal acts on, nothing that reorders or breaks the line. */
-static bool harmless_code_point(long cp)
-{
-	return cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp <= 0x9f) && cp != 0x61c &&
-	       cp != 0x200e && cp != 0x200f && !(cp >= 0x2028 && cp <= 0x202e) &&
-	       !(cp >= 0x2066 && cp <= 0x2069);
-}
-
-static void assert_harmless_text(const char *s, size_t n)
-{
-	size_t i = 0, len;
-	long cp;
-
-	while (i < n) {
-		cp = strict_utf8((const unsigned char *)s + i, n - i, &len);
-		if (cp < 0 || !harmless_code_point(cp))
-			fail_msg("byte %zu of the text (0x%02x) is not harmless", i,
-				 (unsigned char)s[i]);
-		i += len;
-	}
-}
 
 /* JSON text is ASCII control free and harmless too, and parses. */
 static cJSON *assert_json_string(const char *json, size_t n)
@@ -582,38 +510,6 @@ static void giant_values(void **state)
 	jsonw_release(&w);
 }
 
-/* Diagnostics echo what pods control too: stderr gets printable text only. */
-static void error_messages_are_printable(void **state)
-{
-	struct am_error err;
-	char again[AM_ERROR_LEN];
-	char giant[4096];
-
-	(void)state;
-	am_error_set(&err, "pods.json: items[0].metadata.labels.%s: expected a string",
-		     "a\x1b]0;t\x07\nb\xc2\x9b\xff\xe2\x80\xae\\");
-	assert_string_equal(err.msg, "pods.json: items[0].metadata.labels.a\\x1b]0;t\\x07\\x0ab"
-				     "\\xc2\\x9b\\xff\\xe2\\x80\\xae\\: expected a string");
-	assert_harmless_text(err.msg, strlen(err.msg));
-	/* Printable already: copying it again changes nothing (reports wrap messages). */
-	am_error_printable(again, sizeof(again), err.msg);
-	assert_string_equal(again, err.msg);
-	/* Cut at the buffer, never inside an escape or a character. */
-	memset(giant, '\x1b', sizeof(giant) - 1);
-	giant[sizeof(giant) - 1] = '\0';
-	am_error_set(&err, "%s", giant);
-	assert_int_equal(strlen(err.msg) % 4, 0);
-	assert_true(strlen(err.msg) > AM_ERROR_LEN - 8);
-	for (size_t i = 0; i < sizeof(giant) - 4; i += 3)
-		memcpy(giant + i, "\xc3\xa9z", 3);
-	am_error_set(&err, "%s", giant);
-	assert_true(valid_utf8(err.msg, strlen(err.msg)));
-	/* Its own message as an argument. */
-	am_error_set(&err, "x");
-	am_error_set(&err, "%s: more", err.msg);
-	assert_string_equal(err.msg, "x: more");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -637,7 +533,6 @@ int main(void)
 		cmocka_unit_test(bidi_controls_and_separators),
 		cmocka_unit_test(random_hostile_values),
 		cmocka_unit_test(giant_values),
-		cmocka_unit_test(error_messages_are_printable),
 	};
 
 	return cmocka_run_group_tests_name("jsonw", tests, NULL, NULL);

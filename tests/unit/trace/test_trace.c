@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * Unit tests: the trace format. Round trips, truncation at every byte, corrupt
- * blocks skipped with their offset, newer versions refused, and state documents
- * that restore exactly what they recorded.
+ * blocks skipped with their offset, newer versions refused. State documents are
+ * test_state.c's.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,13 +14,7 @@
 #include <cmocka.h>
 
 #include "accessmon.h"
-#include "attribute/cgroups.h"
-#include "name/dns_cache.h"
-#include "attribute/pods.h"
-#include "attribute/processes.h"
-#include "trace/state.h"
 #include "trace/trace.h"
-#include "attribute/watch.h"
 
 struct collected {
 	int records;
@@ -206,89 +200,6 @@ static void newer_versions_and_other_files_are_refused(void **state)
 	free(file);
 }
 
-static void state_documents_restore_what_they_recorded(void **state)
-{
-	struct cgroup_cache *cgroups = cgroup_cache_new(16), *cgroups2 = cgroup_cache_new(16);
-	struct process_cache *processes = process_cache_new(16), *processes2 = process_cache_new(16);
-	struct dns_cache *dns = dns_cache_new(16), *dns2 = dns_cache_new(16);
-	struct pod_inventory *pods = pod_inventory_new(), *pods2 = pod_inventory_new();
-	struct state_refs refs = {.cgroups = cgroups2, .processes = processes2, .pods = pods2,
-				  .dns = dns2};
-	struct process_info p = {.pid = 7, .ppid = 1, .start_ns = 18446744073709551000ull,
-				 .exe = "/bin/\xe2\x82\xac", .args = "a\0b", .args_size = 4};
-	uint8_t addr[16] = {10, 0, 0, 1};
-	struct bundle_container bundle = {.id = "c1", .pod_uid = "u1", .pod_name = "p",
-					  .pod_namespace = "ns", .container_name = "app"};
-	struct state_effect effect;
-	struct am_error err;
-	struct jsonw w;
-
-	(void)state;
-	jsonw_init(&w);
-	cgroup_cache_add(cgroups, 42, "/kubepods/pod11111111-2222-3333-4444-555555555555/c1");
-	cgroup_cache_mark_removed(cgroups, 42, 99);
-	state_write_cgroups(&w, cgroups);
-	assert_int_equal(state_apply(&refs, w.buf, w.len, false, false, &effect, &err), 0);
-	assert_int_equal(cgroup_cache_lookup(cgroups2, 42)->removed_at_ns, 99);
-	assert_true(cgroup_cache_lookup(cgroups2, 42)->ref.is_pod);
-
-	process_cache_put(processes, &p);
-	state_write_processes(&w, processes);
-	assert_int_equal(state_apply(&refs, w.buf, w.len, false, false, &effect, &err), 0);
-	assert_string_equal(process_cache_lookup(processes2, 7)->exe, "/bin/\xe2\x82\xac");
-	assert_int_equal(process_cache_lookup(processes2, 7)->args_size, 4);
-	/* 64-bit values survive JSON exactly. */
-	assert_true(process_cache_lookup(processes2, 7)->start_ns == 18446744073709551000ull);
-
-	dns_cache_add(dns, "pod-a", 4, addr, "kv.vault.azure.net", 123456789012345678ull);
-	state_write_dns(&w, dns);
-	assert_int_equal(state_apply(&refs, w.buf, w.len, false, false, &effect, &err), 0);
-	assert_string_equal(dns_cache_lookup(dns2, "pod-a", 4, addr, 1), "kv.vault.azure.net");
-
-	pod_inventory_apply_containers(pods, &bundle, 1, 5);
-	state_write_pods(&w, pods);
-	assert_int_equal(state_apply(&refs, w.buf, w.len, false, false, &effect, &err), 0);
-	assert_string_equal(pod_inventory_find(pods2, "u1")->name, "p");
-	assert_int_equal(pod_inventory_find(pods2, "u1")->sources, POD_SOURCE_CONTAINERD);
-	assert_string_equal(pod_find_container(pod_inventory_find(pods2, "u1"), "c1")->name, "app");
-
-	state_write_loss(&w, 5, 6, 7);
-	assert_int_equal(state_apply(&refs, w.buf, w.len, false, false, &effect, &err), 0);
-	assert_true(effect.loss);
-	assert_int_equal(effect.lost_total, 7);
-	/* A blind detection replays as it was said. */
-	state_write_degraded(&w, 9, &(struct degraded_notice){.detection = DETECTION_IO_URING,
-							      .cause = DEGRADED_PROBES,
-							      .restored = true,
-							      .reason = "refused \"x\"",
-							      .since_ns = 8});
-	assert_int_equal(state_apply(&refs, w.buf, w.len, false, false, &effect, &err), 0);
-	assert_true(effect.degraded);
-	assert_int_equal(effect.boot_ns, 9);
-	assert_int_equal(effect.notice.detection, DETECTION_IO_URING);
-	assert_int_equal(effect.notice.cause, DEGRADED_PROBES);
-	assert_true(effect.notice.restored);
-	assert_string_equal(effect.notice.reason, "refused \"x\"");
-	assert_int_equal(effect.notice.since_ns, 8);
-	/* One a newer monitor knows and this one does not is left out, not misread. */
-	effect.degraded = false;
-	assert_int_equal(state_apply(&refs, "{\"state\":\"degraded\",\"detection\":\"x-ray\"}", 40,
-				     false, false, &effect, &err),
-			 0);
-	assert_false(effect.degraded);
-	assert_int_equal(state_apply(&refs, "{\"oops\"", 7, false, false, &effect, &err), -EINVAL);
-
-	jsonw_release(&w);
-	cgroup_cache_free(cgroups);
-	cgroup_cache_free(cgroups2);
-	process_cache_free(processes);
-	process_cache_free(processes2);
-	dns_cache_free(dns);
-	dns_cache_free(dns2);
-	pod_inventory_free(pods);
-	pod_inventory_free(pods2);
-}
-
 static void rotated_files_are_put_oldest_first(void **state)
 {
 	const char *glob[] = {"/t/trace.am", "/t/trace.am.1", "other.am", "/t/trace.am.10",
@@ -318,7 +229,6 @@ int main(void)
 		cmocka_unit_test(rotated_files_are_put_oldest_first),
 		cmocka_unit_test(corrupt_block_is_skipped_with_its_offset),
 		cmocka_unit_test(newer_versions_and_other_files_are_refused),
-		cmocka_unit_test(state_documents_restore_what_they_recorded),
 	};
 
 	return cmocka_run_group_tests_name("trace", tests, NULL, NULL);

@@ -1,21 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * Unit tests: node identities from azure.json and `az aks show`, containerd bundle
- * parsing, host systemd units from cgroup paths, and host paths.
+ * Unit tests: the node's identities (attribute/node_identity.h) from azure.json
+ * and `az aks show`, merged, bounded, and written without secrets.
  */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
-#include "attribute/cgroup_path.h"
-#include "attribute/containerd.h"
-#include "lib/hostfs.h"
-#include "lib/json_input.h"
 #include "attribute/node_identity.h"
+#include "lib/json_input.h"
 
 static cJSON *parse(const char *text)
 {
@@ -135,107 +133,76 @@ static void bad_identity_documents(void **state)
 	node_identity_release(&node);
 }
 
-static const char bundle_config[] =
-	"{\"ociVersion\":\"1.1.0\",\"process\":{\"env\":[\"PATH=/usr/bin\","
-	"\"AZURE_CLIENT_ID=wi-client\",\"AZURE_TENANT_ID=wi-tenant\","
-	"\"AZURE_FEDERATED_TOKEN_FILE=/var/run/secrets/azure/tokens/azure-identity-token\","
-	"\"AZURE_AUTHORITY_HOST=https://login.microsoftonline.com/\"]},"
-	"\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
-	"\"io.kubernetes.cri.container-name\":\"app\",\"io.kubernetes.cri.image-name\":"
-	"\"myreg.azurecr.io/app:1\",\"io.kubernetes.cri.sandbox-name\":\"web-7d4\","
-	"\"io.kubernetes.cri.sandbox-namespace\":\"shop\",\"io.kubernetes.cri.sandbox-uid\":"
-	"\"0c7d2f4a-1b3e-4c5d-9e8f-a1b2c3d4e5f6\"}}";
-
-static void containerd_bundle(void **state)
+/* Older AgentBaker versions write the flag as a string. */
+static void flags_as_strings_and_a_cluster_alone(void **state)
 {
-	struct bundle_container container;
+	struct node_identity node;
 	struct am_error err;
-	cJSON *root = parse(bundle_config);
+	cJSON *root;
 
 	(void)state;
-	assert_int_equal(containerd_bundle_parse(root, "abc", "config.json", &container, &err), 0);
+	node_identity_init(&node);
+	root = parse("{\"tenantId\":\"t\",\"aadClientId\":\"9c0e\","
+		     "\"useManagedIdentityExtension\":\"True\"}");
+	assert_int_equal(node_identity_load_azure_json(&node, root, "azure.json", &err), 0);
 	cJSON_Delete(root);
-	assert_string_equal(container.id, "abc");
-	assert_string_equal(container.pod_uid, "0c7d2f4a-1b3e-4c5d-9e8f-a1b2c3d4e5f6");
-	assert_string_equal(container.pod_name, "web-7d4");
-	assert_string_equal(container.pod_namespace, "shop");
-	assert_string_equal(container.container_name, "app");
-	assert_string_equal(container.image, "myreg.azurecr.io/app:1");
-	assert_false(container.sandbox);
-	assert_string_equal(container.wi.client_id, "wi-client");
-	assert_string_equal(container.wi.tenant_id, "wi-tenant");
-	assert_string_equal(container.wi.token_file,
-			    "/var/run/secrets/azure/tokens/azure-identity-token");
-	assert_string_equal(container.wi.authority_host, "https://login.microsoftonline.com/");
-	bundle_container_release(&container);
+	assert_true(node.use_managed_identity);
+	/* A client id beside managed identity is no service principal in use. */
+	assert_false(node.uses_service_principal);
+	assert_null(node.service_principal_client_id);
+	node_identity_release(&node);
+	assert_false(node.has_cloud_config);
+	assert_int_equal(node.n_identities, 0);
+
+	/* The cluster's document without azure.json: its kubelet identity, named so. */
+	root = parse("{\"name\":\"aks\",\"identityProfile\":{\"kubeletidentity\":{"
+		     "\"clientId\":\"k\",\"objectId\":\"o\"}},\"addonProfiles\":{"
+		     "\"omsagent\":{\"enabled\":true,\"identity\":{\"objectId\":\"no-client\"}}}}");
+	assert_int_equal(node_identity_load_cluster(&node, root, "aks.json", &err), 0);
+	cJSON_Delete(root);
+	assert_false(node.has_cloud_config);
+	assert_string_equal(node.cluster_name, "aks");
+	/* An add-on identity without a client id cannot be asked for: left out. */
+	assert_int_equal(node.n_identities, 1);
+	assert_string_equal(node.identities[0].kind, "kubelet");
+	assert_string_equal(node.identities[0].name, "kubelet");
+	assert_string_equal(node_identity_by_client_id(&node, "K")->object_id, "o");
+	root = parse("{\"identity\":[]}");
+	assert_int_equal(node_identity_load_cluster(&node, root, "aks.json", &err), 0);
+	cJSON_Delete(root);
+	root = parse("\"aks\"");
+	assert_int_equal(node_identity_load_cluster(&node, root, "aks.json", &err), -EINVAL);
+	assert_string_equal(err.msg, "aks.json: expected the object `az aks show -o json` prints");
+	cJSON_Delete(root);
+	node_identity_release(&node);
 }
 
-static void containerd_bundle_errors(void **state)
+static void identities_are_bounded(void **state)
 {
-	static const struct {
-		const char *text;
-		int rc;
-		const char *message;
-	} cases[] = {
-		{"[]", -EINVAL, "c.json: expected an OCI runtime spec object"},
-		{"{}", -ENOENT, "c.json: annotations: missing, not a Kubernetes container"},
-		{"{\"annotations\":{}}", -EINVAL,
-		 "c.json: annotations.\"io.kubernetes.cri.sandbox-uid\": missing"},
-		{"{\"annotations\":{\"io.kubernetes.cri.sandbox-uid\":\"u\"},\"process\":{\"env\":{}}}",
-		 -EINVAL, "c.json: process.env: expected an array"},
-		{"{\"annotations\":{\"io.kubernetes.cri.sandbox-uid\":\"u\"},\"process\":{\"env\":[1]}}",
-		 -EINVAL, "c.json: process.env[0]: expected a string"},
-	};
-	struct bundle_container container;
+	struct node_identity node;
 	struct am_error err;
-	size_t i;
+	char *text = malloc(64 * (NODE_MAX_IDENTITIES + 8) + 64);
+	size_t len, i;
+	char name[16];
+	cJSON *root;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		cJSON *root = parse(cases[i].text);
-
-		assert_int_equal(containerd_bundle_parse(root, "id", "c.json", &container, &err),
-				 cases[i].rc);
-		assert_string_equal(err.msg, cases[i].message);
-		cJSON_Delete(root);
-	}
-}
-
-static void host_units(void **state)
-{
-	char unit[128], slice[128];
-
-	(void)state;
-	cgroup_path_host_unit("/system.slice/kubelet.service", unit, sizeof(unit), slice,
-			      sizeof(slice));
-	assert_string_equal(unit, "kubelet.service");
-	assert_string_equal(slice, "system.slice");
-	cgroup_path_host_unit("/system.slice/containerd.service/sub", unit, sizeof(unit), slice,
-			      sizeof(slice));
-	assert_string_equal(unit, "containerd.service");
-	cgroup_path_host_unit("/user.slice/user-0.slice/session-3.scope", unit, sizeof(unit),
-			      slice, sizeof(slice));
-	assert_string_equal(unit, "session-3.scope");
-	assert_string_equal(slice, "user-0.slice");
-	cgroup_path_host_unit("/", unit, sizeof(unit), slice, sizeof(slice));
-	assert_string_equal(unit, "");
-	assert_string_equal(slice, "");
-}
-
-static void host_paths(void **state)
-{
-	char *p;
-
-	(void)state;
-	p = host_path("/", "/etc/kubernetes/azure.json");
-	assert_string_equal(p, "/etc/kubernetes/azure.json");
-	free(p);
-	p = host_path("/host/", "/proc");
-	assert_string_equal(p, "/host/proc");
-	free(p);
-	p = host_path("/tmp/node", "run/containerd");
-	assert_string_equal(p, "/tmp/node/run/containerd");
-	free(p);
+	len = (size_t)sprintf(text, "{\"addonProfiles\":{");
+	for (i = 0; i < NODE_MAX_IDENTITIES + 8; i++)
+		len += (size_t)sprintf(text + len, "%s\"a%zu\":{\"identity\":{\"clientId\":\"c%zu\"}}",
+				       i ? "," : "", i, i);
+	strcpy(text + len, "}}");
+	root = parse(text);
+	free(text);
+	node_identity_init(&node);
+	assert_int_equal(node_identity_load_cluster(&node, root, "aks.json", &err), 0);
+	cJSON_Delete(root);
+	assert_int_equal(node.n_identities, NODE_MAX_IDENTITIES);
+	snprintf(name, sizeof(name), "a%d", NODE_MAX_IDENTITIES - 1);
+	assert_string_equal(node.identities[NODE_MAX_IDENTITIES - 1].name, name);
+	snprintf(name, sizeof(name), "c%d", NODE_MAX_IDENTITIES);
+	assert_null(node_identity_by_client_id(&node, name));
+	node_identity_release(&node);
 }
 
 int main(void)
@@ -244,11 +211,9 @@ int main(void)
 		cmocka_unit_test(managed_identity_node),
 		cmocka_unit_test(service_principal_node),
 		cmocka_unit_test(bad_identity_documents),
-		cmocka_unit_test(containerd_bundle),
-		cmocka_unit_test(containerd_bundle_errors),
-		cmocka_unit_test(host_units),
-		cmocka_unit_test(host_paths),
+		cmocka_unit_test(flags_as_strings_and_a_cluster_alone),
+		cmocka_unit_test(identities_are_bounded),
 	};
 
-	return cmocka_run_group_tests_name("node", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("node_identity", tests, NULL, NULL);
 }
