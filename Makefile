@@ -146,15 +146,21 @@ $(SAN_ARCHIVE): $(call objects_in,$(BUILD)/san/obj,$(LIB_SOURCES)) $(MODULES_STA
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
-# Unit tests: each links the archive; the sanitizer build compiles them again.
+# Unit tests: each links the archive; the sanitizer build compiles them again. Their
+# dependency files are kept by source path (deps/<folder>/test_x.d) and only those
+# of today's sources are read: a test moved to another folder keeps its binary's
+# name, and a stale file naming its old path would stop the build.
+UNIT_DEPS = $(BUILD)/$(1)deps/$(patsubst tests/unit/%.c,%.d,$(2))
 define unit_test
 $(BUILD)/tests/$(notdir $(basename $(1))): $(1) $(LIB_ARCHIVE) | $(BUILD)/tests
 	$$(call msg,CC,$$@)
-	$$(Q)$$(CC) $$(CFLAGS) -Itests/unit $$< $(LIB_ARCHIVE) $$(UNIT_LDLIBS) -o $$@
+	$$(Q)mkdir -p $$(dir $(call UNIT_DEPS,tests/,$(1)))
+	$$(Q)$$(CC) $$(CFLAGS) -MF $(call UNIT_DEPS,tests/,$(1)) -Itests/unit $$< $(LIB_ARCHIVE) $$(UNIT_LDLIBS) -o $$@
 
 $(BUILD)/san/tests/$(notdir $(basename $(1))): $(1) $(SAN_ARCHIVE) | $(BUILD)/san/tests
 	$$(call msg,CC-SAN,$$@)
-	$$(Q)$$(CC) $$(CFLAGS) $$(SAN_FLAGS) -Itests/unit $$< $(SAN_ARCHIVE) $$(UNIT_LDLIBS) -o $$@
+	$$(Q)mkdir -p $$(dir $(call UNIT_DEPS,san/tests/,$(1)))
+	$$(Q)$$(CC) $$(CFLAGS) $$(SAN_FLAGS) -MF $(call UNIT_DEPS,san/tests/,$(1)) -Itests/unit $$< $(SAN_ARCHIVE) $$(UNIT_LDLIBS) -o $$@
 endef
 $(foreach source,$(UNIT_SOURCES),$(eval $(call unit_test,$(source))))
 
@@ -323,4 +329,5 @@ install: $(BUILD)/accessmon
 clean:
 	rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/san/obj/*/*.d $(BUILD)/tests/*.d $(BUILD)/san/tests/*.d $(BUILD)/tests/helpers/*.d $(BUILD)/fuzz/obj/*/*.d)
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/san/obj/*/*.d $(BUILD)/tests/helpers/*.d $(BUILD)/fuzz/obj/*/*.d)
+-include $(wildcard $(foreach source,$(UNIT_SOURCES),$(call UNIT_DEPS,tests/,$(source)) $(call UNIT_DEPS,san/tests/,$(source))))

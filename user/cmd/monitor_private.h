@@ -84,7 +84,7 @@ void monitor_refresh_watch_set(struct monitor *monitor, uint64_t now_ns);
 uint64_t monitor_capabilities_to_keep(struct monitor *monitor, char *why, size_t len);
 void monitor_degraded_from_probes(struct monitor *monitor, uint64_t now_ns);
 void monitor_say_kernel(struct monitor *monitor);
-/* A degraded_fn (detect/degraded.h); ctx is the monitor. */
+/* A degraded_fn (event/degraded.h); ctx is the monitor. */
 void monitor_on_degraded(void *ctx, const struct degraded_notice *notice);
 
 /* --- sinks (monitor_sinks.c) --- */

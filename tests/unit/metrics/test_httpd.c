@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * Unit tests: the monitor's HTTP endpoint (output/httpd.h) on a loopback port:
+ * Unit tests: the monitor's HTTP endpoint (metrics/httpd.h) on a loopback port:
  * /metrics, /healthz and /readyz as they change, requests it refuses, and
  * clients that say nothing while others are answered.
  */
