@@ -5,7 +5,10 @@
 
 #include <stdint.h>
 
-/* 0, or -EINVAL when text is not a size (a sign, another suffix, trailing text). */
+/*
+ * 0, or -EINVAL when text is not a size: anything before the digits (a space, a
+ * sign), another suffix, trailing text, or more than 64 bits.
+ */
 int parse_size(const char *text, uint64_t *out);
 
 #endif /* ACCESSMON_LIB_SIZE_H */
