@@ -5,7 +5,8 @@
 #   tests/run.sh unit     unit tests: plain, under ASan+UBSan, and under valgrind
 #   tests/run.sh bpf      BPF program tests: the verifier per hook set, packet
 #                         programs by BPF_PROG_TEST_RUN (root; nothing attached)
-#   tests/run.sh layout   the folders of user/ as layers: no include runs back up
+#   tests/run.sh layout   the folders of user/ as layers (no include runs back up),
+#                         and every relative link and anchor in the docs
 #   tests/run.sh e2e      end-to-end tests on the live probes (root)
 #   tests/run.sh fuzz     every libFuzzer target for FUZZ_SECONDS (default 10)
 #   tests/run.sh deploy   the Kubernetes manifests and image (tests/deploy/run.sh)
@@ -144,16 +145,24 @@ run_summarized() {
 }
 
 run_layout() {
-	local log
+	local log check
 	log=$(mktemp)
-	echo "layout: the folders of user/ as layers"
-	if tests/layout/check-layers.sh > "$log" 2>&1; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		failed_suites+=("layout")
-	fi
-	sed 's/^/  /' "$log"
+	echo "layout: the folders of user/ as layers, and the docs' links"
+	for check in layers links; do
+		if [ "$check" = layers ]; then
+			tests/layout/check-layers.sh > "$log" 2>&1
+		else
+			git ls-files -z '*.md' ':!:tests/deploy/node_modules' |
+				xargs -0 python3 tests/layout/check-links.py > "$log" 2>&1
+		fi
+		if [ $? = 0 ]; then
+			passed=$((passed + 1))
+		else
+			failed=$((failed + 1))
+			failed_suites+=("layout-$check")
+		fi
+		sed 's/^/  /' "$log"
+	done
 	rm -f "$log"
 }
 
