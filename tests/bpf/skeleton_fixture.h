@@ -30,6 +30,7 @@
 #include "accessmon.skel.h"
 #include "kernel/kernel_features.h"
 #include "kernel/kernel_info.h"
+#include "lib/tail_log.h"
 
 /* --- hook sets ---------------------------------------------------------------- */
 
@@ -87,8 +88,8 @@ static inline bool hook_set_has(const struct hook_set *set, const char *program)
 
 /* The tail of libbpf's output for the load under way: printed only when it fails. */
 #define FIXTURE_LOG_LEN 65536
-static char fixture_log[FIXTURE_LOG_LEN];
-static size_t fixture_log_len;
+static char fixture_log_buf[FIXTURE_LOG_LEN];
+static struct tail_log fixture_log = {fixture_log_buf, FIXTURE_LOG_LEN, 0};
 
 static inline int fixture_libbpf_print(enum libbpf_print_level level, const char *format,
 				       va_list args)
@@ -102,32 +103,21 @@ static inline int fixture_libbpf_print(enum libbpf_print_level level, const char
 		return 0;
 	if ((size_t)n >= sizeof(line))
 		n = (int)sizeof(line) - 1;
-	if (fixture_log_len + (size_t)n >= FIXTURE_LOG_LEN) {
-		/* Keep the newest half: the verifier's reason is at the end. */
-		size_t keep = fixture_log_len / 2;
-
-		memmove(fixture_log, fixture_log + fixture_log_len - keep, keep);
-		fixture_log_len = keep;
-	}
-	if (fixture_log_len + (size_t)n < FIXTURE_LOG_LEN) {
-		memcpy(fixture_log + fixture_log_len, line, (size_t)n);
-		fixture_log_len += (size_t)n;
-		fixture_log[fixture_log_len] = '\0';
-	}
+	/* The newest stays: the verifier's reason is at the end. */
+	tail_log_append(&fixture_log, line, (size_t)n);
 	return 0;
 }
 
 static inline void fixture_log_reset(void)
 {
 	libbpf_set_print(fixture_libbpf_print);
-	fixture_log_len = 0;
-	fixture_log[0] = '\0';
+	tail_log_reset(&fixture_log);
 }
 
 /* The last lines of the log, for a failure message. */
 static inline const char *fixture_log_tail(size_t max)
 {
-	return fixture_log_len > max ? fixture_log + fixture_log_len - max : fixture_log;
+	return fixture_log.len > max ? fixture_log.buf + fixture_log.len - max : fixture_log.buf;
 }
 
 /* --- the kernel's features ---------------------------------------------------- */
@@ -256,7 +246,7 @@ static inline int fixture_try_load(const char *name, char *reason, size_t size)
 	if (!rc)
 		rc = fixture_load(skel, NULL);
 	if (rc)
-		kernel_info_verifier_reason(fixture_log, reason, size);
+		kernel_info_verifier_reason(fixture_log.buf, reason, size);
 	accessmon_bpf__destroy(skel);
 	return rc;
 }

@@ -26,6 +26,8 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "lib/tail_log.h"
+
 #define TRACEFS "/sys/kernel/tracing"
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
 
@@ -74,8 +76,8 @@ static const char *const open_syscalls[] = {"open", "openat", "openat2", "creat"
 
 /* The tail of libbpf's output during a trial load: the verifier's reason is at its end. */
 #define CAPTURE_LEN 32768
-static char capture[CAPTURE_LEN];
-static size_t capture_len;
+static char capture_buf[CAPTURE_LEN];
+static struct tail_log capture = {capture_buf, CAPTURE_LEN, 0};
 static bool capturing, verbose_libbpf;
 
 static int libbpf_print(enum libbpf_print_level level, const char *format, va_list args)
@@ -95,20 +97,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *format, va_li
 		n = (int)sizeof(line) - 1;
 	if (verbose_libbpf)
 		fputs(line, stderr);
-	if (capturing) {
-		if (capture_len + (size_t)n >= CAPTURE_LEN) {
-			/* Keep the newest: drop the oldest half. */
-			size_t keep = capture_len / 2;
-
-			memmove(capture, capture + capture_len - keep, keep);
-			capture_len = keep;
-		}
-		if (capture_len + (size_t)n < CAPTURE_LEN) {
-			memcpy(capture + capture_len, line, (size_t)n);
-			capture_len += (size_t)n;
-			capture[capture_len] = '\0';
-		}
-	}
+	if (capturing)
+		tail_log_append(&capture, line, (size_t)n);
 	return 0;
 }
 
@@ -465,13 +455,12 @@ static int trial_load(const struct probes *probes, const struct probes_config *c
 	}
 	rc = set_autoload(skel, NULL, index, &err);
 	if (!rc) {
-		capture_len = 0;
-		capture[0] = '\0';
+		tail_log_reset(&capture);
 		capturing = true;
 		rc = accessmon_bpf__load(skel);
 		capturing = false;
 		if (rc) {
-			kernel_info_verifier_reason(capture, reason, size);
+			kernel_info_verifier_reason(capture.buf, reason, size);
 			if (!reason[0])
 				snprintf(reason, size, "%s", strerror(-rc));
 		}
