@@ -66,16 +66,16 @@ struct inventory *inventory_new(const struct inventory_config *config, struct po
 	if (!inventory)
 		return NULL;
 	inventory->config = *config;
-	if (!inventory->config.host_root)
-		inventory->config.host_root = "/";
+	if (!inventory->config.sources.host_root)
+		inventory->config.sources.host_root = "/";
 	if (!inventory->config.pod_grace_ns)
 		inventory->config.pod_grace_ns = INVENTORY_POD_GRACE_NS;
 	inventory->pods = pods;
 	inventory->report = report_fn;
 	inventory->report_ctx = ctx;
 	node_identity_init(&inventory->node);
-	if (!config->no_containerd) {
-		inventory->containerd = containerd_scan_new(inventory->config.host_root);
+	if (!config->sources.no_containerd) {
+		inventory->containerd = containerd_scan_new(inventory->config.sources.host_root);
 		if (!inventory->containerd) {
 			free(inventory);
 			return NULL;
@@ -108,7 +108,7 @@ static void scan_containerd(struct inventory *inventory, uint64_t now_ns)
 		if (!inventory->containerd_missing_reported)
 			report(inventory, "no containerd task bundles under %s (%s): pods are "
 					  "named from the other sources only",
-			       inventory->config.host_root, strerror(-rc));
+			       inventory->config.sources.host_root, strerror(-rc));
 		inventory->containerd_missing_reported = true;
 		/* Pods it reported before are gone with it. */
 		pod_inventory_apply_containers(inventory->pods, NULL, 0, now_ns);
@@ -121,7 +121,7 @@ static void scan_containerd(struct inventory *inventory, uint64_t now_ns)
 
 static void load_azure_json(struct inventory *inventory)
 {
-	char *path = host_path(inventory->config.host_root, NODE_AZURE_JSON);
+	char *path = host_path(inventory->config.sources.host_root, NODE_AZURE_JSON);
 	struct am_error err;
 	cJSON *root;
 
@@ -181,11 +181,11 @@ int inventory_load(struct inventory *inventory, uint64_t now_ns, unsigned int wa
 	cJSON *root;
 	int rc;
 
-	if (inventory->config.pods_file) {
-		rc = load_json_file("--pods", inventory->config.pods_file, err, &root);
+	if (inventory->config.sources.pods_file) {
+		rc = load_json_file("--pods", inventory->config.sources.pods_file, err, &root);
 		if (rc)
 			return rc;
-		rc = pod_inventory_apply_podlist(inventory->pods, root, inventory->config.pods_file,
+		rc = pod_inventory_apply_podlist(inventory->pods, root, inventory->config.sources.pods_file,
 						 POD_SOURCE_PODLIST, now_ns, &inner);
 		cJSON_Delete(root);
 		if (rc) {
@@ -194,12 +194,12 @@ int inventory_load(struct inventory *inventory, uint64_t now_ns, unsigned int wa
 		}
 	}
 	load_azure_json(inventory);
-	if (inventory->config.cluster_file) {
-		rc = load_json_file("--cluster", inventory->config.cluster_file, err, &root);
+	if (inventory->config.sources.cluster_file) {
+		rc = load_json_file("--cluster", inventory->config.sources.cluster_file, err, &root);
 		if (rc)
 			return rc;
 		rc = node_identity_load_cluster(&inventory->node, root,
-						inventory->config.cluster_file, &inner);
+						inventory->config.sources.cluster_file, &inner);
 		cJSON_Delete(root);
 		if (rc) {
 			am_error_set(err, "--cluster %s", inner.msg);
@@ -207,13 +207,13 @@ int inventory_load(struct inventory *inventory, uint64_t now_ns, unsigned int wa
 		}
 	}
 	scan_containerd(inventory, now_ns);
-	if (inventory->config.kubelet_url) {
+	if (inventory->config.sources.kubelet_url) {
 		struct kubelet_config config = {
-			.url = inventory->config.kubelet_url,
-			.token_file = inventory->config.kubelet_token_file,
-			.ca_file = inventory->config.kubelet_ca_file,
-			.insecure = inventory->config.kubelet_insecure,
-			.interval_ms = inventory->config.kubelet_interval_ms,
+			.url = inventory->config.sources.kubelet_url,
+			.token_file = inventory->config.sources.kubelet_token_file,
+			.ca_file = inventory->config.sources.kubelet_ca_file,
+			.insecure = inventory->config.sources.kubelet_insecure,
+			.interval_ms = inventory->config.sources.kubelet_interval_ms,
 		};
 		unsigned int waited = 0;
 

@@ -18,7 +18,8 @@
 /* How long a pod no source reports any more still attributes late events. */
 #define INVENTORY_POD_GRACE_NS (60ull * 1000000000ull)
 
-struct inventory_config {
+/* Where the pod inventory and the node's identities come from (--host-root, --pods, ...). */
+struct inventory_sources {
 	const char *host_root; /* prefix of every host path; "/" */
 	const char *pods_file;
 	const char *cluster_file;
@@ -28,6 +29,10 @@ struct inventory_config {
 	bool kubelet_insecure;
 	unsigned int kubelet_interval_ms;
 	bool no_containerd;
+};
+
+struct inventory_config {
+	struct inventory_sources sources;
 	uint64_t pod_grace_ns; /* 0: INVENTORY_POD_GRACE_NS */
 };
 

@@ -164,17 +164,7 @@ int inventory_main(int argc, char **argv)
 		inventory_usage(stdout);
 		return 0;
 	}
-	config = (struct inventory_config){
-		.host_root = options.sources.host_root,
-		.pods_file = options.sources.pods_file,
-		.cluster_file = options.sources.cluster_file,
-		.kubelet_url = options.sources.kubelet_url,
-		.kubelet_token_file = options.sources.kubelet_token_file,
-		.kubelet_ca_file = options.sources.kubelet_ca_file,
-		.kubelet_insecure = options.sources.kubelet_insecure,
-		.kubelet_interval_ms = options.sources.kubelet_interval_ms,
-		.no_containerd = options.sources.no_containerd,
-	};
+	config = (struct inventory_config){.sources = options.sources};
 	pods = pod_inventory_new();
 	inventory = pods ? inventory_new(&config, pods, report, NULL) : NULL;
 	if (!inventory) {

@@ -206,20 +206,12 @@ static void install_signals(void)
 	sigaction(SIGPIPE, &action, NULL);
 }
 
-static struct inventory *inventory_from_options(const struct source_options *sources,
+static struct inventory *inventory_from_options(const struct inventory_sources *sources,
 						unsigned int pod_grace_s,
 						struct pod_inventory *pods)
 {
 	struct inventory_config config = {
-		.host_root = sources->host_root,
-		.pods_file = sources->pods_file,
-		.cluster_file = sources->cluster_file,
-		.kubelet_url = sources->kubelet_url,
-		.kubelet_token_file = sources->kubelet_token_file,
-		.kubelet_ca_file = sources->kubelet_ca_file,
-		.kubelet_insecure = sources->kubelet_insecure,
-		.kubelet_interval_ms = sources->kubelet_interval_ms,
-		.no_containerd = sources->no_containerd,
+		.sources = *sources,
 		.pod_grace_ns = pod_grace_s * 1000000000ull,
 	};
 

@@ -27,7 +27,7 @@
 	}
 
 /* Handles an option every pod-source-reading command takes; 1 when it was one. */
-static int source_option(int opt, const char *arg, struct source_options *sources,
+static int source_option(int opt, const char *arg, struct inventory_sources *sources,
 			 struct am_error *err)
 {
 	unsigned long seconds;

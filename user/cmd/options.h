@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "lib/error.h"
+#include "attribute/inventory.h"
 #include "event/line.h"
 #include "kernel/probes.h"
 #include "lib/size.h"
@@ -23,19 +24,6 @@
 #define DEGRADED_INTERVAL_DEFAULT_S 60
 #define DEGRADED_INTERVAL_MAX_S 86400
 
-/* Where the pod inventory and the node's identities come from (monitor and inventory). */
-struct source_options {
-	const char *host_root; /* "/" */
-	const char *pods_file;
-	const char *cluster_file;
-	const char *kubelet_url;
-	const char *kubelet_token_file;
-	const char *kubelet_ca_file;
-	bool kubelet_insecure;
-	unsigned int kubelet_interval_ms;
-	bool no_containerd;
-};
-
 struct monitor_options {
 	bool help;
 	bool events;
@@ -47,7 +35,7 @@ struct monitor_options {
 	unsigned int repeat_window_s; /* --repeat-window; 0: every connect reported */
 	unsigned int pod_grace_s;     /* --pod-grace */
 	unsigned int degraded_interval_s; /* --degraded-interval */
-	struct source_options sources;
+	struct inventory_sources sources;
 	const char *cgroup_root; /* NULL: found in /proc/mounts */
 	const char *ready_file;
 	const char *service_tags_file;
@@ -78,7 +66,7 @@ typedef void (*options_problem_fn)(void *ctx, const char *path, int line, int co
 struct inventory_options {
 	bool help;
 	enum output_format format;
-	struct source_options sources;
+	struct inventory_sources sources;
 };
 
 /*

@@ -67,7 +67,7 @@ static void follows_containerd_bundles(void **state)
 	tree_write("/etc/kubernetes/azure.json",
 		   "{\"tenantId\":\"t\",\"aadClientId\":\"msi\",\"useManagedIdentityExtension\":true,"
 		   "\"userAssignedIdentityID\":\"kubelet-client\"}");
-	config.host_root = tree.root;
+	config.sources.host_root = tree.root;
 	inventory = inventory_new(&config, pods, on_report, &tree);
 	assert_int_equal(inventory_load(inventory, 1000, 0, &err), 0);
 	assert_int_equal(tree.n_reports, 0);
@@ -126,7 +126,7 @@ static void containerd_state_emptied_then_removed(void **state)
 	snprintf(tree.root, sizeof(tree.root), "%s", tree_make("node"));
 	write_bundle("aaa", "uid-1", "web", "app");
 	tree_write("/etc/kubernetes/azure.json", "{\"tenantId\":\"t\"}");
-	config.host_root = tree.root;
+	config.sources.host_root = tree.root;
 	inventory = inventory_new(&config, pods, on_report, &tree);
 	assert_int_equal(inventory_load(inventory, 1000, 0, &err), 0);
 	assert_int_equal(tree.n_reports, 0);
@@ -167,7 +167,7 @@ static void missing_and_malformed_sources(void **state)
 	(void)state;
 	snprintf(tree.root, sizeof(tree.root), "%s", tree_make("node"));
 	tree_write("/etc/kubernetes/azure.json", "{\"tenantId\": \"t\",\n  oops}");
-	config.host_root = tree.root;
+	config.sources.host_root = tree.root;
 	inventory = inventory_new(&config, pods, on_report, &tree);
 	assert_int_equal(inventory_load(inventory, 1, 0, &err), 0);
 	/* Both problems said, naming the file and the position; the monitor goes on. */
@@ -180,7 +180,7 @@ static void missing_and_malformed_sources(void **state)
 	/* A --pods or --cluster file given by the user must be right: that is an error. */
 	tree_write("/pods.json", "{\"items\": 3}");
 	snprintf(pods_path, sizeof(pods_path), "%s/pods.json", tree.root);
-	config.pods_file = pods_path;
+	config.sources.pods_file = pods_path;
 	inventory = inventory_new(&config, pods, on_report, &tree);
 	assert_int_equal(inventory_load(inventory, 1, 0, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "--pods"));
