@@ -38,7 +38,16 @@ for file in user/*/*.[ch]; do
 			echo "layers: $file:$line includes $target: $folder may not depend on $to"
 			bad=1
 		fi
-	done < <(grep -no '^#include "[a-z_]*/[a-z_]*\.h"' "$file" | sed 's/#include "\(.*\)"/\1/')
+	done < <(grep -no '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[a-z_]*/[a-z_]*\.h"' "$file" |
+		sed 's/:.*"\(.*\)"/:\1/')
+	# Any other quoted include would pass unseen ("../cmd/options.h", a bare name):
+	# only the contract and the skeleton, which live outside user/, may.
+	while IFS=: read -r line target; do
+		echo "layers: $file:$line includes \"$target\": name a header by its folder (folder/name.h)"
+		bad=1
+	done < <(grep -no '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*"' "$file" |
+		sed 's/#[[:space:]]*include[[:space:]]*"\(.*\)"/\1/; s/^\([0-9]*\):[[:space:]]*/\1:/' |
+		grep -v ':[a-z_]*/[a-z_]*\.h$' | grep -v ':accessmon\.h$' | grep -v ':accessmon\.skel\.h$')
 done
 [ "$bad" = 0 ] && echo "layers: every include runs down (${LAYERS[*]})"
 exit "$bad"
