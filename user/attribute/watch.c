@@ -21,6 +21,7 @@ struct watch_list {
 	uint32_t *free_ids;
 	size_t n_free;
 	struct hashtab by_path; /* one entry for each path */
+	uint64_t hash_seed;	/* pod specs name volume paths: hash_random_seed() */
 	size_t count;
 	size_t dirs_installed;
 	size_t paths_installed;
@@ -34,6 +35,7 @@ struct watch_list *watch_list_new(const char *host_root, size_t capacity)
 	if (!list)
 		return NULL;
 	list->host_root = strdup(host_root ? host_root : "/");
+	list->hash_seed = hash_random_seed();
 	list->entries = calloc(capacity ? capacity : 1, sizeof(*list->entries));
 	list->free_ids = calloc(capacity ? capacity : 1, sizeof(*list->free_ids));
 	if (!list->host_root || !list->entries || !list->free_ids ||
@@ -73,14 +75,14 @@ static bool path_matches(const struct hashtab_node *node, const void *path)
 static struct watch_entry *find_path(const struct watch_list *list, const char *path)
 {
 	struct hashtab_node *node =
-		hashtab_find(&list->by_path, hash_string(HASH_SEED, path), path_matches, path);
+		hashtab_find(&list->by_path, hash_string(list->hash_seed, path), path_matches, path);
 
 	return node ? hashtab_entry(node, struct watch_entry, node) : NULL;
 }
 
 static void index_path(struct watch_list *list, struct watch_entry *entry)
 {
-	hashtab_add(&list->by_path, &entry->node, hash_string(HASH_SEED, entry->path));
+	hashtab_add(&list->by_path, &entry->node, hash_string(list->hash_seed, entry->path));
 }
 
 /*

@@ -123,8 +123,8 @@ static void write_prefix(struct rules *rules, const struct alert *alert, struct 
 
 struct fold *rules_fold_find(struct rules *rules, const char *key)
 {
-	struct hashtab_node *node = hashtab_find(&rules->folds_by_key, hash_string(HASH_SEED, key),
-						 fold_matches, key);
+	uint64_t hash = hash_string(rules->hash_seed, key);
+	struct hashtab_node *node = hashtab_find(&rules->folds_by_key, hash, fold_matches, key);
 
 	return node ? hashtab_entry(node, struct fold, node) : NULL;
 }
@@ -135,7 +135,7 @@ static void fold_use(struct rules *rules, struct fold *fold, const char *key)
 	snprintf(fold->key, sizeof(fold->key), "%s", key);
 	fold->used = true;
 	/* As a lookup would hash it: a key longer than the slot is cut. */
-	hashtab_add(&rules->folds_by_key, &fold->node, hash_string(HASH_SEED, fold->key));
+	hashtab_add(&rules->folds_by_key, &fold->node, hash_string(rules->hash_seed, fold->key));
 }
 
 static struct fold *fold_slot(struct rules *rules)

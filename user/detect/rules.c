@@ -48,6 +48,7 @@ struct rules *rules_new(const struct rules_context *context, enum output_format 
 	if (!rules)
 		return NULL;
 	rules->next_close_ns = UINT64_MAX;
+	rules->hash_seed = hash_random_seed();
 	rules->folds = calloc(FOLD_MAX, sizeof(*rules->folds));
 	rules->thefts = calloc(CHAIN_MAX, sizeof(*rules->thefts));
 	/* Twice as many buckets as entries: chains stay short while every slot is taken. */

@@ -24,7 +24,7 @@ static struct theft *theft_of(struct rules *rules, const char *pod_uid, bool cre
 	size_t i;
 
 	if (pod_uid[0])
-		node = hashtab_find(&rules->thefts_by_pod, hash_string(HASH_SEED, pod_uid),
+		node = hashtab_find(&rules->thefts_by_pod, hash_string(rules->hash_seed, pod_uid),
 				    theft_matches, pod_uid);
 	if (node)
 		return hashtab_entry(node, struct theft, node);
@@ -47,7 +47,8 @@ static struct theft *theft_of(struct rules *rules, const char *pod_uid, bool cre
 		return slot; /* found by no one: taken again by the next */
 	snprintf(slot->pod_uid, sizeof(slot->pod_uid), "%s", pod_uid);
 	/* As a lookup would hash it: a uid longer than the slot is cut. */
-	hashtab_add(&rules->thefts_by_pod, &slot->node, hash_string(HASH_SEED, slot->pod_uid));
+	hashtab_add(&rules->thefts_by_pod, &slot->node,
+		    hash_string(rules->hash_seed, slot->pod_uid));
 	if (rules->n_thefts < CHAIN_MAX)
 		rules->n_thefts++;
 	return slot;

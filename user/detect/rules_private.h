@@ -86,6 +86,7 @@ struct rules {
 	struct theft *thefts;
 	size_t n_thefts; /* thefts[0..n_thefts) are taken; the rest never were */
 	struct hashtab thefts_by_pod;
+	uint64_t hash_seed; /* fold keys carry what pods choose: hash_random_seed() */
 	struct rules_stats stats;
 	struct jsonw line;
 	struct jsonw scratch;

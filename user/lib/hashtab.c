@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/random.h>
+#include <time.h>
 
 int hashtab_init(struct hashtab *table, size_t entries)
 {
@@ -46,4 +48,16 @@ struct hashtab_node *hashtab_next(const struct hashtab *table, const struct hash
 	if (node->next)
 		return node->next;
 	return first_from(table, (node->hash & table->mask) + 1);
+}
+
+uint64_t hash_random_seed(void)
+{
+	struct timespec now;
+	uint64_t seed;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed))
+		return seed;
+	/* No entropy yet (early boot): the clock, which is still not a constant. */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return hash_mix(HASH_SEED, (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec);
 }

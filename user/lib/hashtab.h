@@ -128,6 +128,14 @@ static inline uint32_t hash_u32(uint32_t key)
 
 #define HASH_SEED 1469598103934665603ull
 
+/*
+ * A seed of this run's own, for tables whose keys a pod chooses (DNS names and
+ * answers, alert fold keys): without knowing it, nobody can aim keys at one chain
+ * and make every lookup walk it. Only for tables whose order nothing records
+ * (state snapshots list cgroups and processes in bucket order, and keep HASH_SEED).
+ */
+uint64_t hash_random_seed(void);
+
 /* Folds one 64-bit word into h: multiply to spread it up, shift to bring it back down. */
 static inline uint64_t hash_mix(uint64_t h, uint64_t word)
 {

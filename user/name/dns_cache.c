@@ -21,6 +21,7 @@ struct entry {
 
 struct dns_cache {
 	struct hashtab table;
+	uint64_t seed; /* pods choose the names and answers: hash_random_seed() */
 	size_t capacity;
 	struct list_head lru;
 };
@@ -34,9 +35,9 @@ struct key {
 	const uint8_t *addr;
 };
 
-static uint64_t hash_key(const struct key *key)
+static uint64_t hash_key(const struct dns_cache *cache, const struct key *key)
 {
-	uint64_t h = HASH_SEED ^ key->family, word;
+	uint64_t h = cache->seed ^ key->family, word;
 
 	memcpy(&word, key->addr, 8);
 	h = hash_mix(h, word);
@@ -64,6 +65,7 @@ struct dns_cache *dns_cache_new(size_t capacity)
 		free(cache);
 		return NULL;
 	}
+	cache->seed = hash_random_seed();
 	cache->capacity = capacity ? capacity : 1;
 	list_init(&cache->lru);
 	return cache;
@@ -100,7 +102,7 @@ void dns_cache_add(struct dns_cache *cache, const char *owner, uint8_t family,
 		   const uint8_t addr[16], const char *name, uint64_t expires_ns)
 {
 	struct key key = {owner, family, addr};
-	uint64_t hash = hash_key(&key);
+	uint64_t hash = hash_key(cache, &key);
 	struct entry *entry = find(cache, &key, hash);
 	char *copy = strdup(name);
 
@@ -183,7 +185,7 @@ const char *dns_cache_lookup(struct dns_cache *cache, const char *owner, uint8_t
 			     const uint8_t addr[16], uint64_t now_ns)
 {
 	struct key key = {owner, family, addr};
-	struct entry *entry = find(cache, &key, hash_key(&key));
+	struct entry *entry = find(cache, &key, hash_key(cache, &key));
 
 	if (!entry)
 		return NULL;

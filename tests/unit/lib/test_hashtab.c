@@ -373,6 +373,23 @@ static void hash_functions_spread_and_separate(void **state)
 	assert_int_equal(hash_bytes(HASH_SEED, NULL, 0), hash_bytes(HASH_SEED, "", 0));
 }
 
+/* Each table a pod can aim keys at gets a seed of its own: never the fixed one twice. */
+static void random_seeds_differ(void **state)
+{
+	uint64_t seeds[8];
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < 8; i++) {
+		seeds[i] = hash_random_seed();
+		assert_true(seeds[i] != HASH_SEED);
+		for (j = 0; j < i; j++)
+			assert_true(seeds[i] != seeds[j]);
+	}
+	/* The same key lands apart under two seeds (a collision set for one is none for the other). */
+	assert_true(hash_string(seeds[0], "vault.azure.net") != hash_string(seeds[1], "vault.azure.net"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +401,7 @@ int main(void)
 		cmocka_unit_test(hashtab_iterates_by_bucket_then_chain),
 		cmocka_unit_test(hashtab_with_a_list_evicts_the_least_recent),
 		cmocka_unit_test(hash_functions_spread_and_separate),
+		cmocka_unit_test(random_seeds_differ),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
